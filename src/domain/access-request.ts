@@ -1,0 +1,42 @@
+/**
+ * The normalized attributes of one HTTP request, independent of Envoy's wire types.
+ * Built once per Check by the envoy/ adapter; read by identity/, policy/ and telemetry/.
+ */
+
+/** One end of the connection as Envoy saw it. */
+export interface Peer {
+  /** IP address (v4 or v6 text form), absent for pipes or when Envoy did not send it. */
+  readonly address?: string;
+  readonly port?: number;
+  /** The peer's principal as Envoy reports it (for mTLS: the URI SAN, usually a SPIFFE ID). */
+  readonly principal?: string;
+  /** URL-encoded PEM of the peer certificate, when Envoy's `include_peer_certificate` is on. */
+  readonly certificate?: string;
+}
+
+export interface AccessRequest {
+  /** Envoy's request id (`x-request-id` or `request.http.id`), used in responses and logs. */
+  readonly requestId: string;
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** Canonical path: decoded unreserved characters, dot segments resolved, no query, no fragment. */
+  readonly path: string;
+  /** The path exactly as Envoy sent it (for logs and explain traces only, never for matching). */
+  readonly rawPath: string;
+  /** Query string without the leading `?` (empty when none). */
+  readonly query: string;
+  /** Canonical host: lower case, no port, no trailing dot. */
+  readonly host: string;
+  readonly scheme: string;
+  readonly protocol: string;
+  /** Lower-case header names; repeated headers joined with "," as HTTP allows. */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly source: Peer;
+  readonly destination: Peer;
+  /** Envoy's per-route `context_extensions` (e.g. `service`, `namespace`, workload labels). */
+  readonly contextExtensions: ReadonlyMap<string, string>;
+  /** TLS server name requested by the downstream, empty when none. */
+  readonly sni: string;
+  /** Envoy's `metadata_context.filter_metadata`, as plain JSON (e.g. jwt_authn's verified claims). */
+  readonly filterMetadata: Readonly<Record<string, unknown>>;
+}

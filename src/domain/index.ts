@@ -1,0 +1,9 @@
+/** The shared vocabulary, imported by every layer; it imports nothing. */
+export type { AccessRequest, Peer } from './access-request.js';
+export type { SpiffeId } from './spiffe-id.js';
+export { spiffeNamespace } from './spiffe-id.js';
+export type { Subject, EndUser, WorkloadEvidence } from './subject.js';
+export { ANONYMOUS } from './subject.js';
+export type { Decision, Verdict, ReasonCode, PolicyRef, DryRunOutcome } from './decision.js';
+export { REASON_CODES } from './decision.js';
+export { assertNever } from './assert-never.js';
