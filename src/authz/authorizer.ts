@@ -1,0 +1,140 @@
+/**
+ * The pipeline: identity → decision cache → decision tree → Decision. Synchronous unless a
+ * token must be verified on a cache miss. Every error on the way is a deny with a reason:
+ * this class never throws and never allows by accident.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AccessRequest } from '../domain/access-request.js';
+import { REASON_CODES, type Decision, type ReasonCode } from '../domain/decision.js';
+import type { Subject } from '../domain/subject.js';
+import type { Evaluation } from '../policy/evaluation.js';
+import { decisionKey } from '../policy/engine/index.js';
+import type { PolicySnapshot } from '../policy/snapshot.js';
+import type { DecisionCache } from './decision-cache.js';
+import { failureVerdict } from './outcome.js';
+
+/** Anything that turns a request's credentials into a Subject (identity/ provides it). */
+export interface SubjectResolver {
+  resolve(request: AccessRequest): Subject | Promise<Subject>;
+}
+
+/** The snapshot in service, swapped atomically by the reloader. */
+export interface SnapshotSource {
+  readonly current: PolicySnapshot | undefined;
+}
+
+/** Called after each policy evaluation, e.g. by the shadow evaluator. */
+export type EvaluationObserver = (
+  subject: Subject,
+  request: AccessRequest,
+  evaluation: Evaluation,
+  decision: Decision,
+) => void;
+
+export interface AuthorizerDeps {
+  readonly snapshots: SnapshotSource;
+  readonly identity: SubjectResolver;
+  readonly cache?: DecisionCache;
+  readonly observe?: EvaluationObserver;
+  /** Wall clock, epoch milliseconds: compared with token expiry. */
+  readonly wallNow?: () => number;
+  readonly newId?: () => string;
+}
+
+export class Authorizer {
+  readonly #deps: AuthorizerDeps;
+  readonly #wallNow: () => number;
+  readonly #newId: () => string;
+
+  constructor(deps: AuthorizerDeps) {
+    this.#deps = deps;
+    this.#wallNow = deps.wallNow ?? Date.now;
+    this.#newId = deps.newId ?? randomUUID;
+  }
+
+  authorize(request: AccessRequest): Decision | Promise<Decision> {
+    let subject: Subject | Promise<Subject>;
+    try {
+      subject = this.#deps.identity.resolve(request);
+    } catch (error) {
+      return this.#identityFailure(error);
+    }
+    if (subject instanceof Promise) {
+      return subject.then(
+        (resolved) => this.decide(resolved, request),
+        (error: unknown) => this.#identityFailure(error),
+      );
+    }
+    return this.decide(subject, request);
+  }
+
+  /** Policy decision for an already-resolved subject. */
+  decide(subject: Subject, request: AccessRequest): Decision {
+    const snapshot = this.#deps.snapshots.current;
+    if (snapshot === undefined) return this.failure('not_ready', 0, 'no policy snapshot loaded');
+    try {
+      const evaluation = this.#evaluate(snapshot, subject, request);
+      const decision = this.#toDecision(evaluation, snapshot.generation);
+      this.#deps.observe?.(subject, request, evaluation, decision);
+      return decision;
+    } catch (error) {
+      return this.failure('internal_error', snapshot.generation, describe(error));
+    }
+  }
+
+  /** A decision for a failure on the way to a policy evaluation. */
+  failure(reason: ReasonCode, generation: number, detail?: string): Decision {
+    const verdict = failureVerdict(reason);
+    return { id: this.#newId(), verdict, reason, generation, ...(detail ? { detail } : {}) };
+  }
+
+  #evaluate(snapshot: PolicySnapshot, subject: Subject, request: AccessRequest): Evaluation {
+    const cache = this.#deps.cache;
+    if (cache === undefined) return snapshot.tree.evaluate(subject, request);
+    const key = `${snapshot.generation}|${decisionKey(snapshot.tree.reads, subject, request)}`;
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    const evaluation = snapshot.tree.evaluate(subject, request);
+    cache.set(key, evaluation, this.#remainingLifeMs(subject));
+    return evaluation;
+  }
+
+  /** A decision resting on a token must not outlive it. */
+  #remainingLifeMs(subject: Subject): number | undefined {
+    if (subject.expiresAt === undefined) return undefined;
+    return subject.expiresAt * 1000 - this.#wallNow();
+  }
+
+  #toDecision(evaluation: Evaluation, generation: number): Decision {
+    return {
+      id: this.#newId(),
+      verdict: evaluation.effect,
+      reason: evaluation.reason,
+      generation,
+      ...(evaluation.by ? { by: evaluation.by } : {}),
+      ...(evaluation.dryRun ? { dryRun: evaluation.dryRun } : {}),
+      ...(evaluation.audit ? { audit: evaluation.audit } : {}),
+    };
+  }
+
+  #identityFailure(error: unknown): Decision {
+    const generation = this.#deps.snapshots.current?.generation ?? 0;
+    const reason = identityReason(error);
+    return this.failure(reason, generation, describe(error));
+  }
+}
+
+const KNOWN_REASONS: ReadonlySet<string> = new Set(REASON_CODES);
+
+/** Identity errors carry a reason code; anything else is an internal error (fail closed). */
+function identityReason(error: unknown): ReasonCode {
+  if (typeof error === 'object' && error !== null && 'reason' in error) {
+    const reason = (error as { reason: unknown }).reason;
+    if (typeof reason === 'string' && KNOWN_REASONS.has(reason)) return reason as ReasonCode;
+  }
+  return 'internal_error';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,128 @@
+/**
+ * Turns a schema-valid raw config object into a complete ServerConfig: defaults filled in,
+ * relative paths resolved from the config file's directory, durations in milliseconds.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import type { IdentityOptions } from '../identity/index.js';
+import { durationMs } from './duration.js';
+import type { ServerConfig } from './types.js';
+
+/** The raw shape the schema accepts (every key optional). */
+export interface RawConfig {
+  grpc?: {
+    address?: string;
+    principalHeader?: string;
+    decodeEncodedSlashes?: boolean;
+    tls?: { cert: string; key: string; clientCa?: string; allowedClientIds?: string[] };
+  };
+  admin?: { address?: string };
+  policies?: string[];
+  shadowPolicies?: string[];
+  defaultAction?: 'ALLOW' | 'DENY';
+  rootNamespace?: string;
+  identity?: RawIdentity;
+  cache?: { decisions?: { enabled?: boolean; max?: number; ttl?: number | string } };
+  decisionLog?: { output?: string; allowSampleRate?: number; maxLinesPerSecond?: number; headers?: string[] };
+  metrics?: { perPolicy?: boolean; flows?: { enabled?: boolean; maxSeries?: number } };
+  flowGraph?: { maxEdges?: number; maxPathsPerEdge?: number };
+  reload?: { watch?: boolean; debounce?: number | string };
+  shutdown?: { drainTimeout?: number | string };
+  workers?: number | 'auto';
+}
+
+type RawIssuer = NonNullable<IdentityOptions['issuers']>[number] & {
+  timeout?: number | string;
+  cooldown?: number | string;
+};
+export type RawIdentity = Omit<IdentityOptions, 'issuers' | 'tokenCache'> & {
+  issuers?: RawIssuer[];
+  tokenCache?: { max?: number; maxTtl?: number | string };
+};
+
+export const DEFAULT_GRPC_ADDRESS = '0.0.0.0:9191';
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:9901';
+
+export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const grpc = raw.grpc ?? {};
+  const decisions = raw.cache?.decisions ?? {};
+  const log = raw.decisionLog ?? {};
+  const output = log.output ?? 'stdout';
+  const config: ServerConfig = {
+    baseDir,
+    grpc: {
+      address: grpc.address ?? DEFAULT_GRPC_ADDRESS,
+      principalHeader: grpc.principalHeader ?? 'x-meshwarden-principal',
+      decodeEncodedSlashes: grpc.decodeEncodedSlashes ?? false,
+      ...(grpc.tls
+        ? {
+            tls: {
+              cert: path(grpc.tls.cert),
+              key: path(grpc.tls.key),
+              ...(grpc.tls.clientCa ? { clientCa: path(grpc.tls.clientCa) } : {}),
+              allowedClientIds: grpc.tls.allowedClientIds ?? [],
+            },
+          }
+        : {}),
+    },
+    admin: { address: raw.admin?.address ?? DEFAULT_ADMIN_ADDRESS },
+    policies: (raw.policies ?? []).map(path),
+    shadowPolicies: (raw.shadowPolicies ?? []).map(path),
+    defaultAction: raw.defaultAction ?? 'DENY',
+    rootNamespace: raw.rootNamespace ?? 'istio-system',
+    ...(raw.identity ? { identity: buildIdentity(raw.identity) } : {}),
+    cache: {
+      decisions: {
+        enabled: decisions.enabled ?? true,
+        max: decisions.max ?? 100_000,
+        ttlMs: durationMs(decisions.ttl ?? '60s'),
+      },
+    },
+    decisionLog: {
+      output: output === 'stdout' || output === 'off' ? output : path(output),
+      allowSampleRate: log.allowSampleRate ?? 0.01,
+      maxLinesPerSecond: log.maxLinesPerSecond ?? 1000,
+      headers: log.headers ?? [],
+    },
+    metrics: {
+      perPolicy: raw.metrics?.perPolicy ?? false,
+      flows: { enabled: raw.metrics?.flows?.enabled ?? false, maxSeries: raw.metrics?.flows?.maxSeries ?? 1000 },
+    },
+    flowGraph: {
+      maxEdges: raw.flowGraph?.maxEdges ?? 10_000,
+      maxPathsPerEdge: raw.flowGraph?.maxPathsPerEdge ?? 64,
+    },
+    reload: { watch: raw.reload?.watch ?? true, debounceMs: durationMs(raw.reload?.debounce ?? '200ms') },
+    shutdown: { drainMs: durationMs(raw.shutdown?.drainTimeout ?? '10s') },
+    workers: raw.workers === 'auto' ? availableParallelism() : (raw.workers ?? 1),
+  };
+  return deepFreeze(config);
+}
+
+function buildIdentity(raw: RawIdentity): IdentityOptions {
+  const { issuers, tokenCache, ...rest } = raw;
+  return {
+    ...rest,
+    ...(issuers
+      ? {
+          issuers: issuers.map(({ timeout, cooldown, ...issuer }) => ({
+            ...issuer,
+            ...(timeout !== undefined ? { timeoutMs: durationMs(timeout) } : {}),
+            ...(cooldown !== undefined ? { cooldownMs: durationMs(cooldown) } : {}),
+          })),
+        }
+      : {}),
+    ...(tokenCache
+      ? { tokenCache: { max: tokenCache.max ?? 10_000, maxTtlSeconds: durationMs(tokenCache.maxTtl ?? '5m') / 1000 } }
+      : {}),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,106 @@
+/**
+ * JSON Schema of the configuration file. Unknown keys are errors: a misspelt key must not
+ * silently fall back to a default (for example a misspelt `defaultAction`).
+ */
+
+const duration = {
+  description: 'Milliseconds as a number, or a string such as "250ms", "10s", "5m", "1h".',
+  oneOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$' },
+  ],
+} as const;
+
+const address = {
+  type: 'string',
+  description: '`host:port`, `[v6]:port`, or `unix:/path/to/socket`.',
+  pattern: '^(unix:/.+|\\[[0-9a-fA-F:.]+\\]:[0-9]{1,5}|[^:\\s]+:[0-9]{1,5})$',
+} as const;
+
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+const strictObject = (properties: Record<string, unknown>, required: string[] = []) =>
+  ({ type: 'object', additionalProperties: false, properties, required }) as const;
+
+const identity = strictObject({
+  trustDomains: {
+    type: 'object',
+    propertyNames: { pattern: '^[a-z0-9._-]+$' },
+    additionalProperties: strictObject({ bundle: { type: 'string' }, roots: { type: 'string' } }),
+  },
+  verifyPeerCertificate: { type: 'boolean' },
+  trustForwardedClientCert: { type: 'boolean' },
+  jwtSvid: strictObject(
+    { audiences: { ...stringList, minItems: 1 }, header: { type: 'string', minLength: 1 } },
+    ['audiences'],
+  ),
+  precedence: { enum: ['mtls', 'jwt'] },
+  issuers: {
+    type: 'array',
+    items: strictObject(
+      {
+        issuer: { type: 'string', minLength: 1 },
+        audiences: { ...stringList, minItems: 1 },
+        jwksUri: { type: 'string', pattern: '^https?://' },
+        jwksFile: { type: 'string' },
+        timeout: duration,
+        cooldown: duration,
+      },
+      ['issuer', 'audiences'],
+    ),
+  },
+  jwtAuthnMetadata: strictObject({ enabled: { type: 'boolean' }, filter: { type: 'string' } }),
+  tokenCache: strictObject({ max: { type: 'integer', minimum: 1 }, maxTtl: duration }),
+  maxTokenBytes: { type: 'integer', minimum: 256 },
+});
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'meshwarden server configuration',
+  ...strictObject({
+    grpc: strictObject({
+      address,
+      principalHeader: { type: 'string', pattern: '^[a-z0-9-]+$' },
+      decodeEncodedSlashes: { type: 'boolean' },
+      tls: strictObject(
+        {
+          cert: { type: 'string' },
+          key: { type: 'string' },
+          clientCa: { type: 'string' },
+          allowedClientIds: stringList,
+        },
+        ['cert', 'key'],
+      ),
+    }),
+    admin: strictObject({ address: { oneOf: [address, { const: 'off' }] } }),
+    policies: stringList,
+    shadowPolicies: stringList,
+    defaultAction: { enum: ['ALLOW', 'DENY'] },
+    rootNamespace: { type: 'string', minLength: 1 },
+    identity,
+    cache: strictObject({
+      decisions: strictObject({
+        enabled: { type: 'boolean' },
+        max: { type: 'integer', minimum: 1 },
+        ttl: duration,
+      }),
+    }),
+    decisionLog: strictObject({
+      output: { type: 'string', minLength: 1 },
+      allowSampleRate: { type: 'number', minimum: 0, maximum: 1 },
+      maxLinesPerSecond: { type: 'integer', minimum: 1 },
+      headers: stringList,
+    }),
+    metrics: strictObject({
+      perPolicy: { type: 'boolean' },
+      flows: strictObject({ enabled: { type: 'boolean' }, maxSeries: { type: 'integer', minimum: 1 } }),
+    }),
+    flowGraph: strictObject({
+      maxEdges: { type: 'integer', minimum: 1 },
+      maxPathsPerEdge: { type: 'integer', minimum: 1 },
+    }),
+    reload: strictObject({ watch: { type: 'boolean' }, debounce: duration }),
+    shutdown: strictObject({ drainTimeout: duration }),
+    workers: { oneOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
+  }),
+} as const;

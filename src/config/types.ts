@@ -1,0 +1,53 @@
+/**
+ * The server configuration after loading: every key has its value, paths are absolute,
+ * durations are milliseconds. Frozen once built; nothing re-reads it per request.
+ */
+import type { IdentityOptions } from '../identity/index.js';
+
+export type ListenAddress = string; // `host:port` or `unix:/path`
+
+export interface GrpcTlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  /** CA bundle for client certificates; with it, clients must present a valid certificate. */
+  readonly clientCa?: string;
+  /** Client SPIFFE IDs (URI SANs) allowed to call Check; empty means any valid client. */
+  readonly allowedClientIds: readonly string[];
+}
+
+export interface ServerConfig {
+  /** Directory of the config file: relative paths in it are resolved from here. */
+  readonly baseDir: string;
+  readonly grpc: {
+    readonly address: ListenAddress;
+    readonly tls?: GrpcTlsConfig;
+    /** Header that carries the verified caller identity upstream (spoofed copies removed). */
+    readonly principalHeader: string;
+    /** Decode %2F and %5C in paths instead of rejecting them with 400. */
+    readonly decodeEncodedSlashes: boolean;
+  };
+  readonly admin: { readonly address: ListenAddress | 'off' };
+  readonly policies: readonly string[];
+  readonly shadowPolicies: readonly string[];
+  readonly defaultAction: 'ALLOW' | 'DENY';
+  readonly rootNamespace: string;
+  readonly identity?: IdentityOptions;
+  readonly cache: {
+    readonly decisions: { readonly enabled: boolean; readonly max: number; readonly ttlMs: number };
+  };
+  readonly decisionLog: {
+    /** `stdout`, `off`, or a file path. */
+    readonly output: string;
+    readonly allowSampleRate: number;
+    readonly maxLinesPerSecond: number;
+    readonly headers: readonly string[];
+  };
+  readonly metrics: {
+    readonly perPolicy: boolean;
+    readonly flows: { readonly enabled: boolean; readonly maxSeries: number };
+  };
+  readonly flowGraph: { readonly maxEdges: number; readonly maxPathsPerEdge: number };
+  readonly reload: { readonly watch: boolean; readonly debounceMs: number };
+  readonly shutdown: { readonly drainMs: number };
+  readonly workers: number;
+}
