@@ -37,7 +37,8 @@ export class DecisionCache {
       max: options.max,
       ttl: options.ttlMs,
       ttlAutopurge: false,
-      ...(now ? { perf: { now } } : {}),
+      // An injected clock is read on every call, so tests can step it within one tick.
+      ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
     });
   }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * The `meshwarden` command: one sub-command per step of the workflow.
+ * Each sub-command lives in its own module and returns an exit code.
+ */
+import { CliUsageError } from './usage.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  serve: async () => (await import('./serve.js')).serveCommand,
+  check: async () => (await import('./check.js')).checkCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
+};
+
+const HELP = `meshwarden — Envoy ext_authz for service-mesh microsegmentation
+
+usage: meshwarden <command> [options]
+
+commands:
+  serve     serve Envoy's Authorization/Check over gRPC
+  check     validate policy files
+  explain   evaluate one request and show why
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    process.stderr.write(`meshwarden: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (error) {
+    if (error instanceof CliUsageError) {
+      process.stderr.write(`meshwarden ${name}: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`meshwarden ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // exitCode, not exit(): pending output (decision log, stdout) is flushed first.
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`meshwarden: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,112 @@
+/**
+ * Keeps the policy snapshot in service: loads and compiles the policy files, swaps the new
+ * snapshot in one assignment, and reloads when the files change or on demand (SIGHUP).
+ * Reloads run one at a time in request order, so an older load never replaces a newer one;
+ * a set of files that fails to load or compile leaves the snapshot in service untouched.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { compileTree } from '../policy/engine/index.js';
+import { formatPolicyError, loadPolicies } from '../policy/load/index.js';
+import type { EngineOptions } from '../policy/model.js';
+import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
+
+export type ReloadResult =
+  | { readonly ok: true; readonly snapshot: PolicySnapshot; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+export interface PolicyReloaderOptions {
+  readonly paths: readonly string[];
+  readonly engine: EngineOptions;
+  readonly debounceMs: number;
+  /** Told of every reload, successful or not (metrics, logs). */
+  readonly onReload?: (result: ReloadResult) => void;
+}
+
+export class PolicyReloader {
+  readonly #options: PolicyReloaderOptions;
+  #current: PolicySnapshot | undefined;
+  #generation = 0;
+  #running: Promise<ReloadResult> | undefined;
+  #again = false;
+  #watchers: FSWatcher[] = [];
+  #debounce: NodeJS.Timeout | undefined;
+
+  constructor(options: PolicyReloaderOptions) {
+    this.#options = options;
+  }
+
+  get current(): PolicySnapshot | undefined {
+    return this.#current;
+  }
+
+  /** Load now; if a load is running, one more pass runs after it and every caller gets its result. */
+  reload(): Promise<ReloadResult> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#loadLoop();
+    return this.#running;
+  }
+
+  /** Watch the policy paths; changes are debounced into one reload. */
+  watch(): void {
+    for (const path of this.#options.paths) {
+      try {
+        const watcher = watch(path, { recursive: true }, () => this.#scheduleReload());
+        watcher.on('error', () => this.#scheduleReload());
+        this.#watchers.push(watcher);
+      } catch {
+        // A path that cannot be watched (missing now) still reloads on SIGHUP.
+      }
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.#debounce);
+    for (const watcher of this.#watchers) watcher.close();
+    this.#watchers = [];
+  }
+
+  #scheduleReload(): void {
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => void this.reload(), this.#options.debounceMs);
+    this.#debounce.unref();
+  }
+
+  async #loadLoop(): Promise<ReloadResult> {
+    let result: ReloadResult;
+    do {
+      this.#again = false;
+      result = await this.#loadOnce();
+      this.#options.onReload?.(result);
+    } while (this.#again);
+    this.#running = undefined;
+    return result;
+  }
+
+  async #loadOnce(): Promise<ReloadResult> {
+    const { paths, engine } = this.#options;
+    try {
+      const loaded = await loadPolicies(paths, { rootNamespace: engine.rootNamespace });
+      if (loaded.errors.length > 0) return { ok: false, errors: loaded.errors.map(formatPolicyError) };
+      const tree = compileTree(loaded.policies, engine);
+      const snapshot: PolicySnapshot = Object.freeze({
+        generation: this.#generation + 1,
+        tree,
+        policies: loaded.policies,
+        files: loaded.files,
+        hash: snapshotHash(loaded.files),
+        policyCount: loaded.policies.length,
+        ruleCount: loaded.policies.reduce((sum, policy) => sum + policy.rules.length, 0),
+        loadedAt: Date.now(),
+        options: engine,
+      });
+      this.#generation = snapshot.generation;
+      this.#current = snapshot;
+      return { ok: true, snapshot, warnings: loaded.warnings.map(formatPolicyError) };
+    } catch (error) {
+      return { ok: false, errors: [error instanceof Error ? error.message : String(error)] };
+    }
+  }
+}
