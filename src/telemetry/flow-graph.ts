@@ -1,0 +1,241 @@
+/**
+ * Bounded in-memory graph of observed flows, `source workload → destination service`, with
+ * the methods and path templates used on each edge. It feeds `/flows`, `meshwarden graph` and
+ * `learn`. Every dimension is capped because sources, hosts, methods and paths come from traffic.
+ */
+import type { Verdict } from '../domain/index.js';
+import { requireLimit } from './errors.js';
+import { templatePath } from './path-template.js';
+
+export interface FlowObservation {
+  /** Workload identity of the caller (a SPIFFE ID), or a placeholder such as `unknown`. */
+  readonly source: string;
+  /** Destination service, as the decision resolved it. */
+  readonly destination: string;
+  readonly method: string;
+  /** Canonical path; templated here, so ids never become distinct entries. */
+  readonly path: string;
+  readonly verdict: Verdict;
+  /** True when dry-run policies would have denied this request. */
+  readonly dryRunDeny?: boolean;
+}
+
+export interface FlowGraphLimits {
+  readonly maxEdges: number;
+  readonly maxPathsPerEdge: number;
+  readonly maxMethodsPerEdge: number;
+}
+
+export interface DecisionCounts {
+  allow: number;
+  deny: number;
+  dryRunDeny: number;
+}
+
+export interface PathSnapshot {
+  readonly count: number;
+  readonly lastSeen: string;
+}
+
+export interface EdgeSnapshot {
+  readonly source: string;
+  readonly destination: string;
+  readonly count: number;
+  readonly lastSeen: string;
+  readonly decisions: Readonly<DecisionCounts>;
+  readonly methods: Readonly<Record<string, number>>;
+  readonly paths: Readonly<Record<string, PathSnapshot>>;
+  /** Observations whose method or path did not fit under the caps (counted in `count`). */
+  readonly overflow: { readonly methods: number; readonly paths: number };
+}
+
+export interface FlowGraphSnapshot {
+  readonly edges: readonly EdgeSnapshot[];
+  /** Observations dropped because the graph already held `maxEdges` edges. */
+  readonly overflow: { readonly edges: number };
+}
+
+export const DEFAULT_FLOW_GRAPH_LIMITS: FlowGraphLimits = Object.freeze({
+  maxEdges: 10_000,
+  maxPathsPerEdge: 100,
+  maxMethodsPerEdge: 16,
+});
+
+/** Longer names are cut: they are hostile or broken, and must not grow memory unboundedly. */
+const MAX_NAME_LENGTH = 256;
+const MAX_TEMPLATE_LENGTH = 1024;
+
+interface PathEntry {
+  count: number;
+  lastSeen: number;
+}
+
+interface Edge {
+  readonly source: string;
+  readonly destination: string;
+  count: number;
+  lastSeen: number;
+  readonly decisions: DecisionCounts;
+  readonly methods: Map<string, number>;
+  readonly paths: Map<string, PathEntry>;
+  readonly overflow: { methods: number; paths: number };
+}
+
+export interface FlowGraphDeps {
+  /** Epoch milliseconds; injectable so tests never depend on the wall clock. */
+  readonly now?: () => number;
+}
+
+export class FlowGraph {
+  readonly #limits: FlowGraphLimits;
+  readonly #now: () => number;
+  readonly #edges = new Map<string, Edge>();
+  #edgeOverflow = 0;
+
+  constructor(limits: Partial<FlowGraphLimits> = {}, deps: FlowGraphDeps = {}) {
+    this.#limits = validateLimits({ ...DEFAULT_FLOW_GRAPH_LIMITS, ...limits });
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Aggregates snapshots (e.g. one per worker) into one graph under the given caps. */
+  static merge(graphs: readonly (FlowGraph | FlowGraphSnapshot)[], limits: Partial<FlowGraphLimits> = {}): FlowGraph {
+    const merged = new FlowGraph(limits);
+    for (const graph of graphs) merged.#absorb(graph instanceof FlowGraph ? graph.toJSON() : graph);
+    return merged;
+  }
+
+  get size(): number {
+    return this.#edges.size;
+  }
+
+  observe(observation: FlowObservation): void {
+    const edge = this.#edgeFor(clip(observation.source, MAX_NAME_LENGTH), clip(observation.destination, MAX_NAME_LENGTH));
+    if (edge === undefined) {
+      this.#edgeOverflow++;
+      return;
+    }
+    const at = this.#now();
+    edge.count++;
+    edge.lastSeen = Math.max(edge.lastSeen, at);
+    countDecision(edge.decisions, observation);
+    this.#addMethod(edge, clip(observation.method, MAX_NAME_LENGTH), 1);
+    this.#addPath(edge, clip(templatePath(observation.path), MAX_TEMPLATE_LENGTH), 1, at);
+  }
+
+  toJSON(): FlowGraphSnapshot {
+    const edges = [...this.#edges.values()].map(edgeSnapshot);
+    edges.sort((a, b) => compare(a.source, b.source) || compare(a.destination, b.destination));
+    return { edges, overflow: { edges: this.#edgeOverflow } };
+  }
+
+  #edgeFor(source: string, destination: string): Edge | undefined {
+    const key = `${source}\u0000${destination}`;
+    let edge = this.#edges.get(key);
+    if (edge === undefined && this.#edges.size < this.#limits.maxEdges) {
+      edge = newEdge(source, destination);
+      this.#edges.set(key, edge);
+    }
+    return edge;
+  }
+
+  #addMethod(edge: Edge, method: string, count: number): void {
+    const known = edge.methods.get(method);
+    if (known !== undefined) edge.methods.set(method, known + count);
+    else if (edge.methods.size < this.#limits.maxMethodsPerEdge) edge.methods.set(method, count);
+    else edge.overflow.methods += count;
+  }
+
+  #addPath(edge: Edge, template: string, count: number, at: number): void {
+    const known = edge.paths.get(template);
+    if (known !== undefined) {
+      known.count += count;
+      known.lastSeen = Math.max(known.lastSeen, at);
+    } else if (edge.paths.size < this.#limits.maxPathsPerEdge) {
+      edge.paths.set(template, { count, lastSeen: at });
+    } else {
+      edge.overflow.paths += count;
+    }
+  }
+
+  #absorb(snapshot: FlowGraphSnapshot): void {
+    this.#edgeOverflow += snapshot.overflow.edges;
+    for (const theirs of snapshot.edges) {
+      const edge = this.#edgeFor(theirs.source, theirs.destination);
+      if (edge === undefined) {
+        this.#edgeOverflow += theirs.count;
+        continue;
+      }
+      this.#absorbEdge(edge, theirs);
+    }
+  }
+
+  #absorbEdge(edge: Edge, theirs: EdgeSnapshot): void {
+    edge.count += theirs.count;
+    edge.lastSeen = Math.max(edge.lastSeen, Date.parse(theirs.lastSeen));
+    edge.decisions.allow += theirs.decisions.allow;
+    edge.decisions.deny += theirs.decisions.deny;
+    edge.decisions.dryRunDeny += theirs.decisions.dryRunDeny;
+    edge.overflow.methods += theirs.overflow.methods;
+    edge.overflow.paths += theirs.overflow.paths;
+    for (const [method, count] of Object.entries(theirs.methods)) this.#addMethod(edge, method, count);
+    for (const [template, path] of Object.entries(theirs.paths)) {
+      this.#addPath(edge, template, path.count, Date.parse(path.lastSeen));
+    }
+  }
+}
+
+function validateLimits(limits: FlowGraphLimits): FlowGraphLimits {
+  return Object.freeze({
+    maxEdges: requireLimit('flowGraph.maxEdges', limits.maxEdges, 1_000_000),
+    maxPathsPerEdge: requireLimit('flowGraph.maxPathsPerEdge', limits.maxPathsPerEdge, 10_000),
+    maxMethodsPerEdge: requireLimit('flowGraph.maxMethodsPerEdge', limits.maxMethodsPerEdge, 64),
+  });
+}
+
+function newEdge(source: string, destination: string): Edge {
+  return {
+    source,
+    destination,
+    count: 0,
+    lastSeen: 0,
+    decisions: { allow: 0, deny: 0, dryRunDeny: 0 },
+    methods: new Map(),
+    paths: new Map(),
+    overflow: { methods: 0, paths: 0 },
+  };
+}
+
+function countDecision(decisions: DecisionCounts, observation: FlowObservation): void {
+  if (observation.verdict === 'allow') decisions.allow++;
+  else decisions.deny++;
+  if (observation.dryRunDeny === true) decisions.dryRunDeny++;
+}
+
+function edgeSnapshot(edge: Edge): EdgeSnapshot {
+  // fromEntries defines own properties, so a hostile `__proto__` path stays plain data
+  const paths = Object.fromEntries(
+    [...edge.paths].map(([template, entry]) => [template, { count: entry.count, lastSeen: iso(entry.lastSeen) }]),
+  );
+  return {
+    source: edge.source,
+    destination: edge.destination,
+    count: edge.count,
+    lastSeen: iso(edge.lastSeen),
+    decisions: { ...edge.decisions },
+    methods: Object.fromEntries(edge.methods),
+    paths,
+    overflow: { ...edge.overflow },
+  };
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+function clip(value: string, max: number): string {
+  return value.length <= max ? value : value.slice(0, max);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
