@@ -1,0 +1,59 @@
+/** Checks one `when` condition: a key meshwarden knows, and values that fit the key. */
+import type { FieldPath } from './field-path.js';
+import { issue, type Issue } from './issue.js';
+import { checkIpBlock, checkPort, checkPrincipal, checkStringMatch, type ValueCheck } from './value-checks.js';
+
+const HEADER_KEY = /^request\.headers\[([!#$%&'*+.^_`|~0-9A-Za-z-]+)\]$/;
+const CLAIMS_KEY = /^request\.auth\.claims(\[[^[\]]+\])+$/;
+
+const KEY_CHECKS: Readonly<Record<string, ValueCheck>> = {
+  'source.ip': checkIpBlock,
+  'remote.ip': checkIpBlock,
+  'destination.ip': checkIpBlock,
+  'destination.port': (v) => checkPort(v),
+  'source.principal': checkPrincipal,
+  'source.namespace': checkStringMatch,
+  'request.auth.principal': checkStringMatch,
+  'request.auth.audiences': checkStringMatch,
+  'request.auth.presenter': checkStringMatch,
+  'connection.sni': checkStringMatch,
+};
+
+/** The check for the values of a key, or undefined when the key is not one we know. */
+export function conditionValueCheck(key: string): ValueCheck | undefined {
+  if (HEADER_KEY.test(key) || CLAIMS_KEY.test(key)) return checkStringMatch;
+  return Object.hasOwn(KEY_CHECKS, key) ? KEY_CHECKS[key] : undefined;
+}
+
+export function conditionIssues(condition: Record<string, unknown>, at: FieldPath): Issue[] {
+  const issues: Issue[] = [];
+  const { key, values, notValues } = condition;
+  if (values === undefined && notValues === undefined) {
+    issues.push(issue('condition_without_values', at, 'a when condition needs values or notValues'));
+  }
+  if (typeof key !== 'string') return issues;
+  const check = conditionValueCheck(key);
+  if (check === undefined) {
+    issues.push(issue('invalid_condition_key', [...at, 'key'], `unknown condition key "${key}": ${KNOWN_KEYS}`));
+    return issues;
+  }
+  for (const field of ['values', 'notValues'] as const) {
+    issues.push(...listIssues(condition[field], [...at, field], check));
+  }
+  return issues;
+}
+
+/** Applies a check to each string of a list; anything else was reported by the schema. */
+export function listIssues(list: unknown, at: FieldPath, check: ValueCheck): Issue[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((value: unknown, i) => {
+    if (typeof value !== 'string') return [];
+    const problem = check(value);
+    return problem === undefined ? [] : [issue(problem.code, [...at, i], problem.message)];
+  });
+}
+
+const KNOWN_KEYS =
+  'expected request.headers[NAME], source.ip, source.namespace, source.principal, remote.ip, ' +
+  'request.auth.principal, request.auth.audiences, request.auth.presenter, request.auth.claims[NAME] ' +
+  '(nested: [a][b]), destination.ip, destination.port or connection.sni';
