@@ -1,0 +1,103 @@
+/**
+ * CheckRequest → AccessRequest: the only place Envoy's request attributes are read.
+ * Everything the layers above match on is canonicalized here, once; a request that cannot
+ * be read throws InvalidRequestError naming the attribute (answered 400).
+ */
+import type { AccessRequest, Peer } from '../domain/index.js';
+import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../policy/path-canonical.js';
+import { InvalidRequestError } from './invalid-request-error.js';
+import { readHeaders } from './request-headers.js';
+import { structToJson } from './struct-json.js';
+import type { CheckRequestMessage, HttpRequestMessage, MetadataMessage, PeerMessage } from './wire-messages.js';
+
+export interface AccessRequestOptions {
+  /** See CanonicalPathOptions.decodeEncodedSlashes: off (reject `%2F`/`%5C`) unless the upstream decodes them too. */
+  readonly decodeEncodedSlashes?: boolean;
+}
+
+const NO_ENTRIES: ReadonlyMap<string, string> = new Map();
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+export function toAccessRequest(check: CheckRequestMessage, options: AccessRequestOptions = {}): AccessRequest {
+  const attributes = check.attributes;
+  const http = attributes?.request?.http;
+  if (!attributes || !http) {
+    throw new InvalidRequestError('missing_http_attributes', 'attributes.request.http', 'no HTTP request attributes');
+  }
+  const headers = readHeaders(http);
+  const rawPath = required(http.path || headers.get(':path'), 'attributes.request.http.path');
+  return {
+    requestId: headers.get('x-request-id') || http.id || '',
+    method: required(http.method || headers.get(':method'), 'attributes.request.http.method').toUpperCase(),
+    path: pathOf(rawPath, options),
+    rawPath,
+    query: rawPath.includes('?') ? queryOf(rawPath) : (http.query ?? ''),
+    host: hostOf(http, headers),
+    scheme: (http.scheme || headers.get(':scheme') || '').toLowerCase(),
+    protocol: http.protocol ?? '',
+    headers,
+    source: toPeer(attributes.source),
+    destination: toPeer(attributes.destination),
+    contextExtensions: toMap(attributes.contextExtensions),
+    sni: attributes.tlsSession?.sni ?? '',
+    filterMetadata: toFilterMetadata(attributes.metadataContext),
+  };
+}
+
+function required(value: string | null | undefined, attribute: string): string {
+  if (!value) throw new InvalidRequestError('missing_http_attributes', attribute, `${attribute} is empty`);
+  return value;
+}
+
+function pathOf(rawPath: string, options: AccessRequestOptions): string {
+  try {
+    return canonicalizePath(rawPath, options);
+  } catch (error) {
+    if (!(error instanceof CanonicalizationError)) throw error;
+    throw new InvalidRequestError('invalid_path', 'attributes.request.http.path', `${error.code}: ${error.message}`);
+  }
+}
+
+/** Envoy's `host` is the `:authority`; the headers are the fallback for older senders. */
+function hostOf(http: HttpRequestMessage, headers: ReadonlyMap<string, string>): string {
+  const authority = http.host || headers.get(':authority') || headers.get('host') || '';
+  try {
+    return canonicalizeHost(authority);
+  } catch (error) {
+    if (!(error instanceof CanonicalizationError)) throw error;
+    throw new InvalidRequestError('invalid_header', 'attributes.request.http.host', error.message);
+  }
+}
+
+/** Absent attributes stay absent (not present-and-undefined), so equality and logs stay clean. */
+function toPeer(peer: PeerMessage | null | undefined): Peer {
+  const out: { -readonly [K in keyof Peer]: Peer[K] } = {};
+  if (!peer) return out;
+  const socket = peer.address?.socketAddress;
+  if (socket?.address) out.address = socket.address;
+  if (socket?.portValue) out.port = socket.portValue;
+  if (peer.principal) out.principal = peer.principal;
+  if (peer.certificate) out.certificate = peer.certificate;
+  return out;
+}
+
+function toMap(entries: Readonly<Record<string, string>> | null | undefined): ReadonlyMap<string, string> {
+  if (!entries) return NO_ENTRIES;
+  const keys = Object.keys(entries);
+  if (keys.length === 0) return NO_ENTRIES;
+  const out = new Map<string, string>();
+  for (const key of keys) out.set(key, entries[key] ?? '');
+  return out;
+}
+
+function toFilterMetadata(metadata: MetadataMessage | null | undefined): Readonly<Record<string, unknown>> {
+  const filters = metadata?.filterMetadata;
+  if (!filters) return NO_METADATA;
+  const keys = Object.keys(filters);
+  if (keys.length === 0) return NO_METADATA;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    Object.defineProperty(out, key, { value: structToJson(filters[key]), enumerable: true, writable: true });
+  }
+  return out;
+}
