@@ -60,9 +60,19 @@ function description(e: ErrorObject): string | undefined {
   return typeof d === 'string' ? d : undefined;
 }
 
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean',
+  null: 'null',
+};
+
 function typeName(type: unknown): string {
-  const names = (Array.isArray(type) ? type : [type]).map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${String(t)}`));
-  return names.join(' or ');
+  const types = Array.isArray(type) ? type : [type];
+  return types.map((t) => TYPE_NAMES[String(t)] ?? String(t)).join(' or ');
 }
 
 function describe(value: unknown): string {
