@@ -18,14 +18,19 @@ export function structToJson(struct: StructMessage | null | undefined): Record<s
 }
 
 function valueToJson(value: ValueMessage | undefined): JsonValue {
-  // Oneof members that are unset read as null or undefined (protobufjs prototype defaults).
   if (value == null) return null;
-  if (value.structValue != null) return structToJson(value.structValue);
-  if (value.listValue != null) return (value.listValue.values ?? []).map(valueToJson);
-  if (value.stringValue != null) return value.stringValue;
-  if (value.numberValue != null) return value.numberValue;
-  if (value.boolValue != null) return value.boolValue;
+  // A decoded message reads unset oneof members from its prototype ('' , 0, false), so
+  // only own properties tell which member was sent.
+  if (isSet(value, 'structValue')) return structToJson(value.structValue);
+  if (isSet(value, 'listValue')) return (value.listValue?.values ?? []).map(valueToJson);
+  if (isSet(value, 'stringValue')) return value.stringValue ?? '';
+  if (isSet(value, 'numberValue')) return value.numberValue ?? 0;
+  if (isSet(value, 'boolValue')) return value.boolValue ?? false;
   return null;
+}
+
+function isSet(value: ValueMessage, member: keyof ValueMessage): boolean {
+  return Object.hasOwn(value, member) && value[member] != null;
 }
 
 /** A key named `__proto__` must become an own property, not the object's prototype. */
