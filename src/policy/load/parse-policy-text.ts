@@ -2,7 +2,7 @@
  * The text of one policy file (YAML, multi-document, or JSON, which YAML reads too) into
  * policies, with every error and warning placed at its file, line, column and field.
  */
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isScalar, parseAllDocuments, type Document } from 'yaml';
 import type { Policy } from '../model.js';
 import { formatFieldPath } from './field-path.js';
 import type { Issue } from './issue.js';
@@ -49,7 +49,7 @@ export function parseFileText(text: string, file: string, options: LoadOptions):
       result.errors.push(...doc.errors.map((e) => syntaxError(e, file, lines)));
       continue;
     }
-    if (doc.contents === null) continue;
+    if (isEmpty(doc)) continue;
     readDocument(doc, new YamlLocator(doc, lines), { file, index }, options, result);
   }
   if (result.located.length === 0 && result.errors.length === 0 && !hasContent(documents)) {
@@ -90,8 +90,13 @@ function syntaxError(e: { code: string; pos: [number, number]; message: string }
 }
 
 function hasContent(documents: Iterable<Document>): boolean {
-  for (const doc of documents) if (doc.contents !== null) return true;
+  for (const doc of documents) if (!isEmpty(doc)) return true;
   return false;
+}
+
+/** A document with nothing but comments (`---` alone yields a null scalar, not null). */
+function isEmpty(doc: Document): boolean {
+  return doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
 }
 
 export function assertLoadOptions(options: LoadOptions): void {
