@@ -1,0 +1,68 @@
+/**
+ * One `when` condition → one Matcher: `values` and `notValues` AND-ed, read from the
+ * attribute its key names (chosen by an exhaustive switch over the parsed key).
+ */
+import { assertNever } from '../../domain/assert-never.js';
+import type { Condition } from '../model.js';
+import { PatternError } from './compile-error.js';
+import { at, build, isSet, type CompileSite } from './compile-site.js';
+import { compileCidrs } from './matchers/cidr-match.js';
+import { parseConditionKey, type ConditionKey } from './matchers/condition-key.js';
+import * as field from './matchers/field-matchers.js';
+import { and, not, type Matcher } from './matchers/matcher.js';
+import { compilePrincipalSet } from './matchers/principal-match.js';
+import { compileStringSet } from './matchers/string-match.js';
+import type { RequestAttribute } from './request-attribute.js';
+
+export function compileCondition(condition: Condition, site: CompileSite): Matcher {
+  const key = build(at(site, 'key'), () => parseConditionKey(condition.key));
+  if (!isSet(condition.values) && !isSet(condition.notValues)) {
+    build(site, () => {
+      throw new PatternError('ERR_COMPILE_CONDITION_EMPTY', `condition "${condition.key}" has no values or notValues`);
+    });
+  }
+  site.reads.add(conditionRead(key));
+  const parts: Matcher[] = [];
+  if (isSet(condition.values)) parts.push(conditionMatcher(key, condition.values, at(site, 'values')));
+  if (isSet(condition.notValues)) parts.push(not(conditionMatcher(key, condition.notValues, at(site, 'notValues'))));
+  return and(parts);
+}
+
+function conditionMatcher(key: ConditionKey, values: readonly string[], site: CompileSite): Matcher {
+  const strings = () => build(site, () => compileStringSet(values));
+  switch (key.kind) {
+    case 'header': return new field.StringField(field.readHeader(key.name), strings());
+    case 'claim': return new field.ClaimField(key.path, strings());
+    case 'source.ip':
+    case 'remote.ip': return new field.IpField(field.readSourceIp, build(site, () => compileCidrs(values)));
+    case 'destination.ip': return new field.IpField(field.readDestinationIp, build(site, () => compileCidrs(values)));
+    case 'destination.port': return new field.PortField(build(site, () => compilePorts(values)));
+    case 'source.namespace': return new field.StringField(field.readSourceNamespace, strings());
+    case 'source.principal': return new field.StringField(field.readSourcePrincipal, build(site, () => compilePrincipalSet(values)));
+    case 'request.auth.principal': return new field.StringField(field.readRequestPrincipal, strings());
+    case 'request.auth.audiences': return new field.AudienceField(strings());
+    case 'request.auth.presenter': return new field.StringField(field.readPresenter, strings());
+    case 'connection.sni': return new field.StringField(field.readSni, strings());
+    default: return assertNever(key, 'condition key');
+  }
+}
+
+export function conditionRead(key: ConditionKey): RequestAttribute {
+  switch (key.kind) {
+    case 'header': return `header:${key.name}`;
+    case 'claim': return `claim:${key.path[0]!}`;
+    case 'remote.ip': return 'source.ip';
+    default: return key.kind;
+  }
+}
+
+/** Port numbers 0–65535 written as decimal text. */
+export function compilePorts(values: readonly string[]): ReadonlySet<number> {
+  return new Set(values.map(parsePort));
+}
+
+export function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port <= 65535)) throw new PatternError('ERR_COMPILE_PORT', `"${text}" is not a port number`);
+  return port;
+}

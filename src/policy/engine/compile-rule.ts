@@ -1,0 +1,71 @@
+/**
+ * One rule → one Matcher, with DESIGN's semantics: values OR-ed within a field, fields
+ * AND-ed, `from` entries OR-ed, `to` entries OR-ed, from/to/when AND-ed, `notX` matching
+ * when no value does. Unset or empty fields constrain nothing.
+ */
+import type { Operation, Rule, Source } from '../model.js';
+import { at, build, indexed, isSet, type CompileSite } from './compile-site.js';
+import { compileCondition, compilePorts } from './compile-condition.js';
+import { compileCidrs } from './matchers/cidr-match.js';
+import * as field from './matchers/field-matchers.js';
+import { ALWAYS, and, not, or, type Matcher } from './matchers/matcher.js';
+import { PathSetMatcher } from './matchers/path-match.js';
+import { compilePrincipalSet } from './matchers/principal-match.js';
+import { compileStringSet } from './matchers/string-match.js';
+import type { RequestAttribute } from './request-attribute.js';
+
+export function compileRule(rule: Rule, site: CompileSite): Matcher {
+  const parts: Matcher[] = [];
+  if (isSet(rule.from)) parts.push(or(rule.from.map((s, i) => compileSource(s, indexed(at(site, 'from'), i)))));
+  if (isSet(rule.to)) parts.push(or(rule.to.map((o, i) => compileOperation(o, indexed(at(site, 'to'), i)))));
+  if (isSet(rule.when)) parts.push(...rule.when.map((c, i) => compileCondition(c, indexed(at(site, 'when'), i))));
+  return and(parts);
+}
+
+type Build = (values: readonly string[], site: CompileSite) => Matcher;
+
+/** The positive field and its `notX` twin, each only when set. */
+function pair(
+  parts: Matcher[],
+  site: CompileSite,
+  names: readonly [string, string],
+  values: readonly [readonly string[] | undefined, readonly string[] | undefined],
+  read: RequestAttribute,
+  make: Build,
+): void {
+  const [positive, negative] = values;
+  if (isSet(positive)) parts.push(make(positive, at(site, names[0])));
+  if (isSet(negative)) parts.push(not(make(negative, at(site, names[1]))));
+  if (isSet(positive) || isSet(negative)) site.reads.add(read);
+}
+
+const principals: Build = (v, s) => new field.StringField(field.readSourcePrincipal, build(s, () => compilePrincipalSet(v)));
+const requestPrincipals: Build = (v, s) => new field.StringField(field.readRequestPrincipal, build(s, () => compileStringSet(v)));
+const namespaces: Build = (v, s) => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v)));
+const sourceIps: Build = (v, s) => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v)));
+
+function compileSource(source: Source, site: CompileSite): Matcher {
+  const s = at(site, 'source');
+  const parts: Matcher[] = [];
+  pair(parts, s, ['principals', 'notPrincipals'], [source.principals, source.notPrincipals], 'source.principal', principals);
+  pair(parts, s, ['requestPrincipals', 'notRequestPrincipals'], [source.requestPrincipals, source.notRequestPrincipals], 'request.auth.principal', requestPrincipals);
+  pair(parts, s, ['namespaces', 'notNamespaces'], [source.namespaces, source.notNamespaces], 'source.namespace', namespaces);
+  pair(parts, s, ['ipBlocks', 'notIpBlocks'], [source.ipBlocks, source.notIpBlocks], 'source.ip', sourceIps);
+  pair(parts, s, ['remoteIpBlocks', 'notRemoteIpBlocks'], [source.remoteIpBlocks, source.notRemoteIpBlocks], 'source.ip', sourceIps);
+  return parts.length === 0 ? ALWAYS : and(parts);
+}
+
+const hosts: Build = (v, s) => new field.StringField(field.readHost, build(s, () => compileStringSet(v.map((h) => h.toLowerCase()))));
+const ports: Build = (v, s) => new field.PortField(build(s, () => compilePorts(v)));
+const methods: Build = (v, s) => new field.StringField(field.readMethod, build(s, () => compileStringSet(v)));
+const paths: Build = (v, s) => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v)));
+
+function compileOperation(operation: Operation, site: CompileSite): Matcher {
+  const o = at(site, 'operation');
+  const parts: Matcher[] = [];
+  pair(parts, o, ['hosts', 'notHosts'], [operation.hosts, operation.notHosts], 'host', hosts);
+  pair(parts, o, ['ports', 'notPorts'], [operation.ports, operation.notPorts], 'destination.port', ports);
+  pair(parts, o, ['methods', 'notMethods'], [operation.methods, operation.notMethods], 'method', methods);
+  pair(parts, o, ['paths', 'notPaths'], [operation.paths, operation.notPaths], 'path', paths);
+  return parts.length === 0 ? ALWAYS : and(parts);
+}

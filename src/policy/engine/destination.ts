@@ -1,0 +1,42 @@
+/**
+ * Which service and namespace a request is for (DESIGN: context_extensions, then the
+ * destination SPIFFE ID, then the host). Pure; shared by the tree, the reference
+ * evaluator and decision keys so all three see one destination.
+ */
+import type { AccessRequest } from '../../domain/access-request.js';
+import { spiffeNamespace, type SpiffeId } from '../../domain/spiffe-id.js';
+import { tryParseSpiffeId } from '../../identity/spiffe-id.js';
+
+export interface Destination {
+  readonly service?: string;
+  readonly namespace?: string;
+}
+
+export function resolveDestination(request: AccessRequest): Destination {
+  const id = destinationId(request);
+  const service = nonEmpty(request.contextExtensions.get('service')) ?? serviceAccount(id) ?? nonEmpty(request.host);
+  const namespace = nonEmpty(request.contextExtensions.get('namespace')) ?? (id && spiffeNamespace(id));
+  if (service === undefined) return namespace === undefined ? NOWHERE : { namespace };
+  return namespace === undefined ? { service } : { service, namespace };
+}
+
+const NOWHERE: Destination = Object.freeze({});
+
+function destinationId(request: AccessRequest): SpiffeId | undefined {
+  const principal = request.destination.principal;
+  return principal ? tryParseSpiffeId(principal) : undefined;
+}
+
+/**
+ * Istio's IDs are `/ns/NS/sa/SA`, and a Kubernetes service is usually run by the service
+ * account of the same name: SA is the service. Other ID shapes say nothing about it.
+ */
+function serviceAccount(id: SpiffeId | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  const segments = id.path.split('/');
+  return segments.length === 5 && segments[1] === 'ns' && segments[3] === 'sa' ? segments[4] : undefined;
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === '' ? undefined : text;
+}

@@ -1,0 +1,14 @@
+/** The policy engine's public surface: compile, evaluate, explain, key decisions. */
+export { compileTree } from './tree/decision-tree.js';
+export type { DecisionTree, TreeStats } from './tree/decision-tree.js';
+export { CompileError } from './compile-error.js';
+export type { CompileErrorCode } from './compile-error.js';
+export { decisionKey } from './request-attribute.js';
+export type { RequestAttribute } from './request-attribute.js';
+export { resolveDestination } from './destination.js';
+export type { Destination } from './destination.js';
+export { referenceEvaluate } from './reference/reference-evaluate.js';
+export { explain } from './reference/explain.js';
+export type { ExplainTrace, PolicyTrace, RuleTrace } from './reference/explain.js';
+export type { ClauseFailure } from './reference/rule-check.js';
+export { formatExplain } from './reference/format-explain.js';

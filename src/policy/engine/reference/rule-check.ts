@@ -1,0 +1,121 @@
+/**
+ * One rule checked the obvious way, field by field, reporting the first clause that
+ * failed. The reference evaluator and explain traces are built on this.
+ */
+import type { Condition, Operation, Rule, Source } from '../../model.js';
+import { parseConditionKey } from '../matchers/condition-key.js';
+import { conditionValues, factValues, type Fact, type Facts } from './facts.js';
+import { leafMatches, type LeafKind } from './leaf.js';
+
+export interface ClauseFailure {
+  /** Where, as written in the policy: `from[0].source.principals`, `when[1].notValues`. */
+  readonly clause: string;
+  /** The request's value(s); undefined when the attribute is absent. */
+  readonly actual: readonly string[] | undefined;
+  readonly expected: readonly string[];
+  /** True for a `notX` / `notValues` clause: the value matched one it must not. */
+  readonly negated: boolean;
+  /** When every `from` (or `to`) entry failed: the failures of the entries after the first. */
+  readonly others?: readonly ClauseFailure[];
+}
+
+export function checkRule(rule: Rule, facts: Facts): ClauseFailure | undefined {
+  const from = anyEntry(rule.from, 'from', 'source', (s, at) => checkSource(s, facts, at));
+  if (from !== undefined) return from;
+  const to = anyEntry(rule.to, 'to', 'operation', (o, at) => checkOperation(o, facts, at));
+  if (to !== undefined) return to;
+  for (const [index, condition] of (rule.when ?? []).entries()) {
+    const failure = checkCondition(condition, facts, `when[${index}]`);
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
+/** Entries are OR-ed: passes when one does; an unset or empty list passes. */
+function anyEntry<T>(
+  entries: readonly T[] | undefined,
+  name: string,
+  inner: string,
+  check: (entry: T, at: string) => ClauseFailure | undefined,
+): ClauseFailure | undefined {
+  if (entries === undefined || entries.length === 0) return undefined;
+  const failures: ClauseFailure[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const failure = check(entry, `${name}[${index}].${inner}`);
+    if (failure === undefined) return undefined;
+    failures.push(failure);
+  }
+  const [first, ...others] = failures;
+  return others.length === 0 ? first : { ...first!, others };
+}
+
+type FieldSpec = readonly [name: string, values: readonly string[] | undefined, fact: Fact, kind: LeafKind];
+
+function checkSource(source: Source, facts: Facts, at: string): ClauseFailure | undefined {
+  return checkFields(facts, at, [
+    ['principals', source.principals, 'source.principal', 'principal'],
+    ['notPrincipals', source.notPrincipals, 'source.principal', 'principal'],
+    ['requestPrincipals', source.requestPrincipals, 'request.auth.principal', 'string'],
+    ['notRequestPrincipals', source.notRequestPrincipals, 'request.auth.principal', 'string'],
+    ['namespaces', source.namespaces, 'source.namespace', 'string'],
+    ['notNamespaces', source.notNamespaces, 'source.namespace', 'string'],
+    ['ipBlocks', source.ipBlocks, 'source.ip', 'cidr'],
+    ['notIpBlocks', source.notIpBlocks, 'source.ip', 'cidr'],
+    ['remoteIpBlocks', source.remoteIpBlocks, 'source.ip', 'cidr'],
+    ['notRemoteIpBlocks', source.notRemoteIpBlocks, 'source.ip', 'cidr'],
+  ]);
+}
+
+function checkOperation(operation: Operation, facts: Facts, at: string): ClauseFailure | undefined {
+  return checkFields(facts, at, [
+    ['hosts', operation.hosts, 'host', 'host'],
+    ['notHosts', operation.notHosts, 'host', 'host'],
+    ['ports', operation.ports, 'destination.port', 'port'],
+    ['notPorts', operation.notPorts, 'destination.port', 'port'],
+    ['methods', operation.methods, 'method', 'string'],
+    ['notMethods', operation.notMethods, 'method', 'string'],
+    ['paths', operation.paths, 'path', 'path'],
+    ['notPaths', operation.notPaths, 'path', 'path'],
+  ]);
+}
+
+function checkFields(facts: Facts, at: string, fields: readonly FieldSpec[]): ClauseFailure | undefined {
+  for (const [name, expected, fact, kind] of fields) {
+    if (expected === undefined || expected.length === 0) continue;
+    const negated = name.startsWith('not');
+    const failure = checkValues(factValues(facts, fact), expected, kind, negated, `${at}.${name}`);
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
+function checkCondition(condition: Condition, facts: Facts, at: string): ClauseFailure | undefined {
+  const key = parseConditionKey(condition.key);
+  const kind: LeafKind = leafKindOfKey(key.kind);
+  const actual = conditionValues(facts, key);
+  for (const [expected, negated] of [[condition.values, false], [condition.notValues, true]] as const) {
+    if (expected === undefined || expected.length === 0) continue;
+    const failure = checkValues(actual, expected, kind, negated, `${at}.${negated ? 'notValues' : 'values'}[${condition.key}]`);
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
+function leafKindOfKey(kind: ReturnType<typeof parseConditionKey>['kind']): LeafKind {
+  if (kind === 'source.ip' || kind === 'remote.ip' || kind === 'destination.ip') return 'cidr';
+  if (kind === 'destination.port') return 'port';
+  if (kind === 'source.principal') return 'principal';
+  return 'string';
+}
+
+/** Positive: some value matches some pattern. Negated: none does (an absent value passes). */
+function checkValues(
+  actual: readonly string[] | undefined,
+  expected: readonly string[],
+  kind: LeafKind,
+  negated: boolean,
+  clause: string,
+): ClauseFailure | undefined {
+  const hit = actual !== undefined && actual.some((value) => expected.some((p) => leafMatches(kind, p, value)));
+  return hit === negated ? { clause, actual, expected, negated } : undefined;
+}

@@ -1,0 +1,91 @@
+/**
+ * The per-evaluation state of a DecisionTree: the first (smallest-ordinal) matching rule
+ * of each kind, and which ALLOW and dry-run policies applied. One instance is reused by
+ * its tree (evaluation is synchronous), so an evaluation allocates almost nothing.
+ */
+import type { PolicyRef } from '../../../domain/decision.js';
+import type { MatchContext } from '../matchers/match-context.js';
+import type { Bucket } from './bucket.js';
+import { Slot, type CompiledRule, type RuleVisitor } from './compiled-rule.js';
+
+const NONE = Number.POSITIVE_INFINITY;
+
+export class Accumulator implements RuleVisitor {
+  ctx!: MatchContext;
+  enforcedDeny = NONE;
+  enforcedAllow = NONE;
+  enforcedAudit = NONE;
+  /** Over enforced and dry-run rules together, for the dry-run outcome. */
+  anyDeny = NONE;
+  anyAllow = NONE;
+  enforcedAllowApplies = false;
+  anyAllowApplies = false;
+  dryRunApplies = false;
+  #epoch = 0;
+  /** `applied[rank] === epoch`: that policy's residual scope held for this request. */
+  readonly #applied: Int32Array;
+
+  constructor(policyCount: number) {
+    this.#applied = new Int32Array(policyCount);
+  }
+
+  reset(ctx: MatchContext): void {
+    this.ctx = ctx;
+    this.enforcedDeny = this.enforcedAllow = this.enforcedAudit = this.anyDeny = this.anyAllow = NONE;
+    this.enforcedAllowApplies = this.anyAllowApplies = this.dryRunApplies = false;
+    // Wrapping after 2^31 evaluations would only matter if a stale stamp equalled the new epoch.
+    this.#epoch = (this.#epoch + 1) | 0;
+    if (this.#epoch === 0) this.#applied.fill(-1);
+  }
+
+  visit(bucket: Bucket): void {
+    this.enforcedAllowApplies ||= bucket.enforcedAllow;
+    this.anyAllowApplies ||= bucket.anyAllow;
+    this.dryRunApplies ||= bucket.dryRun;
+    for (const compiled of bucket.residual) {
+      if (!compiled.residual!(this.ctx)) continue;
+      this.#applied[compiled.rank] = this.#epoch;
+      const { action, mode } = compiled.policy;
+      if (action === 'ALLOW') {
+        this.anyAllowApplies = true;
+        if (mode === 'enforce') this.enforcedAllowApplies = true;
+      }
+      if (mode === 'dry-run') this.dryRunApplies = true;
+    }
+    bucket.rules.collect(this.ctx, this);
+  }
+
+  consider(rule: CompiledRule): void {
+    if (rule.residual && this.#applied[rule.policyRank] !== this.#epoch) return;
+    const ordinal = rule.ordinal;
+    switch (rule.slot) {
+      case Slot.EnforcedDeny:
+        if (ordinal < this.enforcedDeny && rule.matcher.matches(this.ctx)) {
+          this.enforcedDeny = ordinal;
+          this.anyDeny = Math.min(this.anyDeny, ordinal);
+        }
+        return;
+      case Slot.EnforcedAllow:
+        if (ordinal < this.enforcedAllow && rule.matcher.matches(this.ctx)) {
+          this.enforcedAllow = ordinal;
+          this.anyAllow = Math.min(this.anyAllow, ordinal);
+        }
+        return;
+      case Slot.EnforcedAudit:
+        if (ordinal < this.enforcedAudit && rule.matcher.matches(this.ctx)) this.enforcedAudit = ordinal;
+        return;
+      case Slot.DryRunDeny:
+        if (ordinal < this.anyDeny && rule.matcher.matches(this.ctx)) this.anyDeny = ordinal;
+        return;
+      case Slot.DryRunAllow:
+        if (ordinal < this.anyAllow && rule.matcher.matches(this.ctx)) this.anyAllow = ordinal;
+        return;
+      case Slot.None:
+        return;
+    }
+  }
+}
+
+export function refAt(refs: readonly PolicyRef[], ordinal: number): PolicyRef | undefined {
+  return ordinal === NONE ? undefined : refs[ordinal];
+}

@@ -1,0 +1,33 @@
+/**
+ * The policies filed under one destination key (a service, a namespace, or everywhere):
+ * which of them always apply there, which need a per-request scope check, and the
+ * index of their rules.
+ */
+import { Slot, type CompiledPolicy } from './compiled-rule.js';
+import { RuleIndex } from './rule-index.js';
+
+export class Bucket {
+  readonly rules = new RuleIndex();
+  /** Policies whose scope needs a check per request. */
+  readonly residual: CompiledPolicy[] = [];
+  /** Whether an enforced ALLOW always applies here (then a non-matching request is denied). */
+  enforcedAllow = false;
+  /** Same over enforced and dry-run ALLOWs, for the dry-run outcome. */
+  anyAllow = false;
+  /** Whether a dry-run policy always applies here (then the outcome reports dry-run). */
+  dryRun = false;
+
+  add(policy: CompiledPolicy): void {
+    if (policy.residual !== undefined) this.residual.push(policy);
+    else this.#markApplies(policy);
+    // A dry-run AUDIT rule decides nothing: only its policy's applicability counts.
+    for (const rule of policy.rules) if (rule.slot !== Slot.None) this.rules.add(rule);
+  }
+
+  #markApplies({ policy }: CompiledPolicy): void {
+    const isAllow = policy.action === 'ALLOW';
+    if (isAllow && policy.mode === 'enforce') this.enforcedAllow = true;
+    if (isAllow) this.anyAllow = true;
+    if (policy.mode === 'dry-run') this.dryRun = true;
+  }
+}

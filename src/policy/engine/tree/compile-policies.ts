@@ -1,0 +1,56 @@
+/** Policies → CompiledPolicy values in decision order, recording every attribute they read. */
+import type { EngineOptions, Policy } from '../../model.js';
+import { compileRule } from '../compile-rule.js';
+import { isSet, type CompileSite } from '../compile-site.js';
+import { sortPolicies } from '../policy-order.js';
+import type { RequestAttribute } from '../request-attribute.js';
+import type { CompiledPolicy, CompiledRule } from './compiled-rule.js';
+import { slotOf } from './compiled-rule.js';
+import { effectiveNamespace, planScope } from './compile-scope.js';
+
+export function compilePolicies(
+  policies: readonly Policy[],
+  options: EngineOptions,
+  reads: Set<RequestAttribute>,
+): readonly CompiledPolicy[] {
+  let ordinal = 0;
+  return Object.freeze(
+    sortPolicies(policies).map((policy, rank) => {
+      const compiled = compilePolicy(policy, rank, ordinal, options, reads);
+      ordinal += compiled.rules.length;
+      return compiled;
+    }),
+  );
+}
+
+function compilePolicy(
+  policy: Policy,
+  rank: number,
+  firstOrdinal: number,
+  options: EngineOptions,
+  reads: Set<RequestAttribute>,
+): CompiledPolicy {
+  const plan = planScope(policy, options);
+  const slot = slotOf(policy);
+  const rules = policy.rules.map((rule, index): CompiledRule => {
+    const site: CompileSite = { policy: policy.id, field: `rules[${index}]`, reads };
+    return Object.freeze({
+      ordinal: firstOrdinal + index,
+      policyRank: rank,
+      slot,
+      residual: plan.residual !== undefined,
+      matcher: compileRule(rule, site),
+      ref: Object.freeze({ policy: policy.id, rule: index }),
+      source: rule,
+    });
+  });
+  addScopeReads(policy, options, reads);
+  return Object.freeze({ rank, policy, rules: Object.freeze(rules), placement: plan.placement, residual: plan.residual });
+}
+
+function addScopeReads(policy: Policy, options: EngineOptions, reads: Set<RequestAttribute>): void {
+  const { services, selector } = policy.scope;
+  if (isSet(services)) reads.add('destination.service');
+  if (effectiveNamespace(policy.scope, options) !== undefined) reads.add('destination.namespace');
+  for (const key of Object.keys(selector ?? {})) reads.add(`context:${key}`);
+}
