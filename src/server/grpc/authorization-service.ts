@@ -1,0 +1,209 @@
+/**
+ * The Check handler: CheckRequest → AccessRequest → (caller's CheckHandler) → Decision →
+ * CheckResponse. It never throws and answers exactly once; an unreadable request is
+ * answered 400, a handler that throws or rejects is answered deny (`internal_error`), and
+ * a handler that returns synchronously is answered synchronously (no promise tick).
+ */
+import { randomUUID } from 'node:crypto';
+import type { handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { AccessRequest, Decision, ReasonCode } from '../../domain/index.js';
+import {
+  DEFAULT_PRINCIPAL_HEADER,
+  InvalidRequestError,
+  toAccessRequest,
+  toCheckResponse,
+  type CheckRequestMessage,
+  type CheckResponseMessage,
+} from '../../envoy/index.js';
+import { authorizationServiceDefinition, UNREADABLE_REQUEST } from './authorization-definition.js';
+
+/** A decision, plus the caller's SPIFFE ID when the pipeline established one. */
+export interface CheckOutcome {
+  readonly decision: Decision;
+  readonly subjectPrincipal?: string;
+}
+
+export type CheckResult = Decision | CheckOutcome;
+export type CheckHandler = (request: AccessRequest) => CheckResult | Promise<CheckResult>;
+
+export interface AuthorizationServiceOptions {
+  /** Upstream header carrying the caller's SPIFFE ID; default `x-meshwarden-principal`. */
+  readonly principalHeader?: string;
+  readonly decodeEncodedSlashes?: boolean;
+  /** Ids of the decisions made here (invalid requests, internal errors); default random UUIDs. */
+  readonly decisionIdFactory?: () => string;
+  /** Told of every unexpected failure that was answered as a deny. Must not throw. */
+  readonly onError?: (error: unknown) => void;
+  /** Told of every answer, for metrics and decision logs; `request` is absent for 400s. */
+  readonly observe?: (decision: Decision, request: AccessRequest | undefined, durationNs: number) => void;
+}
+
+export interface AuthorizationService {
+  readonly definition: typeof authorizationServiceDefinition;
+  readonly implementation: { readonly Check: handleUnaryCall<CheckRequestMessage, CheckResponseMessage> };
+  /** The same logic without gRPC: `respond` is called exactly once, synchronously when it can be. */
+  check(message: CheckRequestMessage, respond: (response: CheckResponseMessage) => void): void;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+export function createAuthorizationService(handler: CheckHandler, options: AuthorizationServiceOptions = {}): AuthorizationService {
+  const config = validated(options);
+  const check = (message: CheckRequestMessage, respond: (response: CheckResponseMessage) => void): void => {
+    new CheckCall(handler, config, respond).run(message);
+  };
+  const Check: handleUnaryCall<CheckRequestMessage, CheckResponseMessage> = (call, callback: sendUnaryData<CheckResponseMessage>) => {
+    check(call.request, (response) => callback(null, response));
+  };
+  return { definition: authorizationServiceDefinition, implementation: { Check }, check };
+}
+
+interface Config {
+  readonly principalHeader: string;
+  readonly adapter: { readonly decodeEncodedSlashes: boolean };
+  readonly newId: () => string;
+  readonly onError: (error: unknown) => void;
+  readonly observe: AuthorizationServiceOptions['observe'];
+}
+
+/** Misused options fail at start-up, with a TypeError. */
+function validated(options: AuthorizationServiceOptions): Config {
+  const principalHeader = (options.principalHeader ?? DEFAULT_PRINCIPAL_HEADER).toLowerCase();
+  if (!HEADER_NAME.test(principalHeader)) throw new TypeError(`principalHeader is not a header name: "${principalHeader}"`);
+  return Object.freeze({
+    principalHeader,
+    adapter: Object.freeze({ decodeEncodedSlashes: options.decodeEncodedSlashes === true }),
+    newId: options.decisionIdFactory ?? randomUUID,
+    onError: options.onError ?? (() => {}),
+    observe: options.observe,
+  });
+}
+
+/** One Check in flight: holds what the answer needs, and makes sure there is one answer. */
+class CheckCall {
+  readonly #handler: CheckHandler;
+  readonly #config: Config;
+  readonly #respond: (response: CheckResponseMessage) => void;
+  readonly #started = process.hrtime.bigint();
+  #request: AccessRequest | undefined;
+  #requestId = '';
+  #answered = false;
+
+  constructor(handler: CheckHandler, config: Config, respond: (response: CheckResponseMessage) => void) {
+    this.#handler = handler;
+    this.#config = config;
+    this.#respond = respond;
+  }
+
+  run(message: CheckRequestMessage): void {
+    try {
+      this.#request = this.#read(message);
+    } catch (error) {
+      this.#requestId = requestIdOf(message);
+      this.#answer(this.#refusal(error));
+      return;
+    }
+    let result: CheckResult | Promise<CheckResult>;
+    try {
+      result = this.#handler(this.#request);
+    } catch (error) {
+      this.#answer(this.#internalError(error));
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then((settled) => this.#answer(settled), (error: unknown) => this.#answer(this.#internalError(error)));
+    } else {
+      this.#answer(result);
+    }
+  }
+
+  #read(message: CheckRequestMessage): AccessRequest {
+    if (message === UNREADABLE_REQUEST) {
+      throw new InvalidRequestError('missing_http_attributes', 'CheckRequest', 'the request bytes are not a CheckRequest');
+    }
+    return toAccessRequest(message, this.#config.adapter);
+  }
+
+  #answer(result: CheckResult): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    const { decision, response } = this.#responseFor(result);
+    this.#observe(decision);
+    this.#respond(response);
+  }
+
+  /** Never throws: a result that cannot be turned into a response becomes an internal-error deny. */
+  #responseFor(result: CheckResult): { decision: Decision; response: CheckResponseMessage } {
+    try {
+      const decision = 'decision' in result ? result.decision : result;
+      const subjectPrincipal = 'decision' in result ? result.subjectPrincipal : verifiedPeerPrincipal(this.#request);
+      const response = toCheckResponse(decision, {
+        request: this.#request,
+        requestId: this.#requestId,
+        principalHeader: this.#config.principalHeader,
+        subjectPrincipal,
+      });
+      return { decision, response };
+    } catch (error) {
+      const decision = this.#internalError(error);
+      return { decision, response: toCheckResponse(decision, this.#context()) };
+    }
+  }
+
+  #context(): { request?: AccessRequest; requestId: string; principalHeader: string } {
+    return { request: this.#request, requestId: this.#requestId, principalHeader: this.#config.principalHeader };
+  }
+
+  #observe(decision: Decision): void {
+    const observe = this.#config.observe;
+    if (!observe) return;
+    try {
+      observe(decision, this.#request, Number(process.hrtime.bigint() - this.#started));
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  #refusal(error: unknown): Decision {
+    if (!(error instanceof InvalidRequestError)) return this.#internalError(error);
+    return this.#decision('invalid_request', error.code, `${error.attribute}: ${error.message}`);
+  }
+
+  #internalError(error: unknown): Decision {
+    this.#report(error);
+    return this.#decision('deny', 'internal_error', error instanceof Error ? error.message : String(error));
+  }
+
+  #decision(verdict: Decision['verdict'], reason: ReasonCode, detail: string): Decision {
+    // Generation 0: no policy snapshot took part in this decision.
+    return { id: this.#config.newId(), verdict, reason, generation: 0, detail };
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#config.onError(error);
+    } catch {
+      // The hook is told, never trusted: nothing it does may stop the answer.
+    }
+  }
+}
+
+/**
+ * Without a principal from the pipeline, the header carries the peer principal Envoy
+ * verified in the mTLS handshake, when it is a SPIFFE ID.
+ */
+function verifiedPeerPrincipal(request: AccessRequest | undefined): string | undefined {
+  const principal = request?.source.principal;
+  return principal?.startsWith('spiffe://') ? principal : undefined;
+}
+
+/** Best effort, for the body of a 400: the request could not be read as a whole. */
+function requestIdOf(message: CheckRequestMessage): string {
+  const http = message.attributes?.request?.http;
+  const fromHeader = http?.headers?.['x-request-id'];
+  return typeof fromHeader === 'string' && fromHeader ? fromHeader : (http?.id ?? '');
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
