@@ -3,7 +3,8 @@ import type { FieldPath } from './field-path.js';
 import { issue, type Issue } from './issue.js';
 import { checkIpBlock, checkPort, checkPrincipal, checkStringMatch, type ValueCheck } from './value-checks.js';
 
-const HEADER_KEY = /^request\.headers\[([!#$%&'*+.^_`|~0-9A-Za-z-]+)\]$/;
+// An optional leading ':' admits Envoy's pseudo-headers (:authority, :method, :path).
+const HEADER_KEY = /^request\.headers\[(:?[!#$%&'*+.^_`|~0-9A-Za-z-]+)\]$/;
 const CLAIMS_KEY = /^request\.auth\.claims(\[[^[\]]+\])+$/;
 
 const KEY_CHECKS: Readonly<Record<string, ValueCheck>> = {

@@ -1,7 +1,7 @@
 /**
  * Copies schema-valid rules into the Policy model: only the model's fields, ports as text,
- * header names in condition keys lower-cased (HTTP header names are case-insensitive and
- * requests carry them lower-cased, so `X-Tenant` must still match).
+ * and the case-insensitive names lower-cased as requests carry them (header names in
+ * condition keys, hosts), so that `X-Tenant` or `API.example.com` still match.
  */
 import type { Condition, Operation, Rule, Source } from '../model.js';
 import { isRecord } from './rule-check.js';
@@ -22,8 +22,15 @@ export function normalizeRules(rules: unknown): Rule[] {
 function normalizeRule(rule: Record<string, unknown>): Rule {
   const out: { from?: Source[]; to?: Operation[]; when?: Condition[] } = {};
   if (Array.isArray(rule['from'])) out.from = records(rule['from'], 'source').map((s) => pick(s, SOURCE_FIELDS));
-  if (Array.isArray(rule['to'])) out.to = records(rule['to'], 'operation').map((o) => pick(o, OPERATION_FIELDS));
+  if (Array.isArray(rule['to'])) out.to = records(rule['to'], 'operation').map(normalizeOperation);
   if (Array.isArray(rule['when'])) out.when = rule['when'].filter(isRecord).map(normalizeCondition);
+  return out;
+}
+
+function normalizeOperation(operation: Record<string, unknown>): Operation {
+  const out = pick(operation, OPERATION_FIELDS);
+  if (out.hosts) out.hosts = out.hosts.map((h) => h.toLowerCase());
+  if (out.notHosts) out.notHosts = out.notHosts.map((h) => h.toLowerCase());
   return out;
 }
 

@@ -26,6 +26,7 @@ export const POLICY_ERROR_CODES = [
   'invalid_ip_block',
   'invalid_port',
   'invalid_method',
+  'invalid_host',
   'invalid_path',
   'invalid_path_template',
   'non_canonical_path',

@@ -7,7 +7,7 @@ import type { FieldPath } from './field-path.js';
 import { conditionIssues, listIssues } from './condition-check.js';
 import { issue, type Issue } from './issue.js';
 import { pathProblem } from './path-check.js';
-import { checkIpBlock, checkMethod, checkPort, checkPrincipal, checkStringMatch, type ValueCheck } from './value-checks.js';
+import { checkHost, checkIpBlock, checkMethod, checkPort, checkPrincipal, checkStringMatch, type ValueCheck } from './value-checks.js';
 
 const checkPath: ValueCheck = (value) => pathProblem(value);
 
@@ -25,8 +25,8 @@ const SOURCE_CHECKS: Readonly<Record<string, ValueCheck>> = {
 };
 
 const OPERATION_CHECKS: Readonly<Record<string, ValueCheck>> = {
-  hosts: checkStringMatch,
-  notHosts: checkStringMatch,
+  hosts: checkHost,
+  notHosts: checkHost,
   methods: checkMethod,
   notMethods: checkMethod,
   paths: checkPath,

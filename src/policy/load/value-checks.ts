@@ -66,3 +66,20 @@ export const checkMethod: ValueCheck = (value) => {
   const hint = METHOD.test(upper) ? `: methods are case-sensitive, write "${upper}"` : ': expected an upper-case HTTP method such as GET';
   return { code: 'invalid_method', message: `"${value}" is not an HTTP method${hint}` };
 };
+
+/**
+ * Requests are matched on their canonical host: lower case (normalized on load, as Istio
+ * matches hosts case-insensitively), no port, no trailing dot. A port or a trailing dot in
+ * a policy host could never match, so it is refused.
+ */
+export const checkHost: ValueCheck = (value) => {
+  const match = checkStringMatch(value);
+  if (match !== undefined) return match;
+  if (/:[0-9]*$/.test(value) && !value.endsWith(']')) {
+    return { code: 'invalid_host', message: `"${value}" has a port: hosts are matched without it, use ports for the port` };
+  }
+  if (value.endsWith('.')) {
+    return { code: 'invalid_host', message: `"${value}" ends with ".": hosts are matched without the trailing dot` };
+  }
+  return undefined;
+};

@@ -124,10 +124,10 @@ describe('the loaded values', () => {
     expect(Object.isFrozen(policy.scope.services)).toBe(true);
   });
 
-  test('header names in condition keys are lower-cased, and integer ports become text', () => {
-    const text = 'apiVersion: meshwarden.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: p }\nspec:\n  rules:\n    - to: [{ operation: { ports: [443] } }]\n      when: [{ key: "request.headers[X-Tenant]", values: [Acme] }]\n';
+  test('header names in condition keys and hosts are lower-cased, and integer ports become text', () => {
+    const text = 'apiVersion: meshwarden.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: p }\nspec:\n  rules:\n    - to: [{ operation: { ports: [443], hosts: [API.Example] } }]\n      when: [{ key: "request.headers[X-Tenant]", values: [Acme] }]\n';
     const rule = only(text).rules[0]!;
-    expect(rule.to![0]!.ports).toEqual(['443']);
+    expect(rule.to![0]).toEqual({ ports: ['443'], hosts: ['api.example'] });
     expect(rule.when![0]).toEqual({ key: 'request.headers[x-tenant]', values: ['Acme'] });
   });
 
