@@ -10,6 +10,13 @@ import { isRecord } from './rule-check.js';
 
 const DRY_RUN = 'istio.io/dry-run';
 
+const SELECTOR_ALLOW =
+  'an ALLOW with a selector applies only to requests whose context_extensions carry those ' +
+  'labels (set per route in Envoy); elsewhere it allows nothing';
+const SELECTOR_DENY =
+  'a DENY with a selector also applies to requests whose context_extensions carry none of ' +
+  'those labels (the safe side)';
+
 export function istioFindings(data: Record<string, unknown>): Findings {
   const spec = isRecord(data['spec']) ? data['spec'] : {};
   const errors: Issue[] = [];
@@ -27,8 +34,10 @@ export function istioFindings(data: Record<string, unknown>): Findings {
   }
   for (const field of ['targetRef', 'targetRefs'] as const) {
     if (spec[field] !== undefined) {
-      warnings.push(issue('target_ref_unsupported', ['spec', field],
-        `${field} is not supported and is ignored: the policy applies to its whole namespace scope, which is wider than Istio would apply it`, 'key'));
+      const message =
+        `${field} is not supported and is ignored: the policy applies to its whole namespace ` +
+        'scope, which is wider than Istio would apply it';
+      warnings.push(issue('target_ref_unsupported', ['spec', field], message, 'key'));
     }
   }
   warnings.push(...selectorWarnings(spec));
@@ -40,9 +49,9 @@ function selectorWarnings(spec: Record<string, unknown>): Issue[] {
   const at = ['spec', 'selector'];
   switch (spec['action'] ?? 'ALLOW') {
     case 'ALLOW':
-      return [issue('selector_allow_scoped', at, 'an ALLOW with a selector applies only to requests whose context_extensions carry those labels (set per route in Envoy); elsewhere it allows nothing', 'key')];
+      return [issue('selector_allow_scoped', at, SELECTOR_ALLOW, 'key')];
     case 'DENY':
-      return [issue('selector_deny_unscoped', at, 'a DENY with a selector also applies to requests whose context_extensions carry none of those labels (the safe side)', 'key')];
+      return [issue('selector_deny_unscoped', at, SELECTOR_DENY, 'key')];
     default:
       return [];
   }

@@ -7,11 +7,9 @@ import { isRecord } from './rule-check.js';
 export function nativeFindings(data: Record<string, unknown>): Findings {
   const spec = isRecord(data['spec']) ? data['spec'] : {};
   const rules = spec['rules'];
-  const warnings =
-    rules === undefined || (Array.isArray(rules) && rules.length === 0)
-      ? [issue('no_rules', rules === undefined ? ['spec'] : ['spec', 'rules'], 'the policy has no rules, so it matches no request')]
-      : [];
-  return { errors: [], warnings };
+  if (rules !== undefined && !(Array.isArray(rules) && rules.length === 0)) return { errors: [], warnings: [] };
+  const at = rules === undefined ? ['spec'] : ['spec', 'rules'];
+  return { errors: [], warnings: [issue('no_rules', at, 'the policy has no rules, so it matches no request')] };
 }
 
 export function nativePolicy(data: Record<string, unknown>, origin: PolicyOrigin): Policy {

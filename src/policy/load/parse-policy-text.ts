@@ -2,7 +2,7 @@
  * The text of one policy file (YAML, multi-document, or JSON, which YAML reads too) into
  * policies, with every error and warning placed at its file, line, column and field.
  */
-import { LineCounter, isScalar, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isScalar, parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import type { Policy } from '../model.js';
 import { formatFieldPath } from './field-path.js';
 import type { Issue } from './issue.js';
@@ -58,7 +58,12 @@ export function parseFileText(text: string, file: string, options: LoadOptions):
   return { located: result.located, errors: sortByPosition(result.errors), warnings: sortByPosition(result.warnings) };
 }
 
-function readDocument(doc: Document, locator: YamlLocator, at: { file: string; index: number }, options: LoadOptions, out: FileParse): void {
+interface DocumentAt {
+  readonly file: string;
+  readonly index: number;
+}
+
+function readDocument(doc: Document, locator: YamlLocator, at: DocumentAt, options: LoadOptions, out: FileParse): void {
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -81,7 +86,7 @@ function placed(i: Issue, file: string, locator: YamlLocator): PolicyError {
   return { code: i.code, file, line, column, field: formatFieldPath(i.path), message: i.message };
 }
 
-function syntaxError(e: { code: string; pos: [number, number]; message: string }, file: string, lines: LineCounter): PolicyError {
+function syntaxError(e: YAMLError, file: string, lines: LineCounter): PolicyError {
   const { line, col } = lines.linePos(e.pos[0]);
   const code = e.code === 'DUPLICATE_KEY' ? 'duplicate_key' : 'yaml_syntax';
   // yaml's message may carry its own "at line" suffix and excerpt; the position is ours.

@@ -25,7 +25,8 @@ export interface DocumentResult extends Findings {
 
 export function readPolicyDocument(data: unknown, origin: PolicyOrigin, rootNamespace: string): DocumentResult {
   if (!isRecord(data)) {
-    return { errors: [issue('wrong_type', [], 'a policy document must be a mapping with apiVersion, kind, metadata and spec')], warnings: [] };
+    const message = 'a policy document must be a mapping with apiVersion, kind, metadata and spec';
+    return { errors: [issue('wrong_type', [], message)], warnings: [] };
   }
   const envelope = envelopeIssues(data);
   if (typeof envelope === 'object') return { errors: envelope, warnings: [] };

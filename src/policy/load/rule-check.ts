@@ -7,7 +7,15 @@ import type { FieldPath } from './field-path.js';
 import { conditionIssues, listIssues } from './condition-check.js';
 import { issue, type Issue } from './issue.js';
 import { pathProblem } from './path-check.js';
-import { checkHost, checkIpBlock, checkMethod, checkPort, checkPrincipal, checkStringMatch, type ValueCheck } from './value-checks.js';
+import {
+  checkHost,
+  checkIpBlock,
+  checkMethod,
+  checkPort,
+  checkPrincipal,
+  checkStringMatch,
+  type ValueCheck,
+} from './value-checks.js';
 
 const checkPath: ValueCheck = (value) => pathProblem(value);
 

@@ -22,8 +22,10 @@ function schemaIssue(e: ErrorObject, data: unknown): Issue {
   switch (e.keyword) {
     case 'additionalProperties':
       return unknownField(path, String(e.params['additionalProperty']), e.parentSchema);
-    case 'required':
-      return issue('missing_field', [...path, String(e.params['missingProperty'])], `missing required field "${String(e.params['missingProperty'])}"`);
+    case 'required': {
+      const field = String(e.params['missingProperty']);
+      return issue('missing_field', [...path, field], `missing required field "${field}"`);
+    }
     case 'type':
       return issue('wrong_type', path, `must be ${typeName(e.params['type'])}, not ${describe(e.data)}`);
     case 'enum':
@@ -43,7 +45,9 @@ function schemaIssue(e: ErrorObject, data: unknown): Issue {
 function unknownField(path: readonly (string | number)[], name: string, parentSchema: unknown): Issue {
   const at = [...path, name];
   const hint = UNSUPPORTED_FIELDS[name];
-  if (hint !== undefined) return issue('unsupported_field', at, `"${name}" is not supported by meshwarden: ${hint}`, 'key');
+  if (hint !== undefined) {
+    return issue('unsupported_field', at, `"${name}" is not supported by meshwarden: ${hint}`, 'key');
+  }
   const known = Object.keys((parentSchema as { properties?: object } | undefined)?.properties ?? {});
   const guess = closestName(name, known);
   const suggestion = guess === undefined ? '' : `; did you mean "${guess}"?`;

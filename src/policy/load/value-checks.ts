@@ -63,7 +63,9 @@ const METHOD = /^[A-Z][A-Z0-9_-]*$/;
 export const checkMethod: ValueCheck = (value) => {
   if (METHOD.test(value)) return undefined;
   const upper = value.toUpperCase();
-  const hint = METHOD.test(upper) ? `: methods are case-sensitive, write "${upper}"` : ': expected an upper-case HTTP method such as GET';
+  const hint = METHOD.test(upper)
+    ? `: methods are case-sensitive, write "${upper}"`
+    : ': expected an upper-case HTTP method such as GET';
   return { code: 'invalid_method', message: `"${value}" is not an HTTP method${hint}` };
 };
 
