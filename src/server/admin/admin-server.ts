@@ -1,0 +1,75 @@
+/**
+ * The admin HTTP server (metrics, health, policy, flows) on node:http. It listens on
+ * loopback by default: these endpoints describe the policy and traffic, not for the mesh.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AdminServerError } from './errors.js';
+import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { routeAdminRequest, type AdminProviders } from './routes.js';
+
+export interface AdminServerOptions extends AdminProviders {
+  /** `host:port`, `[v6]:port` or `unix:/path`; default `127.0.0.1:9901`. */
+  readonly address?: string;
+}
+
+export interface AdminServer {
+  /** Where it listens, with the actual port when `:0` was asked. */
+  readonly address: string;
+  /** Stops accepting, ends open connections, and resolves once closed. */
+  close(): Promise<void>;
+}
+
+// Scrapes and probes are small and quick; slow clients must not hold sockets open.
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const configured = options.address ?? DEFAULT_ADMIN_ADDRESS;
+  const address = parseListenAddress(configured);
+  const server = createServer((request, response) => void serve(request, response, options));
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  await listen(server, address, configured);
+  return { address: boundAddress(server, address), close: () => closeServer(server) };
+}
+
+async function serve(request: IncomingMessage, response: ServerResponse, providers: AdminProviders): Promise<void> {
+  const reply = await routeAdminRequest(request.method ?? '', request.url ?? '/', providers);
+  response.writeHead(reply.status, {
+    'content-type': reply.contentType,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...reply.headers,
+  });
+  // node:http leaves the body out of HEAD replies by itself.
+  response.end(reply.body);
+}
+
+function listen(server: Server, address: ListenAddress, configured: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (cause: Error) => reject(new AdminServerError('ERR_ADMIN_LISTEN', configured, cause.message, { cause }));
+    server.once('error', fail);
+    const ready = () => {
+      server.off('error', fail);
+      resolve();
+    };
+    if (address.kind === 'unix') server.listen(address.path, ready);
+    else server.listen(address.port, address.host, ready);
+  });
+}
+
+function boundAddress(server: Server, address: ListenAddress): string {
+  if (address.kind === 'unix') return formatListenAddress(address);
+  const info = server.address() as AddressInfo;
+  return formatListenAddress({ kind: 'tcp', host: address.host, port: info.port });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error === undefined ? resolve() : reject(error)));
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,16 @@
+/** Errors of the admin server: a misused address, or a socket that could not be bound. */
+
+export type AdminServerErrorCode = 'ERR_ADMIN_ADDRESS' | 'ERR_ADMIN_LISTEN';
+
+export class AdminServerError extends Error {
+  readonly code: AdminServerErrorCode;
+  /** The address as configured, so the message can name it. */
+  readonly address: string;
+
+  constructor(code: AdminServerErrorCode, address: string, message: string, options?: { cause?: unknown }) {
+    super(`admin address ${JSON.stringify(address)}: ${message}`, options);
+    this.name = 'AdminServerError';
+    this.code = code;
+    this.address = address;
+  }
+}
