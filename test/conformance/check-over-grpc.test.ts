@@ -43,7 +43,7 @@ let client: Client & { Check: RawCall };
 
 beforeAll(async () => {
   running = await startGrpcServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(decide) });
-  client = new RawAuthorizationClient(running.address, credentials.createInsecure()) as Client & { Check: RawCall };
+  client = new RawAuthorizationClient(running.address, credentials.createInsecure()) as unknown as Client & { Check: RawCall };
 });
 
 afterAll(async () => {

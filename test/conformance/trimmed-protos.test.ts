@@ -32,7 +32,7 @@ function signature(field: Field): Record<string, unknown> {
     type: field.resolvedType ? field.resolvedType.fullName : field.type,
     repeated: field.repeated,
     map: field.map,
-    keyType: field.map ? (field as protobuf.MapField).keyType : undefined,
+    keyType: field instanceof protobuf.MapField ? field.keyType : undefined,
     oneof: field.partOf?.name,
   };
 }
