@@ -1,0 +1,193 @@
+/**
+ * The identity stage: AccessRequest → Subject. Synchronous when nothing needs async work (no
+ * token, or every token a cache hit), so the hot path stays synchronous; a token that misses
+ * the cache makes it a Promise. Failures are IdentityErrors whose `reason` the decision uses.
+ *
+ * Without identity config (`options` undefined) the foundation behaviour applies: Envoy's
+ * `source.principal` is parsed as a SPIFFE ID and accepted as is (evidence `mtls-principal`),
+ * certificates and bearer tokens are not examined.
+ * With config, bearer tokens are examined only when `issuers` or `jwtSvid` is configured.
+ */
+import { resolve as resolvePath } from 'node:path';
+import type { AccessRequest } from '../domain/access-request.js';
+import type { EndUser, Subject } from '../domain/subject.js';
+import { ANONYMOUS } from '../domain/subject.js';
+import { IdentityError } from './errors.js';
+import { normalizeIdentityOptions, type IdentityOptions, type NormalizedOptions } from './options.js';
+import { assembleSubject } from './lib/assemble-subject.js';
+import { bearerTokens } from './lib/bearer-tokens.js';
+import type { FetchFn } from './lib/issuer-keys.js';
+import { userFromMetadata } from './lib/jwt-authn-metadata.js';
+import { KeyMaterial, type ReloadErrorEvent, type ReloadEvent } from './lib/key-material.js';
+import { peerWorkload, principalOnly, type PeerContext } from './lib/peer-identity.js';
+import { countRejection, createStats, type IdentityStats } from './lib/stats.js';
+import { VerificationCache } from './lib/token-cache.js';
+import { verifyBearer, type BearerContext } from './lib/verify-bearer.js';
+import type { VerifiedToken } from './lib/verified-token.js';
+import { watchFiles, type WatchFn } from './lib/watch-files.js';
+import type { VerifiedX509Svid } from './lib/x509-svid.js';
+
+export interface IdentityResolverDeps {
+  /** Directory that relative file paths of the config are resolved against. */
+  readonly baseDir: string;
+  /** Clock in epoch milliseconds (default Date.now). */
+  readonly now?: () => number;
+  /** Fetch used for remote JWKS (default globalThis.fetch). */
+  readonly fetch?: FetchFn;
+  /** Watch key files for changes (default true); or a watcher of your own. */
+  readonly watch?: boolean | WatchFn;
+}
+
+export interface IdentityResolver {
+  /** Throws (or rejects with) IdentityError; never answers for a credential it could not verify. */
+  resolve(request: AccessRequest): Subject | Promise<Subject>;
+  /** Every configured bundle, roots and JWKS file loaded at least once. */
+  readonly ready: boolean;
+  readonly stats: IdentityStats;
+  on(event: 'reload', listener: (event: ReloadEvent) => void): () => void;
+  on(event: 'error', listener: (event: ReloadErrorEvent) => void): () => void;
+  /** Re-reads every key file now (the watcher does this on change). */
+  reload(): Promise<void>;
+  close(): void;
+}
+
+export async function createIdentityResolver(
+  options: IdentityOptions | undefined,
+  deps: IdentityResolverDeps,
+): Promise<IdentityResolver> {
+  if (typeof deps?.baseDir !== 'string') throw new TypeError('createIdentityResolver: deps.baseDir must be a string');
+  if (options === undefined) return foundationResolver();
+  const normalized = normalizeIdentityOptions(options, (file) => resolvePath(deps.baseDir, file));
+  const resolver = new ConfiguredResolver(normalized, deps);
+  await resolver.reload();
+  const watch = deps.watch ?? true;
+  if (watch !== false) resolver.watch(watch === true ? watchFiles : watch);
+  return resolver;
+}
+
+function foundationResolver(): IdentityResolver {
+  const stats = createStats();
+  return {
+    resolve(request) {
+      try {
+        const claim = principalOnly(request);
+        return claim === undefined ? ANONYMOUS : Object.freeze({ workload: claim.id, workloadEvidence: claim.evidence });
+      } catch (error) {
+        throw rejected(stats, error);
+      }
+    },
+    ready: true,
+    stats,
+    on: () => () => undefined,
+    reload: async () => undefined,
+    close: () => undefined,
+  };
+}
+
+function rejected(stats: IdentityStats, error: unknown): IdentityError {
+  const identityError =
+    error instanceof IdentityError ? error : new IdentityError('ERR_INTERNAL', 'token', String(error), { cause: error });
+  countRejection(stats, identityError.code);
+  return identityError;
+}
+
+type Listeners = { reload: Set<(event: ReloadEvent) => void>; error: Set<(event: ReloadErrorEvent) => void> };
+
+class ConfiguredResolver implements IdentityResolver {
+  readonly stats = createStats();
+  readonly #options: NormalizedOptions;
+  readonly #keys: KeyMaterial;
+  readonly #listeners: Listeners = { reload: new Set(), error: new Set() };
+  readonly #peer: PeerContext;
+  readonly #bearer: BearerContext;
+  readonly #now: () => number;
+  readonly #examineTokens: boolean;
+
+  constructor(options: NormalizedOptions, deps: IdentityResolverDeps) {
+    this.#options = options;
+    this.#now = deps.now ?? Date.now;
+    this.#keys = new KeyMaterial(options, {
+      fetch: deps.fetch ?? ((url, init) => fetch(url, init)),
+      now: this.#now,
+      stats: this.stats,
+      onReload: (event) => this.#onReload(event),
+      onError: (event) => this.#listeners.error.forEach((listener) => listener(event)),
+    });
+    const cacheOptions = { ...options.tokenCache, now: this.#now };
+    const common = { options, now: this.#now, stats: this.stats };
+    this.#peer = { ...common, bundles: this.#keys.bundles, cache: new VerificationCache<VerifiedX509Svid>(cacheOptions) };
+    this.#bearer = { ...common, keys: this.#keys, cache: new VerificationCache<VerifiedToken>(cacheOptions) };
+    this.#examineTokens = options.issuers.size > 0 || options.jwtSvid !== undefined;
+  }
+
+  get ready(): boolean {
+    return this.#keys.ready;
+  }
+
+  resolve(request: AccessRequest): Subject | Promise<Subject> {
+    try {
+      const peer = peerWorkload(request, this.#peer);
+      const metadataUser = this.#metadataUser(request);
+      const tokens = this.#examineTokens ? bearerTokens(request.headers, this.#options.jwtSvid?.header) : [];
+      const verified = tokens.map(({ token }) => verifyBearer(token, this.#bearer, metadataUser !== undefined));
+      this.#refreshCacheSize();
+      const precedence = this.#options.precedence;
+      if (!verified.some((v) => v instanceof Promise)) {
+        return assembleSubject(peer, verified as (VerifiedToken | undefined)[], metadataUser, precedence);
+      }
+      return Promise.all(verified).then(
+        (done) => this.#afterAsync(() => assembleSubject(peer, done, metadataUser, precedence)),
+        (error: unknown) => this.#afterAsync(() => Promise.reject(error)),
+      );
+    } catch (error) {
+      throw rejected(this.stats, error);
+    }
+  }
+
+  on(event: 'reload' | 'error', listener: ((event: ReloadEvent) => void) & ((event: ReloadErrorEvent) => void)): () => void {
+    const set = this.#listeners[event] as Set<typeof listener>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  reload(): Promise<void> {
+    return this.#keys.reloadAll();
+  }
+
+  watch(watchFn: WatchFn): void {
+    this.#keys.watch(watchFn);
+  }
+
+  close(): void {
+    this.#keys.close();
+  }
+
+  #metadataUser(request: AccessRequest): EndUser | undefined {
+    const metadata = this.#options.jwtAuthnMetadata;
+    if (metadata === undefined) return undefined;
+    const user = userFromMetadata(request, { ...metadata, issuers: this.#options.issuers, nowMs: this.#now() });
+    if (user !== undefined) this.stats.verifications['jwt-authn-metadata'].ok++;
+    return user;
+  }
+
+  async #afterAsync<T>(finish: () => T | Promise<T>): Promise<T> {
+    this.#refreshCacheSize();
+    try {
+      return await finish();
+    } catch (error) {
+      throw rejected(this.stats, error);
+    }
+  }
+
+  #refreshCacheSize(): void {
+    this.stats.tokenCache.entries = this.#peer.cache.size + this.#bearer.cache.size;
+  }
+
+  #onReload(event: ReloadEvent): void {
+    // keys changed: whatever was verified with the old ones must be verified again
+    this.#peer.cache.clear();
+    this.#bearer.cache.clear();
+    this.#refreshCacheSize();
+    this.#listeners.reload.forEach((listener) => listener(event));
+  }
+}
