@@ -1,0 +1,29 @@
+/** Telemetry: Prometheus metrics, the decision log, the flow graph, and cluster aggregation. */
+export { createMetrics, CHECK_DURATION_BUCKETS } from './metrics.js';
+export type { Metrics, MetricsOptions, MetricsDeps } from './metrics.js';
+export type { PolicyGauges } from './policy-metrics.js';
+export type { FlowLabels, PolicyMatchAction } from './optional-metrics.js';
+export { TOKEN_KINDS } from './source-metrics.js';
+export type { CacheStats, IdentityStats, MetricsSources, TokenKind, VerificationCounts } from './source-metrics.js';
+export { statsCounter, statsGauge } from './stats-source.js';
+export type { Sample, StatsMetricConfig } from './stats-source.js';
+export { createDecisionLog, mustLog } from './decision-log.js';
+export type { DecisionLog, DecisionLogDeps } from './decision-log.js';
+export { resolveDecisionLogOptions, REFUSED_HEADERS } from './decision-log-options.js';
+export type { DecisionLogOptions, ResolvedDecisionLogOptions } from './decision-log-options.js';
+export type { DecisionLine } from './decision-line.js';
+export { FlowGraph, DEFAULT_FLOW_GRAPH_LIMITS } from './flow-graph.js';
+export type { FlowObservation, FlowGraphLimits, FlowGraphSnapshot, EdgeSnapshot, PathSnapshot } from './flow-graph.js';
+export { templatePath, templateSegment, ANY_SEGMENT } from './path-template.js';
+export { createDecisionRecorder } from './decision-recorder.js';
+export type { DecisionRecorder, DecisionRecorderParts } from './decision-recorder.js';
+export { createClusterMetricsAggregator, answerTelemetryRequests } from './cluster-telemetry.js';
+export type {
+  ClusterMetricsAggregator,
+  ClusterMetricsAggregatorOptions,
+  TelemetryResponderOptions,
+  TelemetryPeer,
+  TelemetryChannel,
+} from './cluster-telemetry.js';
+export { TelemetryOptionError } from './errors.js';
+export type { TelemetryOptionCode } from './errors.js';

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { AccessRequest, Decision, Subject } from '../../src/domain/index.js';
+import { createDecisionLog } from '../../src/telemetry/decision-log.js';
+import { createDecisionRecorder } from '../../src/telemetry/decision-recorder.js';
+import { FlowGraph } from '../../src/telemetry/flow-graph.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { parseExposition, sampleValue } from './exposition.js';
+
+const REQUEST: AccessRequest = {
+  requestId: 'r1',
+  method: 'GET',
+  path: '/orders/42',
+  rawPath: '/orders/42',
+  query: '',
+  host: 'orders',
+  scheme: 'http',
+  protocol: 'HTTP/1.1',
+  headers: new Map(),
+  source: {},
+  destination: {},
+  contextExtensions: new Map(),
+  sni: '',
+  filterMetadata: {},
+};
+const SUBJECT: Subject = { workload: { trustDomain: 'td', path: '/ns/a/sa/b', uri: 'spiffe://td/ns/a/sa/b' } };
+const DENY: Decision = { id: 'd1', verdict: 'deny', reason: 'default_deny', generation: 1, dryRun: { verdict: 'deny' } };
+
+describe('createDecisionRecorder', () => {
+  it('feeds metrics, the decision log and the flow graph from one call', async () => {
+    const lines: string[] = [];
+    const metrics = createMetrics({ processMetrics: false, flows: { maxSeries: 10 } });
+    const log = createDecisionLog({}, { stream: { write: (line: string) => void lines.push(line) } });
+    const flows = new FlowGraph();
+    const recorder = createDecisionRecorder({ metrics, log, flows });
+
+    recorder.record(DENY, REQUEST, SUBJECT, 0.00025, 'orders');
+
+    const samples = parseExposition(await metrics.exposition());
+    expect(sampleValue(samples, 'meshwarden_checks_total', { decision: 'deny', reason: 'default_deny' })).toBe(1);
+    expect(sampleValue(samples, 'meshwarden_flows_total', { source: 'spiffe://td/ns/a/sa/b', destination: 'orders', decision: 'deny' })).toBe(1);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ decision_id: 'd1', latency_us: 250, destination: 'orders' });
+    expect(flows.toJSON().edges[0]).toMatchObject({ source: 'spiffe://td/ns/a/sa/b', decisions: { deny: 1, dryRunDeny: 1 }, paths: { '/orders/{*}': { count: 1 } } });
+  });
+
+  it('records an unparsed request as an unknown caller without observing a flow', async () => {
+    const metrics = createMetrics({ processMetrics: false, flows: { maxSeries: 10 } });
+    const flows = new FlowGraph();
+    createDecisionRecorder({ metrics, flows }).record({ ...DENY, verdict: 'invalid_request', reason: 'missing_http_attributes' }, undefined, undefined, 0, undefined);
+    const samples = parseExposition(await metrics.exposition());
+    expect(sampleValue(samples, 'meshwarden_flows_total', { source: 'unknown', destination: 'unknown', decision: 'invalid_request' })).toBe(1);
+    expect(flows.size).toBe(0);
+  });
+});
