@@ -93,7 +93,7 @@ const scope = fc.record(
   {
     services: some(['payments', 'billing', 'pay*']),
     namespace: fc.constantFrom('checkout', 'prod', 'istio-system'),
-    selector: fc.constantFrom({ app: 'payments' }, { app: 'billing', version: 'v1' }),
+    selector: fc.constantFrom<Record<string, string>>({ app: 'payments' }, { app: 'billing', version: 'v1' }),
   },
   { requiredKeys: [] },
 ).chain((v) => sparse(v, 1));

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { CompileError, explain, formatExplain } from '../../../../src/policy/engine/index.js';
+import { BATCH, CHECKOUT, DENY_BY_DEFAULT, policy, request, subject } from '../fixtures.js';
+
+const policies = [
+  policy({ id: 'allow-checkout', scope: { services: ['payments'] }, rules: [{ from: [{ principals: [CHECKOUT] }, { namespaces: ['billing'] }] }, { to: [{ methods: ['POST'] }] }] }),
+  policy({ id: 'deny-admin', action: 'DENY', rules: [{ to: [{ paths: ['/admin/*'] }] }] }),
+  policy({ id: 'ledger-only', scope: { services: ['ledger'] } }),
+  policy({ id: 'selected', scope: { selector: { app: 'pay' } } }),
+];
+
+describe('explain', () => {
+  const trace = explain(policies, DENY_BY_DEFAULT, subject(BATCH), request({ context: { service: 'payments' } }));
+
+  it('says for each policy whether it applies and why, in decision order', () => {
+    expect(trace.policies.map((p) => [p.id, p.applies, p.scope])).toEqual([
+      ['allow-checkout', true, 'service "payments" in scope'],
+      ['deny-admin', true, 'applies to every destination'],
+      ['ledger-only', false, 'service "payments" not in ["ledger"]'],
+      ['selected', false, 'selector: request carries none of its labels, only a DENY would apply (safe side)'],
+    ]);
+  });
+
+  it('names the first failing clause of every from entry', () => {
+    const [first] = trace.policies[0]!.rules;
+    expect(first).toMatchObject({
+      matched: false,
+      failure: {
+        clause: 'from[0].source.principals', actual: [BATCH], expected: [CHECKOUT], negated: false,
+        others: [{ clause: 'from[1].source.namespaces', actual: ['checkout'], expected: ['billing'] }],
+      },
+    });
+  });
+
+  it('ends with the evaluation', () => {
+    expect(trace.evaluation).toStrictEqual({ effect: 'deny', reason: 'default_deny' });
+  });
+
+  it('formats a trace for people', () => {
+    const text = formatExplain(trace);
+    expect(text).toContain('destination: service "payments", namespace <unknown>');
+    expect(text).toContain(`rules[0]: no match: from[0].source.principals: "${BATCH}" not in ["${CHECKOUT}"]; from[1].source.namespaces: "checkout" not in ["billing"]`);
+    expect(text).toContain('rules[1]: no match: to[0].operation.methods: "GET" not in ["POST"]');
+    expect(text).toContain('○ ledger-only ALLOW: does not apply');
+    expect(text.split('\n').at(-1)).toBe('decision: deny (default_deny)');
+  });
+
+  it('refuses policies that do not compile, as the server would', () => {
+    expect(() => explain([policy({ id: 'x', rules: [{ to: [{ ports: ['x'] }] }] })], DENY_BY_DEFAULT, subject(), request())).toThrow(CompileError);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { compileTree, decisionKey } from '../../../src/policy/engine/index.js';
+import type { Policy } from '../../../src/policy/model.js';
+import { BATCH, CHECKOUT, DENY_BY_DEFAULT, policy, request, subject } from './fixtures.js';
+
+function reads(policies: readonly Policy[]): string[] {
+  return [...compileTree(policies, DENY_BY_DEFAULT).reads];
+}
+
+describe('reads', () => {
+  it('is empty without policies: every request gets the same decision', () => {
+    expect(reads([])).toEqual([]);
+  });
+
+  it('names exactly the attributes the policies read, sorted', () => {
+    const p = policy({
+      id: 'p',
+      scope: { services: ['payments'], selector: { app: 'pay' } },
+      rules: [{
+        from: [{ principals: [CHECKOUT], ipBlocks: ['10.0.0.0/8'] }],
+        to: [{ methods: ['GET'], paths: ['/v1/*'] }],
+        when: [{ key: 'request.headers[X-Tenant]', values: ['acme'] }, { key: 'request.auth.claims[org][id]', values: ['o1'] }, { key: 'remote.ip', values: ['10.0.0.1'] }],
+      }],
+    });
+    expect(reads([p])).toEqual([
+      'claim:org', 'context:app', 'destination.service', 'header:x-tenant', 'method', 'path', 'source.ip', 'source.principal',
+    ]);
+  });
+});
+
+describe('decisionKey', () => {
+  const tree = compileTree([policy({ id: 'p', scope: { services: ['payments'] }, rules: [{ from: [{ principals: [CHECKOUT] }], when: [{ key: 'request.headers[x-a]', values: ['1'] }] }] })], DENY_BY_DEFAULT);
+
+  it('ignores attributes the policies do not read', () => {
+    const a = decisionKey(tree.reads, subject(CHECKOUT), request({ path: '/a', context: { service: 'payments' } }));
+    const b = decisionKey(tree.reads, subject(CHECKOUT), request({ path: '/b', context: { service: 'payments' } }));
+    expect(a).toBe(b);
+  });
+
+  it('differs when a read attribute differs', () => {
+    const a = decisionKey(tree.reads, subject(CHECKOUT), request({ context: { service: 'payments' } }));
+    const b = decisionKey(tree.reads, subject(BATCH), request({ context: { service: 'payments' } }));
+    expect(a).not.toBe(b);
+  });
+
+  it('tells an absent value from an empty one', () => {
+    const absent = decisionKey(tree.reads, subject(), request({}));
+    const empty = decisionKey(tree.reads, subject(), request({ headers: { 'x-a': '' } }));
+    expect(absent).not.toBe(empty);
+  });
+
+  it('cannot be confused by values that contain the separator', () => {
+    const reads = new Set(['header:a', 'header:b'] as const);
+    const one = decisionKey(reads, subject(), request({ headers: { a: '1:x', b: '' } }));
+    const two = decisionKey(reads, subject(), request({ headers: { a: '1', b: 'x' } }));
+    expect(one).not.toBe(two);
+  });
+});
