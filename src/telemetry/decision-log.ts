@@ -122,7 +122,7 @@ function openSink(output: DecisionLogOutput): Sink {
 /** Opened synchronously so a bad path fails at start-up, not on the first denied request. */
 function openForAppend(path: string): number {
   try {
-    return openSync(path, 'a');
+    return openSync(path, 'a', 0o640); // lines name principals and paths: not world-readable
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new TelemetryOptionError('ERR_TELEMETRY_OUTPUT', 'decisionLog.output', `cannot open ${path}: ${reason}`);

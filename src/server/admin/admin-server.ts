@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { AdminServerError } from './errors.js';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { routeAdminRequest, type AdminProviders } from './routes.js';
+import { removeStaleSocket } from './stale-socket.js';
 
 export interface AdminServerOptions extends AdminProviders {
   /** `host:port`, `[v6]:port` or `unix:/path`; default `127.0.0.1:9901`. */
@@ -32,7 +33,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  await listen(server, address, configured);
+  await listenOrReclaim(server, address, configured);
   return { address: boundAddress(server, address), close: () => closeServer(server) };
 }
 
@@ -46,6 +47,16 @@ async function serve(request: IncomingMessage, response: ServerResponse, provide
   });
   // node:http leaves the body out of HEAD replies by itself.
   response.end(reply.body);
+}
+
+async function listenOrReclaim(server: Server, address: ListenAddress, configured: string): Promise<void> {
+  try {
+    await listen(server, address, configured);
+  } catch (error) {
+    const inUse = error instanceof AdminServerError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+    if (!inUse || address.kind !== 'unix' || !(await removeStaleSocket(address.path))) throw error;
+    await listen(server, address, configured);
+  }
 }
 
 function listen(server: Server, address: ListenAddress, configured: string): Promise<void> {

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,6 +118,24 @@ describe('startAdminServer', () => {
         .end();
     });
     expect(status).toBe(200);
+  });
+
+  it('reclaims a unix socket left behind by a crashed process', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'meshwarden-admin-')), 'admin.sock');
+    const script = `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`;
+    spawnSync(process.execPath, ['-e', script]);
+    expect(existsSync(path)).toBe(true);
+    running.push(await startAdminServer({ ...BARE, address: `unix:${path}` }));
+  });
+
+  it('refuses a unix path held by a live server or by a file that is not a socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshwarden-admin-'));
+    const live = await startAdminServer({ ...BARE, address: `unix:${join(dir, 'live.sock')}` });
+    running.push(live);
+    writeFileSync(join(dir, 'plain'), 'keep me');
+    await expect(startAdminServer({ ...BARE, address: live.address })).rejects.toMatchObject({ code: 'ERR_ADMIN_LISTEN' });
+    await expect(startAdminServer({ ...BARE, address: `unix:${join(dir, 'plain')}` })).rejects.toMatchObject({ code: 'ERR_ADMIN_LISTEN' });
+    expect(existsSync(join(dir, 'plain'))).toBe(true);
   });
 
   it('rejects with ERR_ADMIN_LISTEN when the port is taken', async () => {
