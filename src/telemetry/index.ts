@@ -4,7 +4,7 @@ export type { Metrics, MetricsOptions, MetricsDeps } from './metrics.js';
 export type { PolicyGauges } from './policy-metrics.js';
 export type { FlowLabels, PolicyMatchAction } from './optional-metrics.js';
 export { TOKEN_KINDS } from './source-metrics.js';
-export type { CacheStats, IdentityStats, MetricsSources, TokenKind, VerificationCounts } from './source-metrics.js';
+export type { CacheStats, MetricsSources } from './source-metrics.js';
 export { statsCounter, statsGauge } from './stats-source.js';
 export type { Sample, StatsMetricConfig } from './stats-source.js';
 export { createDecisionLog, mustLog } from './decision-log.js';

@@ -1,9 +1,11 @@
 /**
  * Metrics of the decision cache, token cache, token verification and JWKS fetches, read at
- * scrape time from stats functions the authz and identity layers expose. The label values
- * are enumerated here, so a stats object can never introduce a series.
+ * scrape time from the plain stats the authz and identity layers keep (identity's
+ * `IdentityStats` is the contract, imported as a type only). Label values are enumerated
+ * here, so a stats object can never introduce a series.
  */
 import type { Registry } from 'prom-client';
+import type { IdentityStats, JwksFetchStats, VerificationKind } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
 
 export interface CacheStats {
@@ -12,22 +14,27 @@ export interface CacheStats {
   readonly entries: number;
 }
 
-export const TOKEN_KINDS = Object.freeze(['jwt_svid', 'oidc', 'x509_svid'] as const);
-export type TokenKind = (typeof TOKEN_KINDS)[number];
+/** Identity's verification kinds (its names) and their label values (snake_case, fixed). */
+const KIND_LABELS: ReadonlyArray<readonly [VerificationKind, string]> = Object.freeze([
+  ['x509-svid', 'x509_svid'],
+  ['xfcc', 'xfcc'],
+  ['jwt-svid', 'jwt_svid'],
+  ['oidc', 'oidc'],
+  ['jwt-authn-metadata', 'jwt_authn_metadata'],
+] as const);
+export const TOKEN_KINDS: readonly string[] = Object.freeze(KIND_LABELS.map(([, label]) => label));
 
-export interface VerificationCounts {
-  readonly valid: number;
-  readonly invalid: number;
-}
-
-export interface IdentityStats {
-  readonly verifications: Readonly<Partial<Record<TokenKind, VerificationCounts>>>;
-  readonly jwksFetches: { readonly success: number; readonly failure: number };
-}
+const JWKS_RESULTS: ReadonlyArray<readonly [keyof JwksFetchStats, string]> = Object.freeze([
+  ['ok', 'success'],
+  ['invalid', 'invalid'],
+  ['httpError', 'http_error'],
+  ['error', 'error'],
+] as const);
 
 /** Each source is a cheap function returning running totals; an absent one reads as zero. */
 export interface MetricsSources {
   readonly decisionCache?: () => CacheStats;
+  /** Defaults to the identity source's `tokenCache`. */
   readonly tokenCache?: () => CacheStats;
   readonly identity?: () => IdentityStats;
   readonly decisionLogDropped?: () => number;
@@ -35,7 +42,7 @@ export interface MetricsSources {
 
 export function registerSourceMetrics(registry: Registry, sources: () => MetricsSources): void {
   registerCacheMetrics(registry, 'decision_cache', 'decision', () => sources().decisionCache);
-  registerCacheMetrics(registry, 'token_cache', 'verified token', () => sources().tokenCache);
+  registerCacheMetrics(registry, 'token_cache', 'verified credential', () => tokenCacheSource(sources()));
   registerIdentityMetrics(registry, () => sources().identity);
   statsCounter({
     registry,
@@ -44,6 +51,11 @@ export function registerSourceMetrics(registry: Registry, sources: () => Metrics
     labelNames: [],
     read: () => single(sources().decisionLogDropped?.() ?? 0),
   });
+}
+
+function tokenCacheSource(sources: MetricsSources): (() => CacheStats) | undefined {
+  const identity = sources.identity;
+  return sources.tokenCache ?? (identity === undefined ? undefined : () => identity().tokenCache);
 }
 
 function registerCacheMetrics(
@@ -81,15 +93,14 @@ function registerIdentityMetrics(registry: Registry, source: () => (() => Identi
 
 function* verificationSamples(stats: IdentityStats | undefined): Iterable<Sample<'kind' | 'result'>> {
   if (stats === undefined) return;
-  for (const kind of TOKEN_KINDS) {
+  for (const [kind, label] of KIND_LABELS) {
     const counts = stats.verifications[kind];
-    yield [{ kind, result: 'valid' }, counts?.valid ?? 0];
-    yield [{ kind, result: 'invalid' }, counts?.invalid ?? 0];
+    yield [{ kind: label, result: 'valid' }, counts?.ok ?? 0];
+    yield [{ kind: label, result: 'invalid' }, counts?.failed ?? 0];
   }
 }
 
 function* jwksSamples(stats: IdentityStats | undefined): Iterable<Sample<'result'>> {
   if (stats === undefined) return;
-  yield [{ result: 'success' }, stats.jwksFetches.success];
-  yield [{ result: 'failure' }, stats.jwksFetches.failure];
+  for (const [field, result] of JWKS_RESULTS) yield [{ result }, stats.jwksFetches[field]];
 }

@@ -2,12 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
 import { REASON_CODES, type Decision, type ReasonCode, type Verdict } from '../../src/domain/index.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
-import type { CacheStats, IdentityStats } from '../../src/telemetry/source-metrics.js';
+import type { IdentityStats } from '../../src/identity/index.js';
+import type { CacheStats } from '../../src/telemetry/source-metrics.js';
 import { TelemetryOptionError } from '../../src/telemetry/errors.js';
 import { parseExposition, sampleValue, seriesOf } from './exposition.js';
 
 function decision(verdict: Verdict, reason: ReasonCode, extra: Partial<Decision> = {}): Decision {
   return { id: 'd-1', verdict, reason, generation: 1, ...extra };
+}
+
+/** Identity's stats shape, as its createStats() builds it. */
+function identityStats(): IdentityStats {
+  const counts = () => ({ ok: 0, failed: 0 });
+  return {
+    tokenCache: { hits: 0, misses: 0, entries: 0 },
+    verifications: { 'x509-svid': counts(), xfcc: counts(), 'jwt-svid': counts(), oidc: counts(), 'jwt-authn-metadata': counts() },
+    jwksFetches: { ok: 0, invalid: 0, httpError: 0, error: 0 },
+    rejections: {},
+  };
 }
 
 async function scrape(metrics: Metrics) {
@@ -63,7 +75,12 @@ describe('createMetrics: checks', () => {
 describe('createMetrics: stats sources', () => {
   it('reads cache and identity stats at scrape time', async () => {
     const decisions: { -readonly [K in keyof CacheStats]: number } = { hits: 5, misses: 2, entries: 3 };
-    const identity: IdentityStats = { verifications: { oidc: { valid: 4, invalid: 1 } }, jwksFetches: { success: 2, failure: 1 } };
+    const identity = identityStats();
+    identity.verifications.oidc.ok = 4;
+    identity.verifications.oidc.failed = 1;
+    identity.jwksFetches.ok = 2;
+    identity.jwksFetches.httpError = 1;
+    identity.tokenCache.entries = 6;
     const metrics = createMetrics({ processMetrics: false, sources: { decisionCache: () => decisions, identity: () => identity } });
     let samples = await scrape(metrics);
     expect(sampleValue(samples, 'meshwarden_decision_cache_hits_total')).toBe(5);
@@ -71,7 +88,10 @@ describe('createMetrics: stats sources', () => {
     expect(sampleValue(samples, 'meshwarden_decision_cache_entries')).toBe(3);
     expect(sampleValue(samples, 'meshwarden_token_verifications_total', { kind: 'oidc', result: 'invalid' })).toBe(1);
     expect(sampleValue(samples, 'meshwarden_token_verifications_total', { kind: 'jwt_svid', result: 'valid' })).toBe(0);
-    expect(sampleValue(samples, 'meshwarden_jwks_fetches_total', { result: 'failure' })).toBe(1);
+    expect(sampleValue(samples, 'meshwarden_token_verifications_total', { kind: 'jwt_authn_metadata', result: 'valid' })).toBe(0);
+    expect(sampleValue(samples, 'meshwarden_jwks_fetches_total', { result: 'success' })).toBe(2);
+    expect(sampleValue(samples, 'meshwarden_jwks_fetches_total', { result: 'http_error' })).toBe(1);
+    expect(sampleValue(samples, 'meshwarden_token_cache_entries')).toBe(6);
 
     decisions.hits = 9;
     decisions.entries = 1;
@@ -106,10 +126,15 @@ describe('createMetrics: stats sources', () => {
   });
 
   it('ignores stats keys outside the fixed label sets', async () => {
-    const hostile = { verifications: { oidc: { valid: 1, invalid: 0 }, 'evil"}\n': { valid: 9, invalid: 9 } }, jwksFetches: { success: 0, failure: 0 } };
-    const metrics = createMetrics({ processMetrics: false, sources: { identity: () => hostile as IdentityStats } });
-    const kinds = new Set(seriesOf(await scrape(metrics), 'meshwarden_token_verifications_total').map((s) => s.labels['kind']));
-    expect(kinds).toEqual(new Set(['jwt_svid', 'oidc', 'x509_svid']));
+    const hostile = identityStats();
+    Object.assign(hostile.verifications, { 'evil"}\n': { ok: 9, failed: 9 } });
+    Object.assign(hostile.jwksFetches, { 'evil"}\n': 9 });
+    const metrics = createMetrics({ processMetrics: false, sources: { identity: () => hostile } });
+    const samples = await scrape(metrics);
+    const kinds = new Set(seriesOf(samples, 'meshwarden_token_verifications_total').map((s) => s.labels['kind']));
+    expect(kinds).toEqual(new Set(['x509_svid', 'xfcc', 'jwt_svid', 'oidc', 'jwt_authn_metadata']));
+    const results = new Set(seriesOf(samples, 'meshwarden_jwks_fetches_total').map((s) => s.labels['result']));
+    expect(results).toEqual(new Set(['success', 'invalid', 'http_error', 'error']));
   });
 });
 
@@ -137,8 +162,8 @@ describe('createMetrics: label sets', () => {
     decision: new Set(['allow', 'deny', 'unauthenticated', 'invalid_request']),
     reason: new Set(REASON_CODES),
     outcome: new Set(['would_allow', 'would_deny']),
-    result: new Set(['success', 'failure', 'valid', 'invalid']),
-    kind: new Set(['jwt_svid', 'oidc', 'x509_svid']),
+    result: new Set(['success', 'failure', 'valid', 'invalid', 'http_error', 'error']),
+    kind: new Set(['x509_svid', 'xfcc', 'jwt_svid', 'oidc', 'jwt_authn_metadata']),
   };
 
   it('never takes a label value from request data when the opt-in counters are off', async () => {
