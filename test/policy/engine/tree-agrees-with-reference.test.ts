@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileTree, referenceEvaluate } from '../../../src/policy/engine/index.js';
+import { referenceEvaluate } from '../../../src/policy/engine/index.js';
+import { compileTreeWith } from '../../../src/policy/engine/tree/decision-tree.js';
 import { engineOptions, policySet, requestArb, subjectArb } from './arbitraries.js';
 
 const RUNS = 500;
 const REQUESTS_PER_SET = 20;
 
-describe('the DecisionTree', () => {
+// Small lists (the default) and a trie for every path index: both shapes must agree.
+describe.each([8, 0])('the DecisionTree with small lists of up to %i rules', (smallList) => {
   it(`decides exactly as the reference evaluator on ${RUNS * REQUESTS_PER_SET} random (policy set, request) pairs`, () => {
     const seen = { pairs: 0, policyAllow: 0, policyDeny: 0, audit: 0, dryRun: 0, defaultDeny: 0 };
     fc.assert(
@@ -15,7 +17,7 @@ describe('the DecisionTree', () => {
         engineOptions,
         fc.array(fc.tuple(subjectArb, requestArb), { minLength: REQUESTS_PER_SET, maxLength: REQUESTS_PER_SET }),
         (policies, options, cases) => {
-          const tree = compileTree(policies, options);
+          const tree = compileTreeWith(policies, options, { smallList });
           for (const [subject, request] of cases) {
             const actual = tree.evaluate(subject, request);
             expect(actual).toStrictEqual(referenceEvaluate(policies, options, subject, request));

@@ -94,18 +94,20 @@ export function compilePathMatch(pattern: string): PathMatcher {
 
 /** Path patterns OR-ed; exact paths through a Set. */
 export class PathSetMatcher {
-  readonly #exact: ReadonlySet<string>;
+  // Exact paths: an array while few (cheaper in memory and time), a Set beyond.
+  readonly #exact: ReadonlySet<string> | readonly string[];
   readonly #others: readonly PathMatcher[];
 
   constructor(patterns: readonly string[]) {
     const exact = patterns.filter((p) => !p.includes('*') && !isPathTemplate(p));
-    this.#exact = new Set(exact);
+    this.#exact = exact.length > 8 ? new Set(exact) : Object.freeze(exact);
     this.#others = Object.freeze(patterns.filter((p) => !exact.includes(p)).map(compilePathMatch));
     Object.freeze(this);
   }
 
   matches(path: string): boolean {
-    if (this.#exact.has(path)) return true;
+    const exact = this.#exact;
+    if (Array.isArray(exact) ? exact.includes(path) : (exact as ReadonlySet<string>).has(path)) return true;
     for (const matcher of this.#others) if (matcher.matches(path)) return true;
     return false;
   }

@@ -7,7 +7,7 @@ import { Slot, type CompiledPolicy } from './compiled-rule.js';
 import { RuleIndex } from './rule-index.js';
 
 export class Bucket {
-  readonly rules = new RuleIndex();
+  readonly rules: RuleIndex;
   /** Policies whose scope needs a check per request. */
   readonly residual: CompiledPolicy[] = [];
   /** Whether an enforced ALLOW always applies here (then a non-matching request is denied). */
@@ -16,6 +16,10 @@ export class Bucket {
   anyAllow = false;
   /** Whether a dry-run policy always applies here (then the outcome reports dry-run). */
   dryRun = false;
+
+  constructor(smallList?: number) {
+    this.rules = new RuleIndex(smallList);
+  }
 
   add(policy: CompiledPolicy): void {
     if (policy.residual !== undefined) this.residual.push(policy);

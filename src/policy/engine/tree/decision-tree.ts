@@ -14,6 +14,7 @@ import { MatchContext } from '../matchers/match-context.js';
 import { sortedReads, type RequestAttribute } from '../request-attribute.js';
 import { Accumulator, refAt } from './accumulator.js';
 import { Bucket } from './bucket.js';
+import { SMALL_LIST } from './rule-index.js';
 import { compilePolicies } from './compile-policies.js';
 import type { CompiledPolicy } from './compiled-rule.js';
 
@@ -34,16 +35,28 @@ export interface DecisionTree extends Evaluator {
 }
 
 export function compileTree(policies: readonly Policy[], options: EngineOptions): DecisionTree {
+  return compileTreeWith(policies, options, DEFAULT_TUNING);
+}
+
+/** Index shape knobs; tests set `smallList: 0` so that every rule goes through the trie. */
+export interface TreeTuning {
+  readonly smallList: number;
+}
+
+const DEFAULT_TUNING: TreeTuning = Object.freeze({ smallList: SMALL_LIST });
+
+export function compileTreeWith(policies: readonly Policy[], options: EngineOptions, tuning: TreeTuning): DecisionTree {
   const reads = new Set<RequestAttribute>();
   const compiled = compilePolicies(policies, options, reads);
-  return new Tree(compiled, options, sortedReads(reads));
+  return new Tree(compiled, options, sortedReads(reads), tuning);
 }
 
 class Tree implements DecisionTree {
   readonly stats: TreeStats;
   readonly #byService = new Map<string, Bucket>();
   readonly #byNamespace = new Map<string, Bucket>();
-  readonly #everywhere = new Bucket();
+  readonly #everywhere: Bucket;
+  readonly #tuning: TreeTuning;
   readonly #refs: readonly PolicyRef[];
   readonly #defaultAllow: boolean;
   readonly #state: Accumulator;
@@ -52,7 +65,10 @@ class Tree implements DecisionTree {
     compiled: readonly CompiledPolicy[],
     options: EngineOptions,
     readonly reads: ReadonlySet<RequestAttribute>,
+    tuning: TreeTuning,
   ) {
+    this.#tuning = tuning;
+    this.#everywhere = new Bucket(tuning.smallList);
     for (const policy of compiled) this.#file(policy);
     this.#refs = Object.freeze(compiled.flatMap((p) => p.rules.map((r) => r.ref)));
     this.#defaultAllow = options.defaultAction === 'ALLOW';
@@ -83,13 +99,19 @@ class Tree implements DecisionTree {
     const placement = policy.placement;
     switch (placement.kind) {
       case 'services':
-        for (const service of placement.services) bucketFor(this.#byService, service).add(policy);
+        for (const service of placement.services) this.#bucketFor(this.#byService, service).add(policy);
         return;
       case 'namespace':
-        return bucketFor(this.#byNamespace, placement.namespace).add(policy);
+        return this.#bucketFor(this.#byNamespace, placement.namespace).add(policy);
       case 'everywhere':
         return this.#everywhere.add(policy);
     }
+  }
+
+  #bucketFor(map: Map<string, Bucket>, key: string): Bucket {
+    let bucket = map.get(key);
+    if (bucket === undefined) map.set(key, (bucket = new Bucket(this.#tuning.smallList)));
+    return bucket;
   }
 
   #result(state: Accumulator): Evaluation {
@@ -108,11 +130,6 @@ class Tree implements DecisionTree {
   }
 }
 
-function bucketFor(map: Map<string, Bucket>, key: string): Bucket {
-  let bucket = map.get(key);
-  if (bucket === undefined) map.set(key, (bucket = new Bucket()));
-  return bucket;
-}
 
 interface Outcome {
   readonly effect: 'allow' | 'deny';

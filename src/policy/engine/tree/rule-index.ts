@@ -12,28 +12,58 @@ import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
 import { isTrieable, PathTrie } from './path-trie.js';
 import { RuleList } from './rule-list.js';
 
+/**
+ * Below SMALL rules a plain list is faster to scan and far smaller than a trie: most
+ * per-principal indexes hold one or two rules. Past it, the rules move into a trie.
+ */
+export const SMALL_LIST = 8;
+
 class PathIndex {
-  readonly #trie = new PathTrie();
-  readonly #anyPath = new RuleList();
+  #small: CompiledRule[] | undefined = [];
+
+  constructor(readonly smallList: number) {}
+
+  #trie: PathTrie | undefined;
+  #anyPath: RuleList | undefined;
 
   add(rule: CompiledRule): void {
-    const methods = methodKeys(rule.source);
-    const paths = pathKeys(rule.source);
-    if (paths === undefined) return this.#anyPath.add(rule, methods);
-    for (const path of paths) this.#trie.add(path, rule, methods);
+    const small = this.#small;
+    if (small === undefined) return this.#addIndexed(rule);
+    if (small[small.length - 1] !== rule) small.push(rule);
+    if (small.length <= this.smallList) return;
+    this.#small = undefined;
+    for (const each of small) this.#addIndexed(each);
   }
 
   collect(ctx: MatchContext, visitor: RuleVisitor): void {
+    const small = this.#small;
+    if (small !== undefined) {
+      for (const rule of small) visitor.consider(rule);
+      return;
+    }
     const { path, method } = ctx.request;
-    this.#trie.collect(path, method, visitor);
-    this.#anyPath.collect(method, visitor);
+    this.#trie?.collect(path, method, visitor);
+    this.#anyPath?.collect(method, visitor);
+  }
+
+  #addIndexed(rule: CompiledRule): void {
+    const methods = methodKeys(rule.source);
+    const paths = pathKeys(rule.source);
+    if (paths === undefined) return (this.#anyPath ??= new RuleList()).add(rule, methods);
+    const trie = (this.#trie ??= new PathTrie());
+    for (const path of paths) trie.add(path, rule, methods);
   }
 }
 
 export class RuleIndex {
   readonly #byPrincipal = new Map<string, PathIndex>();
-  readonly #anyPrincipal = new PathIndex();
+  readonly #anyPrincipal: PathIndex;
   #size = 0;
+
+  /** `smallList`: rules per path index kept as a plain list before a trie is built. */
+  constructor(readonly smallList = SMALL_LIST) {
+    this.#anyPrincipal = new PathIndex(smallList);
+  }
 
   get size(): number {
     return this.#size;
@@ -49,7 +79,7 @@ export class RuleIndex {
     if (principals === undefined) return this.#anyPrincipal.add(rule);
     for (const principal of principals) {
       let index = this.#byPrincipal.get(principal);
-      if (index === undefined) this.#byPrincipal.set(principal, (index = new PathIndex()));
+      if (index === undefined) this.#byPrincipal.set(principal, (index = new PathIndex(this.smallList)));
       index.add(rule);
     }
   }

@@ -2,21 +2,23 @@
 import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
 
 export class RuleList {
-  readonly #byMethod = new Map<string, CompiledRule[]>();
+  // Created on first use: most lists hold a handful of rules, and empty Maps are not free.
+  #byMethod: Map<string, CompiledRule[]> | undefined;
   readonly #anyMethod: CompiledRule[] = [];
 
   /** `methods` undefined: the rule may match any method. */
   add(rule: CompiledRule, methods: readonly string[] | undefined): void {
     if (methods === undefined) return pushOnce(this.#anyMethod, rule);
+    const byMethod = (this.#byMethod ??= new Map());
     for (const method of methods) {
-      let list = this.#byMethod.get(method);
-      if (list === undefined) this.#byMethod.set(method, (list = []));
+      let list = byMethod.get(method);
+      if (list === undefined) byMethod.set(method, (list = []));
       pushOnce(list, rule);
     }
   }
 
   collect(method: string, visitor: RuleVisitor): void {
-    const list = this.#byMethod.get(method);
+    const list = this.#byMethod?.get(method);
     if (list !== undefined) for (const rule of list) visitor.consider(rule);
     for (const rule of this.#anyMethod) visitor.consider(rule);
   }
