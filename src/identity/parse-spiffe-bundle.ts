@@ -116,12 +116,21 @@ function addJwtAuthority(bundle: MutableBundle, key: Record<string, unknown>, wh
   }));
 }
 
+const MIN_RSA_BITS = 2048;
+
 function importPublicJwk(key: Record<string, unknown>, where: string): KeyObject {
+  let imported: KeyObject;
   try {
-    return createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    imported = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
   } catch (cause) {
     throw new BundleError('ERR_BUNDLE_KEY', `${where}: key material does not import`, { cause });
   }
+  // refused here rather than at every verification: a short RSA key is a broken key
+  const bits = imported.asymmetricKeyDetails?.modulusLength;
+  if (key.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) {
+    throw new BundleError('ERR_BUNDLE_KEY', `${where}: RSA key shorter than ${MIN_RSA_BITS} bits`);
+  }
+  return imported;
 }
 
 function parseJson(text: string): unknown {
