@@ -31,6 +31,13 @@ export type EvaluationObserver = (
   decision: Decision,
 ) => void;
 
+/** A decision and who it was made for; the wire layer sends the SPIFFE ID upstream. */
+export interface Authorization {
+  readonly decision: Decision;
+  readonly subject?: Subject;
+  readonly subjectPrincipal?: string;
+}
+
 export interface AuthorizerDeps {
   readonly snapshots: SnapshotSource;
   readonly identity: SubjectResolver;
@@ -52,20 +59,26 @@ export class Authorizer {
     this.#newId = deps.newId ?? randomUUID;
   }
 
-  authorize(request: AccessRequest): Decision | Promise<Decision> {
+  authorize(request: AccessRequest): Authorization | Promise<Authorization> {
     let subject: Subject | Promise<Subject>;
     try {
       subject = this.#deps.identity.resolve(request);
     } catch (error) {
-      return this.#identityFailure(error);
+      return { decision: this.#identityFailure(error) };
     }
     if (subject instanceof Promise) {
       return subject.then(
-        (resolved) => this.decide(resolved, request),
-        (error: unknown) => this.#identityFailure(error),
+        (resolved) => this.#authorized(resolved, request),
+        (error: unknown) => ({ decision: this.#identityFailure(error) }),
       );
     }
-    return this.decide(subject, request);
+    return this.#authorized(subject, request);
+  }
+
+  #authorized(subject: Subject, request: AccessRequest): Authorization {
+    const decision = this.decide(subject, request);
+    const principal = subject.workload?.uri;
+    return principal === undefined ? { decision, subject } : { decision, subject, subjectPrincipal: principal };
   }
 
   /** Policy decision for an already-resolved subject. */

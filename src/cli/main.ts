@@ -10,7 +10,6 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   check: async () => (await import('./check.js')).checkCommand,
-  explain: async () => (await import('./explain.js')).explainCommand,
 };
 
 const HELP = `meshwarden — Envoy ext_authz for service-mesh microsegmentation

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import type { AccessRequest, Decision, ReasonCode } from '../../domain/index.js';
+import type { AccessRequest, Decision, ReasonCode, Subject } from '../../domain/index.js';
 import {
   DEFAULT_PRINCIPAL_HEADER,
   InvalidRequestError,
@@ -17,10 +17,15 @@ import {
 } from '../../envoy/index.js';
 import { authorizationServiceDefinition, UNREADABLE_REQUEST } from './authorization-definition.js';
 
-/** A decision, plus the caller's SPIFFE ID when the pipeline established one. */
+/**
+ * A decision, plus what the pipeline established: the caller's SPIFFE ID (sent upstream),
+ * the subject and destination service (for telemetry only).
+ */
 export interface CheckOutcome {
   readonly decision: Decision;
   readonly subjectPrincipal?: string;
+  readonly subject?: Subject;
+  readonly destination?: string;
 }
 
 export type CheckResult = Decision | CheckOutcome;
@@ -34,8 +39,16 @@ export interface AuthorizationServiceOptions {
   readonly decisionIdFactory?: () => string;
   /** Told of every unexpected failure that was answered as a deny. Must not throw. */
   readonly onError?: (error: unknown) => void;
-  /** Told of every answer, for metrics and decision logs; `request` is absent for 400s. */
-  readonly observe?: (decision: Decision, request: AccessRequest | undefined, durationNs: number) => void;
+  /**
+   * Told of every answer, for metrics and decision logs; `request` is absent for 400s,
+   * `outcome` when the handler answered with a plain Decision or failed.
+   */
+  readonly observe?: (
+    decision: Decision,
+    request: AccessRequest | undefined,
+    durationNs: number,
+    outcome?: CheckOutcome,
+  ) => void;
 }
 
 export interface AuthorizationService {
@@ -128,7 +141,7 @@ class CheckCall {
     if (this.#answered) return;
     this.#answered = true;
     const { decision, response } = this.#responseFor(result);
-    this.#observe(decision);
+    this.#observe(decision, 'decision' in result && result.decision === decision ? result : undefined);
     this.#respond(response);
   }
 
@@ -154,11 +167,11 @@ class CheckCall {
     return { request: this.#request, requestId: this.#requestId, principalHeader: this.#config.principalHeader };
   }
 
-  #observe(decision: Decision): void {
+  #observe(decision: Decision, outcome: CheckOutcome | undefined): void {
     const observe = this.#config.observe;
     if (!observe) return;
     try {
-      observe(decision, this.#request, Number(process.hrtime.bigint() - this.#started));
+      observe(decision, this.#request, Number(process.hrtime.bigint() - this.#started), outcome);
     } catch (error) {
       this.#report(error);
     }

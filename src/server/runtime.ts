@@ -1,0 +1,159 @@
+/**
+ * One serving process: identity, policy snapshots, the authz pipeline, the gRPC listener and
+ * the admin server, wired together. Readiness (admin `/readyz` and gRPC Health) is true
+ * only while a snapshot is in service, the trust bundles are loaded, and we are not draining.
+ */
+import { Authorizer } from '../authz/authorizer.js';
+import { DecisionCache } from '../authz/decision-cache.js';
+import { createShadowObserver } from '../authz/shadow.js';
+import type { ServerConfig } from '../config/types.js';
+import { createIdentityResolver } from '../identity/index.js';
+import { startAdminServer, type AdminServer } from './admin/index.js';
+import { createAuthorizationService, startGrpcServer } from './grpc/index.js';
+import { grpcCredentials } from './grpc-credentials.js';
+import type { Logger } from './logger.js';
+import { PolicyReloader, type ReloadResult } from './policy-reloader.js';
+import { createTelemetry, type Telemetry } from './telemetry-wiring.js';
+
+export interface Runtime {
+  readonly grpcAddress: string;
+  readonly adminAddress: string | undefined;
+  readonly policies: PolicyReloader;
+  readonly telemetry: Telemetry;
+  /** Reload policies (and shadow policies) and trust material now, as on SIGHUP. */
+  reload(): Promise<void>;
+  /** Readiness false at once, in-flight Checks finish within the drain time, then close. */
+  shutdown(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export async function startRuntime(config: ServerConfig, logger: Logger): Promise<Runtime> {
+  const telemetry = createTelemetry(config, logger);
+  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir });
+  telemetry.metrics.attach({ identity: () => identity.stats });
+  identity.on('error', (event) => logger.error({ event }, 'trust material reload failed; keeping the last good keys'));
+  const state = { draining: false };
+  const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace };
+  const policies = new PolicyReloader({
+    paths: config.policies,
+    engine,
+    debounceMs: config.reload.debounceMs,
+    onReload: (result) => reported(result, 'policies', logger, telemetry),
+  });
+  const first = await policies.reload();
+  if (!first.ok) throw new StartupError(`policies do not load:\n  ${first.errors.join('\n  ')}`);
+  const shadow = config.shadowPolicies.length > 0 ? await startShadow(config, engine, logger) : undefined;
+  const cache = config.cache.decisions.enabled ? new DecisionCache(config.cache.decisions) : undefined;
+  if (cache) telemetry.metrics.attach({ decisionCache: () => cache.stats });
+  const authorizer = new Authorizer({
+    snapshots: policies,
+    identity,
+    ...(cache ? { cache } : {}),
+    ...(shadow ? { observe: createShadowObserver(shadow, (d) => telemetry.shadowDisagreed(d)) } : {}),
+  });
+  const service = createAuthorizationService((request) => authorizer.authorize(request), {
+    principalHeader: config.grpc.principalHeader,
+    decodeEncodedSlashes: config.grpc.decodeEncodedSlashes,
+    onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
+    observe: (decision, request, durationNs, outcome) => telemetry.observe(decision, request, durationNs, outcome),
+  });
+  const grpc = await startGrpcServer({
+    address: config.grpc.address,
+    authorization: service,
+    credentials: await grpcCredentials(config.grpc.tls),
+  });
+  const ready = () => !state.draining && policies.current !== undefined && identity.ready;
+  const admin = await startAdmin(config, telemetry, policies, ready);
+  const updateHealth = () => grpc.health.setServing(ready());
+  updateHealth();
+  identity.on('reload', updateHealth);
+  if (config.reload.watch) {
+    policies.watch();
+    shadow?.watch();
+  }
+  return {
+    grpcAddress: grpc.address,
+    adminAddress: admin?.address,
+    policies,
+    telemetry,
+    async reload() {
+      await Promise.all([policies.reload(), shadow?.reload(), identity.reload()]);
+      updateHealth();
+    },
+    async shutdown() {
+      state.draining = true;
+      grpc.health.setServing(false);
+      policies.close();
+      shadow?.close();
+      await grpc.close(config.shutdown.drainMs);
+      await admin?.close();
+      identity.close();
+      await telemetry.close();
+    },
+  };
+}
+
+async function startShadow(
+  config: ServerConfig,
+  engine: { defaultAction: 'ALLOW' | 'DENY'; rootNamespace: string },
+  logger: Logger,
+): Promise<PolicyReloader> {
+  const shadow = new PolicyReloader({
+    paths: config.shadowPolicies,
+    engine,
+    debounceMs: config.reload.debounceMs,
+    onReload: (result) => reported(result, 'shadow policies', logger),
+  });
+  const first = await shadow.reload();
+  if (!first.ok) throw new StartupError(`shadow policies do not load:\n  ${first.errors.join('\n  ')}`);
+  return shadow;
+}
+
+function startAdmin(
+  config: ServerConfig,
+  telemetry: Telemetry,
+  policies: PolicyReloader,
+  ready: () => boolean,
+): Promise<AdminServer> | undefined {
+  if (config.admin.address === 'off') return undefined;
+  return startAdminServer({
+    address: config.admin.address,
+    metrics: () => telemetry.metrics.exposition(),
+    contentType: telemetry.metrics.contentType,
+    health: () => (ready() ? { live: true, ready: true } : { live: true, ready: false, reason: 'not ready' }),
+    policyInfo: () => policyInfo(policies),
+    flows: async () => telemetry.flows.toJSON(),
+  });
+}
+
+/** What `/policy` shows: provenance and counts, never policy contents or key material. */
+export function policyInfo(policies: PolicyReloader): object {
+  const snapshot = policies.current;
+  if (snapshot === undefined) return { loaded: false };
+  return {
+    loaded: true,
+    generation: snapshot.generation,
+    hash: snapshot.hash,
+    loadedAt: new Date(snapshot.loadedAt).toISOString(),
+    policies: snapshot.policyCount,
+    rules: snapshot.ruleCount,
+    files: snapshot.files,
+    defaultAction: snapshot.options.defaultAction,
+  };
+}
+
+function reported(result: ReloadResult, what: string, logger: Logger, telemetry?: Telemetry): void {
+  if (result.ok) {
+    const { generation, hash, ruleCount } = result.snapshot;
+    telemetry?.metrics.policyReloaded({ generation, hash, rules: ruleCount });
+    for (const warning of result.warnings) logger.warn(`${what}: ${warning}`);
+    logger.info({ generation, hash, rules: ruleCount }, `${what} loaded`);
+  } else {
+    telemetry?.metrics.policyReloadFailed();
+    logger.error({ errors: result.errors }, `${what} failed to load; keeping the snapshot in service`);
+  }
+}
+

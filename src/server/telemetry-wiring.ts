@@ -1,0 +1,76 @@
+/**
+ * Builds the telemetry sinks from the configuration and turns each answered Check into one
+ * call to the recorder. Shadow disagreements get their own counter and log line.
+ */
+import { Counter } from 'prom-client';
+import type { ServerConfig } from '../config/types.js';
+import type { AccessRequest, Decision } from '../domain/index.js';
+import type { ShadowDisagreement } from '../authz/shadow.js';
+import { resolveDestination } from '../policy/engine/index.js';
+import type { CheckOutcome } from './grpc/index.js';
+import {
+  createDecisionLog,
+  createDecisionRecorder,
+  createMetrics,
+  FlowGraph,
+  type DecisionLog,
+  type DecisionRecorder,
+  type Metrics,
+} from '../telemetry/index.js';
+import type { Logger } from './logger.js';
+
+export interface Telemetry {
+  readonly metrics: Metrics;
+  readonly log: DecisionLog | undefined;
+  readonly flows: FlowGraph;
+  readonly recorder: DecisionRecorder;
+  observe(decision: Decision, request: AccessRequest | undefined, durationNs: number, outcome?: CheckOutcome): void;
+  shadowDisagreed(disagreement: ShadowDisagreement): void;
+  close(): Promise<void>;
+}
+
+export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry {
+  const metrics = createMetrics({
+    ...(config.metrics.perPolicy ? { policyMatches: { maxPolicies: 10_000 } } : {}),
+    ...(config.metrics.flows.enabled ? { flows: { maxSeries: config.metrics.flows.maxSeries } } : {}),
+  });
+  const log = config.decisionLog.output === 'off' ? undefined : createDecisionLog(config.decisionLog);
+  if (log !== undefined) metrics.attach({ decisionLogDropped: () => log.dropped() });
+  const flows = new FlowGraph({ maxEdges: config.flowGraph.maxEdges, maxPathsPerEdge: config.flowGraph.maxPathsPerEdge });
+  const recorder = createDecisionRecorder({ metrics, flows, ...(log ? { log } : {}) });
+  const disagreements = new Counter({
+    name: 'meshwarden_shadow_disagreements_total',
+    help: 'Requests on which the shadow policy set would have decided otherwise than the enforced one.',
+    labelNames: ['enforced', 'shadow'] as const,
+    registers: [metrics.registry],
+  });
+  return {
+    metrics,
+    log,
+    flows,
+    recorder,
+    observe(decision, request, durationNs, outcome) {
+      const destination = request === undefined ? undefined : resolveDestination(request).service;
+      recorder.record(decision, request, outcome?.subject, durationNs / 1e9, destination);
+    },
+    shadowDisagreed(d) {
+      disagreements.inc({ enforced: d.enforced, shadow: d.shadow });
+      logger.info(
+        {
+          decision_id: d.decision.id,
+          enforced: d.enforced,
+          shadow: d.shadow,
+          shadow_policy: d.shadowBy?.policy,
+          source_principal: d.subject.workload?.uri,
+          destination: resolveDestination(d.request).service,
+          method: d.request.method,
+          path: d.request.path,
+        },
+        'shadow disagreement',
+      );
+    },
+    async close() {
+      await log?.close();
+    },
+  };
+}
