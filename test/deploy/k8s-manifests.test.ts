@@ -17,7 +17,7 @@ const NOT_MANIFESTS = new Set([
 ]);
 const OVERLAYS = ['k8s/overlays/istio', 'k8s/overlays/sidecar'];
 const KUSTOMIZATIONS = ['k8s/base', ...OVERLAYS, 'k8s/monitoring'];
-/** ConfigMaps an operator or Istio provides; docs/deploy.md says how. */
+/** ConfigMaps an operator or Istio provides; the README, Deployment says how. */
 const PROVIDED_CONFIGMAPS = new Set(['meshwarden-trust-bundle', 'istio-ca-root-cert']);
 
 function yamlFiles(dir: string): string[] {
