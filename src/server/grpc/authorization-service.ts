@@ -141,7 +141,7 @@ class CheckCall {
     if (this.#answered) return;
     this.#answered = true;
     const { decision, response } = this.#responseFor(result);
-    this.#observe(decision, 'decision' in result && result.decision === decision ? result : undefined);
+    this.#observe(decision, isOutcome(result) && result.decision === decision ? result : undefined);
     this.#respond(response);
   }
 
@@ -199,6 +199,11 @@ class CheckCall {
       // The hook is told, never trusted: nothing it does may stop the answer.
     }
   }
+}
+
+/** A handler's result that carries more than the decision (it may be anything at all). */
+function isOutcome(result: unknown): result is CheckOutcome {
+  return typeof result === 'object' && result !== null && 'decision' in result;
 }
 
 /**
