@@ -33,15 +33,28 @@ export function istioFindings(data: Record<string, unknown>): Findings {
     errors.push(issue('invalid_annotation', ['metadata', 'annotations', DRY_RUN], `${DRY_RUN} must be "true" or "false"`));
   }
   for (const field of ['targetRef', 'targetRefs'] as const) {
-    if (spec[field] !== undefined) {
-      const message =
-        `${field} is not supported and is ignored: the policy applies to its whole namespace ` +
-        'scope, which is wider than Istio would apply it';
-      warnings.push(issue('target_ref_unsupported', ['spec', field], message, 'key'));
-    }
+    if (spec[field] !== undefined) targetRefFinding(field, spec['action'], errors, warnings);
   }
   warnings.push(...selectorWarnings(spec));
   return { errors, warnings };
+}
+
+/**
+ * targetRef is not implemented, so the policy would apply to its whole namespace scope:
+ * wider than Istio applies it. For a DENY that errs on the safe side (a warning); an ALLOW
+ * or AUDIT so widened could allow what the author never meant, so it is refused.
+ */
+function targetRefFinding(field: string, action: unknown, errors: Issue[], warnings: Issue[]): void {
+  const at = ['spec', field];
+  if (action === 'DENY') {
+    const message = `${field} is not supported: this DENY applies to its whole namespace scope, wider than Istio would apply it`;
+    warnings.push(issue('target_ref_unsupported', at, message, 'key'));
+  } else {
+    const message =
+      `${field} is not supported: the policy would apply to its whole namespace scope, wider than ` +
+      'Istio would apply it; scope it with selector or write a meshwarden.io/v1 policy with target.services';
+    errors.push(issue('target_ref_unsupported', at, message, 'key'));
+  }
 }
 
 function selectorWarnings(spec: Record<string, unknown>): Issue[] {

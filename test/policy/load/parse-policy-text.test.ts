@@ -72,14 +72,22 @@ describe('warnings', () => {
   const cases: readonly { spec: string; code: PolicyErrorCode; at: string; field: string }[] = [
     { spec: '{ selector: { matchLabels: { app: web } } }', code: 'selector_allow_scoped', at: '4:9', field: 'spec.selector' },
     { spec: '{ action: DENY, selector: { matchLabels: { app: web } } }', code: 'selector_deny_unscoped', at: '4:23', field: 'spec.selector' },
-    { spec: '{ targetRef: { kind: Gateway, name: gw } }', code: 'target_ref_unsupported', at: '4:9', field: 'spec.targetRef' },
-    { spec: '{ targetRefs: [{ kind: Service, name: web }] }', code: 'target_ref_unsupported', at: '4:9', field: 'spec.targetRefs' },
+    { spec: '{ action: DENY, targetRef: { kind: Gateway, name: gw } }', code: 'target_ref_unsupported', at: '4:23', field: 'spec.targetRef' },
   ];
   test.each(cases)('$code is a warning at $at', ({ spec, code, at, field }) => {
     const result = parsePolicyText(istio('security.istio.io/v1', '{ name: p }', spec), 'p.yaml', OPTIONS);
     expect(result.errors).toEqual([]);
     expect(result.policies).toHaveLength(1);
     expect(result.warnings.map((w) => [w.code, `${w.line}:${w.column}`, w.field])).toEqual([[code, at, field]]);
+  });
+
+  test.each([
+    ['{ targetRef: { kind: Gateway, name: gw } }', 'spec.targetRef'],
+    ['{ action: AUDIT, targetRefs: [{ kind: Service, name: web }] }', 'spec.targetRefs'],
+  ])('an ALLOW or AUDIT with targetRef is refused, since ignoring it would widen the policy: %s', (spec, field) => {
+    const result = parsePolicyText(istio('security.istio.io/v1', '{ name: p }', spec), 'p.yaml', OPTIONS);
+    expect(result.policies).toEqual([]);
+    expect(result.errors.map((e) => [e.code, e.field])).toEqual([['target_ref_unsupported', field]]);
   });
 
   test('a native policy without rules warns that it matches nothing', () => {
