@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { Authorizer, type SubjectResolver } from '../../src/authz/authorizer.js';
+import { DecisionCache } from '../../src/authz/decision-cache.js';
+import type { AccessRequest, Subject } from '../../src/domain/index.js';
+import { createIdentityResolver, IdentityError } from '../../src/identity/index.js';
+import { compileTree } from '../../src/policy/engine/index.js';
+import { parsePolicyText } from '../../src/policy/load/index.js';
+import type { PolicySnapshot } from '../../src/policy/snapshot.js';
+
+const CHECKOUT = 'spiffe://prod.example/ns/checkout/sa/checkout';
+const ENGINE = { defaultAction: 'DENY', rootNamespace: 'istio-system' } as const;
+const POLICY = `
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: payments }
+spec:
+  target: { services: [payments] }
+  rules:
+    - from: [{ source: { principals: ["${CHECKOUT}"] } }]
+      to: [{ operation: { methods: [GET] } }]
+`;
+
+function snapshot(generation = 1): PolicySnapshot {
+  const { policies, errors } = parsePolicyText(POLICY, 'p.yaml', ENGINE);
+  expect(errors).toEqual([]);
+  return {
+    generation,
+    tree: compileTree(policies, ENGINE),
+    policies,
+    files: [],
+    hash: 'h',
+    policyCount: 1,
+    ruleCount: 1,
+    loadedAt: 0,
+    options: ENGINE,
+  };
+}
+
+function request(principal: string | undefined, method = 'GET'): AccessRequest {
+  return {
+    requestId: 'r',
+    method,
+    path: '/v1/charges',
+    rawPath: '/v1/charges',
+    query: '',
+    host: 'payments',
+    scheme: 'http',
+    protocol: 'HTTP/2',
+    headers: new Map(),
+    source: principal === undefined ? {} : { principal },
+    destination: {},
+    contextExtensions: new Map([['service', 'payments']]),
+    sni: '',
+    filterMetadata: {},
+  };
+}
+
+const foundationIdentity = await createIdentityResolver(undefined, { baseDir: '.' });
+
+describe('Authorizer', () => {
+  it('allows what the policy allows and names the caller for the upstream', () => {
+    const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity: foundationIdentity });
+    const result = authorizer.authorize(request(CHECKOUT));
+    expect(result).not.toBeInstanceOf(Promise);
+    expect(result).toMatchObject({ decision: { verdict: 'allow', reason: 'policy_allow', generation: 1 }, subjectPrincipal: CHECKOUT });
+  });
+
+  it('denies by default what no policy allows', () => {
+    const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity: foundationIdentity });
+    expect(authorizer.authorize(request(CHECKOUT, 'DELETE'))).toMatchObject({ decision: { verdict: 'deny', reason: 'default_deny' } });
+  });
+
+  it('denies with not_ready while no snapshot is loaded', () => {
+    const authorizer = new Authorizer({ snapshots: { current: undefined }, identity: foundationIdentity });
+    expect(authorizer.authorize(request(CHECKOUT))).toMatchObject({ decision: { verdict: 'deny', reason: 'not_ready' } });
+  });
+
+  it('answers 401 for a principal that is not a SPIFFE ID, whatever the policy says', () => {
+    const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity: foundationIdentity });
+    expect(authorizer.authorize(request('spiffe://PROD/x'))).toMatchObject({
+      decision: { verdict: 'unauthenticated', reason: 'invalid_principal' },
+    });
+  });
+
+  it.each([
+    ['a thrown identity error', () => { throw new IdentityError('ERR_TRUST_DOMAIN_UNTRUSTED', 'principal', 'no such trust domain'); }, 'untrusted_trust_domain'],
+    ['a rejected identity promise', () => Promise.reject(new Error('boom')), 'internal_error'],
+    ['an error carrying a reason outside the closed set', () => { throw Object.assign(new Error('x'), { reason: 'allow_everything' }); }, 'internal_error'],
+  ] as const)('fails closed on %s', async (_what, resolve, reason) => {
+    const identity = { resolve } as unknown as SubjectResolver;
+    const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity });
+    const { decision } = await authorizer.authorize(request(CHECKOUT));
+    expect(decision.verdict).not.toBe('allow');
+    expect(decision.reason).toBe(reason);
+  });
+
+  it('denies with internal_error when the tree throws', () => {
+    const broken = { ...snapshot(), tree: { evaluate: () => { throw new Error('bug'); }, reads: new Set(), stats: {} } } as unknown as PolicySnapshot;
+    const authorizer = new Authorizer({ snapshots: { current: broken }, identity: foundationIdentity });
+    expect(authorizer.authorize(request(CHECKOUT))).toMatchObject({ decision: { verdict: 'deny', reason: 'internal_error' } });
+  });
+
+  it('serves a repeated request from the cache, and never across a snapshot generation', () => {
+    const cache = new DecisionCache({ max: 10, ttlMs: 60_000 });
+    const source: { current: PolicySnapshot } = { current: snapshot(1) };
+    const authorizer = new Authorizer({ snapshots: source, identity: foundationIdentity, cache });
+    authorizer.authorize(request(CHECKOUT));
+    authorizer.authorize(request(CHECKOUT));
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 1 });
+    source.current = snapshot(2);
+    expect(authorizer.authorize(request(CHECKOUT))).toMatchObject({ decision: { generation: 2 } });
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 2 });
+  });
+
+  it('does not cache a decision past the expiry of the token it rests on', () => {
+    const cache = new DecisionCache({ max: 10, ttlMs: 60_000 });
+    const expired: Subject = { expiresAt: 1_000 };
+    const identity: SubjectResolver = { resolve: () => expired };
+    const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity, cache, wallNow: () => 2_000_000 });
+    authorizer.authorize(request(undefined));
+    expect(cache.stats.entries).toBe(0);
+  });
+});
