@@ -92,3 +92,10 @@ export interface EngineOptions {
   /** Istio's root namespace: policies there apply to every destination. */
   readonly rootNamespace: string;
 }
+
+/** Rules across a set of policies, as `/policy`, metrics and `meshwarden check` report them. */
+export function countRules(policies: readonly Policy[]): number {
+  let rules = 0;
+  for (const policy of policies) rules += policy.rules.length;
+  return rules;
+}

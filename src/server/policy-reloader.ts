@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { compileTree } from '../policy/engine/index.js';
 import { formatPolicyError, loadPolicies } from '../policy/load/index.js';
-import type { EngineOptions } from '../policy/model.js';
+import { countRules, type EngineOptions } from '../policy/model.js';
 import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
 
 export type ReloadResult =
@@ -98,7 +98,7 @@ export class PolicyReloader {
         files: loaded.files,
         hash: snapshotHash(loaded.files),
         policyCount: loaded.policies.length,
-        ruleCount: loaded.policies.reduce((sum, policy) => sum + policy.rules.length, 0),
+        ruleCount: countRules(loaded.policies),
         loadedAt: Date.now(),
         options: engine,
       });

@@ -1,4 +1,5 @@
 /** `meshwarden check`: load, and say whether the set of policies can be served. */
+import { countRules } from '../model.js';
 import { loadPolicies } from './load-policies.js';
 import type { LoadOptions } from './parse-policy-text.js';
 import { formatPolicyError, type PolicyError } from './policy-error.js';
@@ -21,7 +22,7 @@ export async function checkPolicies(paths: readonly string[], options: LoadOptio
     errors: loaded.errors,
     warnings: loaded.warnings,
     policyCount: loaded.policies.length,
-    ruleCount: loaded.policies.reduce((sum, policy) => sum + policy.rules.length, 0),
+    ruleCount: countRules(loaded.policies),
   });
 }
 
