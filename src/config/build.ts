@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import type { IdentityOptions } from '../identity/index.js';
+import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
 import { durationMs } from './duration.js';
 import type { ServerConfig } from './types.js';
 
@@ -31,13 +31,20 @@ export interface RawConfig {
   workers?: number | 'auto';
 }
 
-type RawIssuer = NonNullable<IdentityOptions['issuers']>[number] & {
-  timeout?: number | string;
-  cooldown?: number | string;
+type Duration = number | string;
+
+/** An issuer as written in the file: durations instead of `…Ms` numbers. */
+export type RawIssuer = Omit<IssuerOptions, 'timeoutMs' | 'cooldownMs' | 'maxAgeMs'> & {
+  timeout?: Duration;
+  cooldown?: Duration;
+  maxAge?: Duration;
 };
-export type RawIdentity = Omit<IdentityOptions, 'issuers' | 'tokenCache'> & {
+
+/** The `identity:` section as written in the file: IdentityOptions with durations. */
+export type RawIdentity = Omit<IdentityOptions, 'issuers' | 'tokenCache' | 'clockToleranceSeconds'> & {
   issuers?: RawIssuer[];
-  tokenCache?: { max?: number; maxTtl?: number | string };
+  tokenCache?: { max?: number; maxTtl?: Duration };
+  clockTolerance?: Duration;
 };
 
 export const DEFAULT_GRPC_ADDRESS = '0.0.0.0:9191';
@@ -100,22 +107,29 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
   return deepFreeze(config);
 }
 
+/**
+ * File durations become the units IdentityOptions counts in. Milliseconds and the token
+ * cache's seconds are rounded up to whole units, which identity/ requires: "1.5ms" or a
+ * "500ms" maxTtl then start the server instead of failing on an option the file never named.
+ */
 function buildIdentity(raw: RawIdentity): IdentityOptions {
-  const { issuers, tokenCache, ...rest } = raw;
+  const { issuers, tokenCache, clockTolerance, ...rest } = raw;
   return {
     ...rest,
-    ...(issuers
-      ? {
-          issuers: issuers.map(({ timeout, cooldown, ...issuer }) => ({
-            ...issuer,
-            ...(timeout !== undefined ? { timeoutMs: durationMs(timeout) } : {}),
-            ...(cooldown !== undefined ? { cooldownMs: durationMs(cooldown) } : {}),
-          })),
-        }
-      : {}),
+    ...(issuers ? { issuers: issuers.map(buildIssuer) } : {}),
     ...(tokenCache
-      ? { tokenCache: { max: tokenCache.max ?? 10_000, maxTtlSeconds: durationMs(tokenCache.maxTtl ?? '5m') / 1000 } }
+      ? { tokenCache: { max: tokenCache.max ?? 10_000, maxTtlSeconds: Math.ceil(durationMs(tokenCache.maxTtl ?? '5m') / 1000) } }
       : {}),
+    ...(clockTolerance !== undefined ? { clockToleranceSeconds: durationMs(clockTolerance) / 1000 } : {}),
+  };
+}
+
+function buildIssuer({ timeout, cooldown, maxAge, ...issuer }: RawIssuer): IssuerOptions {
+  return {
+    ...issuer,
+    ...(timeout !== undefined ? { timeoutMs: Math.ceil(durationMs(timeout)) } : {}),
+    ...(cooldown !== undefined ? { cooldownMs: Math.ceil(durationMs(cooldown)) } : {}),
+    ...(maxAge !== undefined ? { maxAgeMs: Math.ceil(durationMs(maxAge)) } : {}),
   };
 }
 

@@ -45,13 +45,19 @@ const identity = strictObject({
         jwksFile: { type: 'string' },
         timeout: duration,
         cooldown: duration,
+        maxAge: duration,
       },
       ['issuer', 'audiences'],
     ),
   },
-  jwtAuthnMetadata: strictObject({ enabled: { type: 'boolean' }, filter: { type: 'string' } }),
+  jwtAuthnMetadata: strictObject({
+    enabled: { type: 'boolean' },
+    filter: { type: 'string', minLength: 1 },
+    payloadKey: { type: 'string', minLength: 1 },
+  }),
   tokenCache: strictObject({ max: { type: 'integer', minimum: 1 }, maxTtl: duration }),
   maxTokenBytes: { type: 'integer', minimum: 256 },
+  clockTolerance: duration,
 });
 
 export const CONFIG_SCHEMA = {
