@@ -41,7 +41,8 @@ export type RawIssuer = Omit<IssuerOptions, 'timeoutMs' | 'cooldownMs' | 'maxAge
 };
 
 /** The `identity:` section as written in the file: IdentityOptions with durations. */
-export type RawIdentity = Omit<IdentityOptions, 'issuers' | 'tokenCache' | 'clockToleranceSeconds'> & {
+export type RawIdentity = Omit<IdentityOptions, 'trustDomains' | 'issuers' | 'tokenCache' | 'clockToleranceSeconds'> & {
+  trustDomains?: IdentityOptions['trustDomains'];
   issuers?: RawIssuer[];
   tokenCache?: { max?: number; maxTtl?: Duration };
   clockTolerance?: Duration;
@@ -113,9 +114,11 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
  * "500ms" maxTtl then start the server instead of failing on an option the file never named.
  */
 function buildIdentity(raw: RawIdentity): IdentityOptions {
-  const { issuers, tokenCache, clockTolerance, ...rest } = raw;
+  const { trustDomains, issuers, tokenCache, clockTolerance, ...rest } = raw;
   return {
     ...rest,
+    // every key is optional: an OIDC-only section (a gateway) trusts no SPIFFE trust domain
+    trustDomains: trustDomains ?? {},
     ...(issuers ? { issuers: issuers.map(buildIssuer) } : {}),
     ...(tokenCache
       ? { tokenCache: { max: tokenCache.max ?? 10_000, maxTtlSeconds: Math.ceil(durationMs(tokenCache.maxTtl ?? '5m') / 1000) } }

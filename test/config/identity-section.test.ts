@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config/build.js';
 import { ConfigError, parseConfigText } from '../../src/config/load.js';
 import { createIdentityResolver } from '../../src/identity/index.js';
+import { accessRequest } from '../identity/helpers/request.js';
 
 const build = (yaml: string) => buildConfig(parseConfigText(yaml, 'meshwarden.yaml'), '/etc/meshwarden');
 
@@ -65,6 +66,16 @@ identity:
     const issuers = options.issuers!.filter((issuer) => issuer.jwksUri !== undefined);
     const resolver = await createIdentityResolver({ ...options, issuers }, { baseDir: '/nonexistent', watch: false });
     expect(resolver.ready).toBe(true);
+    resolver.close();
+  });
+
+  it('makes trustDomains optional like every key: an OIDC-only section trusts no trust domain', async () => {
+    const { identity } = build('identity: { issuers: [{ issuer: "https://idp.test", audiences: [shop], jwksUri: "http://127.0.0.1:1/jwks" }] }');
+    expect(identity?.trustDomains).toEqual({});
+    const resolver = await createIdentityResolver(identity, { baseDir: '/nonexistent', watch: false });
+    expect(() => resolver.resolve(accessRequest({ principal: 'spiffe://a.test/ns/x/sa/y' }))).toThrow(
+      expect.objectContaining({ reason: 'untrusted_trust_domain' }),
+    );
     resolver.close();
   });
 
