@@ -68,17 +68,27 @@ export const CONFIG_SCHEMA = {
       address,
       principalHeader: { type: 'string', pattern: '^[a-z0-9-]+$' },
       decodeEncodedSlashes: { type: 'boolean' },
-      tls: strictObject(
-        {
-          cert: { type: 'string' },
-          key: { type: 'string' },
-          clientCa: { type: 'string' },
-          allowedClientIds: stringList,
-        },
-        ['cert', 'key'],
-      ),
+      tls: {
+        ...strictObject(
+          {
+            cert: { type: 'string' },
+            key: { type: 'string' },
+            clientCa: { type: 'string' },
+            allowedClientIds: {
+              type: 'array',
+              minItems: 1,
+              items: { type: 'string', pattern: '^spiffe://', description: 'A client SPIFFE ID, spiffe://trust-domain/path.' },
+            },
+          },
+          ['cert', 'key'],
+        ),
+        // client IDs are read from verified client certificates: without a client CA there are none
+        dependencies: { allowedClientIds: ['clientCa'] },
+      },
     }),
-    admin: strictObject({ address: { oneOf: [address, { const: 'off' }] } }),
+    admin: strictObject({
+      address: { description: '`host:port`, `[v6]:port`, `unix:/path/to/socket`, or "off".', oneOf: [address, { const: 'off' }] },
+    }),
     policies: stringList,
     shadowPolicies: stringList,
     defaultAction: { enum: ['ALLOW', 'DENY'] },
@@ -107,6 +117,9 @@ export const CONFIG_SCHEMA = {
     }),
     reload: strictObject({ watch: { type: 'boolean' }, debounce: duration }),
     shutdown: strictObject({ drainTimeout: duration }),
-    workers: { oneOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
+    workers: {
+      description: 'A number of worker processes from 1 to 256, or "auto" (one per CPU).',
+      oneOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }],
+    },
   }),
 } as const;

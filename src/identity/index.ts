@@ -5,6 +5,7 @@ export type { IdentityOptions, TrustDomainOptions, IssuerOptions } from './optio
 export { IdentityError, BundleError } from './errors.js';
 export type { IdentityErrorCode, CredentialKind, BundleErrorCode } from './errors.js';
 export { parseSpiffeId, tryParseSpiffeId, SpiffeIdError } from './spiffe-id.js';
+export { spiffeIdOfCertificate } from './certificate-spiffe-id.js';
 export type { SpiffeIdErrorCode } from './spiffe-id.js';
 export { parseXfcc } from './parse-xfcc.js';
 export type { XfccElement } from './parse-xfcc.js';

@@ -10,7 +10,7 @@ import type { ServerConfig } from '../config/types.js';
 import { createIdentityResolver } from '../identity/index.js';
 import { startAdminServer, type AdminServer } from './admin/index.js';
 import { createAuthorizationService, startGrpcServer } from './grpc/index.js';
-import { grpcCredentials } from './grpc-credentials.js';
+import { grpcListenerSecurity } from './grpc-credentials.js';
 import type { Logger } from './logger.js';
 import { PolicyReloader, type ReloadResult } from './policy-reloader.js';
 import { createTelemetry, type Telemetry } from './telemetry-wiring.js';
@@ -63,7 +63,9 @@ export async function startRuntime(config: ServerConfig, logger: Logger): Promis
   const grpc = await startGrpcServer({
     address: config.grpc.address,
     authorization: service,
-    credentials: await grpcCredentials(config.grpc.tls),
+    ...(await grpcListenerSecurity(config.grpc.tls, {
+      onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
+    })),
   });
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
   const admin = await startAdmin(config, telemetry, policies, ready);

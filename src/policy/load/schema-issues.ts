@@ -14,7 +14,17 @@ const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
 };
 
 export function schemaIssues(errors: readonly ErrorObject[], data: unknown): Issue[] {
-  return errors.map((e) => schemaIssue(e, data));
+  return withoutOneOfBranches(errors).map((e) => schemaIssue(e, data));
+}
+
+/**
+ * A value that fits none of the shapes of a `oneOf` gets one issue (the `oneOf`'s, which
+ * names every accepted shape in its description), not one per shape it failed.
+ */
+function withoutOneOfBranches(errors: readonly ErrorObject[]): readonly ErrorObject[] {
+  const branches = errors.filter((e) => e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
+  if (branches.length === 0) return errors;
+  return errors.filter((e) => !branches.some((prefix) => e.schemaPath.startsWith(prefix)));
 }
 
 function schemaIssue(e: ErrorObject, data: unknown): Issue {
@@ -37,6 +47,10 @@ function schemaIssue(e: ErrorObject, data: unknown): Issue {
       return issue('empty_value', path, 'must not be empty: an empty entry is ambiguous, name at least one field');
     case 'minLength':
       return issue('empty_value', path, 'must not be an empty string');
+    case 'dependencies': {
+      const [field, needs] = [String(e.params['property']), String(e.params['missingProperty'])];
+      return issue('missing_field', [...path, field], `"${field}" needs "${needs}" alongside it`, 'key');
+    }
     default:
       return issue('invalid_value', path, `${describe(e.data)} is not valid: ${description(e) ?? e.message ?? ''}`);
   }

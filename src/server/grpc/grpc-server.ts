@@ -2,7 +2,14 @@
  * Starts the gRPC server Envoy calls: the Authorization service, grpc.health.v1, and any
  * other service the caller registers, on `host:port` or `unix:/path`.
  */
-import { Server, ServerCredentials, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type ChannelOptions,
+  type ServerInterceptor,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { AuthorizationService } from './authorization-service.js';
 import { createHealthReporter, type HealthReporter } from './health.js';
 
@@ -19,6 +26,8 @@ export interface GrpcServerOptions {
   readonly authorization: AuthorizationService;
   readonly services?: readonly GrpcServiceRegistration[];
   readonly channelOptions?: ChannelOptions;
+  /** Run on every call of every service, in order, before its handler (e.g. client admission). */
+  readonly interceptors?: readonly ServerInterceptor[];
   /** Health status at start; default NOT_SERVING until the lifecycle says policies are loaded. */
   readonly initiallyServing?: boolean;
 }
@@ -36,7 +45,7 @@ export interface RunningGrpcServer {
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const target = parseAddress(options.address);
-  const server = new Server(options.channelOptions);
+  const server = new Server({ ...options.channelOptions, interceptors: [...(options.interceptors ?? [])] });
   server.addService(options.authorization.definition, options.authorization.implementation);
   for (const service of options.services ?? []) server.addService(service.definition, service.implementation);
   const health = createHealthReporter(options.initiallyServing === true);
