@@ -3,7 +3,7 @@
  * official protos, answers decoded with them; plus the standard gRPC Health client.
  */
 import { createRequire } from 'node:module';
-import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type CallOptions, type ChannelCredentials, type Client } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { decodeOfficial, encodeOfficial } from './official-protos.js';
 
@@ -13,7 +13,7 @@ const HEALTH = protobuf.loadSync(require.resolve('grpc-health-check/proto/health
 const HealthRequest = HEALTH.lookupType('grpc.health.v1.HealthCheckRequest');
 const HealthResponse = HEALTH.lookupType('grpc.health.v1.HealthCheckResponse');
 
-type RawCall = (bytes: Buffer, callback: (error: Error | null, response?: Buffer) => void) => void;
+type RawCall = (bytes: Buffer, options: CallOptions, callback: (error: Error | null, response?: Buffer) => void) => void;
 const identity = (bytes: Buffer) => bytes;
 
 const RawClient = makeGenericClientConstructor(
@@ -60,11 +60,20 @@ export function structToJson(struct: unknown): Record<string, unknown> {
   return out;
 }
 
+export interface CheckClientOptions {
+  /** Default: plaintext. */
+  readonly credentials?: ChannelCredentials;
+  /** Per-call deadline; default none. */
+  readonly deadlineMs?: number;
+}
+
 export class CheckClient {
   readonly #client: Client & { Check: RawCall; HealthCheck: RawCall };
+  readonly #deadlineMs: number | undefined;
 
-  constructor(address: string) {
-    this.#client = new RawClient(address, credentials.createInsecure()) as unknown as Client & {
+  constructor(address: string, options: CheckClientOptions = {}) {
+    this.#deadlineMs = options.deadlineMs;
+    this.#client = new RawClient(address, options.credentials ?? credentials.createInsecure()) as unknown as Client & {
       Check: RawCall;
       HealthCheck: RawCall;
     };
@@ -88,7 +97,8 @@ export class CheckClient {
 
   #call(method: 'Check' | 'HealthCheck', bytes: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.#client[method](bytes, (error, answer) => (error || !answer ? reject(error ?? new Error('no answer')) : resolve(answer)));
+      const options: CallOptions = this.#deadlineMs === undefined ? {} : { deadline: Date.now() + this.#deadlineMs };
+      this.#client[method](bytes, options, (error, answer) => (error || !answer ? reject(error ?? new Error('no answer')) : resolve(answer)));
     });
   }
 }
