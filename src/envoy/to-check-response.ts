@@ -67,7 +67,9 @@ const BEARER_CHALLENGE = overwrite('www-authenticate', 'Bearer error="invalid_to
 function deniedResponse(decision: Decision, ctx: ResponseContext): CheckResponseMessage['deniedResponse'] {
   const status = VERDICT_STATUS[decision.verdict];
   const requestId = ctx.request?.requestId ?? ctx.requestId ?? '';
-  const headers = decision.verdict === 'unauthenticated' ? [JSON_CONTENT_TYPE, BEARER_CHALLENGE] : [JSON_CONTENT_TYPE];
+  // The Bearer challenge tells a client its token failed; a refused certificate or
+  // principal is a transport matter that no Authorization header could fix.
+  const headers = decision.reason === 'invalid_token' ? [JSON_CONTENT_TYPE, BEARER_CHALLENGE] : [JSON_CONTENT_TYPE];
   // JSON.stringify escapes the request id, which comes from a client-controlled header.
   const body = JSON.stringify({ error: status.error, request_id: requestId });
   return { status: { code: status.http }, headers, body };

@@ -24,24 +24,35 @@ export interface Runtime {
   reload(): Promise<void>;
   /** Readiness false at once, in-flight Checks finish within the drain time, then close. */
   shutdown(): Promise<void>;
+  /** What `/readyz` and gRPC Health say now. */
+  ready(): boolean;
+}
+
+export interface RuntimeOptions {
+  /** Told whenever readiness or the snapshot in service may have changed (a cluster worker reports it). */
+  readonly onChange?: () => void;
 }
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-export async function startRuntime(config: ServerConfig, logger: Logger): Promise<Runtime> {
+export async function startRuntime(config: ServerConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const telemetry = createTelemetry(config, logger);
   const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir });
   telemetry.metrics.attach({ identity: () => identity.stats });
   identity.on('error', (event) => logger.error({ event }, 'trust material reload failed; keeping the last good keys'));
+  identity.on('reload', (event) => logger.info({ event }, 'trust material loaded'));
   const state = { draining: false };
   const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace };
   const policies = new PolicyReloader({
     paths: config.policies,
     engine,
     debounceMs: config.reload.debounceMs,
-    onReload: (result) => reported(result, 'policies', logger, telemetry),
+    onReload: (result) => {
+      reported(result, 'policies', logger, telemetry);
+      options.onChange?.();
+    },
   });
   const first = await policies.reload();
   if (!first.ok) throw new StartupError(`policies do not load:\n  ${first.errors.join('\n  ')}`);
@@ -69,7 +80,10 @@ export async function startRuntime(config: ServerConfig, logger: Logger): Promis
   });
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
   const admin = await startAdmin(config, telemetry, policies, ready);
-  const updateHealth = () => grpc.health.setServing(ready());
+  const updateHealth = () => {
+    grpc.health.setServing(ready());
+    options.onChange?.();
+  };
   updateHealth();
   identity.on('reload', updateHealth);
   if (config.reload.watch) {
@@ -85,9 +99,10 @@ export async function startRuntime(config: ServerConfig, logger: Logger): Promis
       await Promise.all([policies.reload(), shadow?.reload(), identity.reload()]);
       updateHealth();
     },
+    ready,
     async shutdown() {
       state.draining = true;
-      grpc.health.setServing(false);
+      updateHealth();
       policies.close();
       shadow?.close();
       await grpc.close(config.shutdown.drainMs);

@@ -52,6 +52,15 @@ describe('toCheckResponse', () => {
     expect(headerMap(response.deniedResponse?.headers)['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
+  it.each(['invalid_certificate', 'invalid_principal'] as const)(
+    'does not offer a Bearer challenge when the %s, not a token, failed',
+    (reason) => {
+      const response = toCheckResponse({ ...DENY, verdict: 'unauthenticated', reason }, CTX);
+      expect(response.deniedResponse?.status?.code).toBe(401);
+      expect(headerMap(response.deniedResponse?.headers)).not.toHaveProperty('www-authenticate');
+    },
+  );
+
   it('does not challenge a denied caller', () => {
     expect(headerMap(toCheckResponse(DENY, CTX).deniedResponse?.headers)).not.toHaveProperty('www-authenticate');
   });
