@@ -5,7 +5,10 @@
 import type { Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
-export function runUntilSignalled(runtime: Runtime, logger: Logger): Promise<number> {
+/** One serving process, or the primary of a cluster of them. */
+export type Serving = Pick<Runtime, 'reload' | 'shutdown'>;
+
+export function runUntilSignalled(runtime: Serving, logger: Logger): Promise<number> {
   return new Promise((resolve) => {
     const onHangup = () => {
       logger.info('SIGHUP: reloading policies and trust material');
