@@ -4,7 +4,10 @@
 import { resolve } from 'node:path';
 import type { RawConfig } from '../config/build.js';
 import { loadConfig } from '../config/load.js';
-import { runUntilSignalled } from '../server/lifecycle.js';
+import type { ServerConfig } from '../config/types.js';
+import { startClusterPrimary } from '../server/cluster/index.js';
+import { runUntilSignalled, type Serving } from '../server/lifecycle.js';
+import type { Logger } from '../server/logger.js';
 import { createLogger } from '../server/logger.js';
 import { startRuntime } from '../server/runtime.js';
 import { parseCommandLine } from './usage.js';
@@ -22,9 +25,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, OPTIONS);
   const config = await loadConfig(values.config, flagOverrides(values));
   const logger = createLogger();
+  const serving = config.workers > 1 ? await startCluster(config, logger) : await startSingle(config, logger);
+  return runUntilSignalled(serving, logger);
+}
+
+async function startSingle(config: ServerConfig, logger: Logger): Promise<Serving> {
   const runtime = await startRuntime(config, logger);
   logger.info({ grpc: runtime.grpcAddress, admin: runtime.adminAddress ?? 'off' }, 'listening');
-  return runUntilSignalled(runtime, logger);
+  return runtime;
+}
+
+/** Logged once every worker serves; each worker logs its own "worker listening" with its pid. */
+async function startCluster(config: ServerConfig, logger: Logger): Promise<Serving> {
+  const primary = await startClusterPrimary(config, logger);
+  const admin = primary.adminAddress ?? 'off';
+  logger.info({ grpc: primary.grpcAddress, admin, workers: primary.workerPids() }, 'listening');
+  return primary;
 }
 
 /** Paths given on the command line are relative to the working directory, not the config file. */

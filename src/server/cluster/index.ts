@@ -1,0 +1,3 @@
+/** `--workers N`: a node:cluster primary and N workers serving one gRPC address. */
+export { startClusterPrimary } from './primary.js';
+export type { ClusterPrimary } from './primary.js';

@@ -1,0 +1,106 @@
+/**
+ * The primary of `--workers N`: validates the policies itself (a broken set fails before any
+ * fork, with the single-process error), forks N workers that all serve one gRPC address,
+ * and serves the admin endpoints for all of them: metrics and flows aggregated over IPC,
+ * readiness only when every worker is ready, `/policy` from its own compile plus what each
+ * worker reports. SIGHUP is relayed to every worker; shutdown drains them all.
+ */
+import { fileURLToPath } from 'node:url';
+import type { ServerConfig } from '../../config/types.js';
+import { createClusterMetricsAggregator } from '../../telemetry/index.js';
+import { startAdminServer, type AdminServer } from '../admin/index.js';
+import type { Serving } from '../lifecycle.js';
+import type { Logger } from '../logger.js';
+import { PolicyReloader } from '../policy-reloader.js';
+import { StartupError, policyInfo } from '../runtime.js';
+import { WORKER_ENV } from './messages.js';
+import { createPrimaryRegistry } from './primary-metrics.js';
+import { resolveSharedAddress } from './shared-address.js';
+import type { WorkerAssignment } from './worker.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface ClusterPrimary extends Serving {
+  readonly grpcAddress: string;
+  readonly adminAddress: string | undefined;
+  /** Worker pids, by slot, at the time of asking. */
+  workerPids(): (number | undefined)[];
+}
+
+/** Past the drain time, a worker that has not exited is killed. */
+const STOP_MARGIN_MS = 2_000;
+const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+
+export async function startClusterPrimary(config: ServerConfig, logger: Logger): Promise<ClusterPrimary> {
+  const policies = await loadPolicies(config, logger);
+  const grpcAddress = await resolveSharedAddress(config.grpc.address);
+  const assignment = (slot: number): WorkerAssignment => ({ slot, config: { ...config, grpc: { ...config.grpc, address: grpcAddress } } });
+  const pool = new WorkerPool({
+    size: config.workers,
+    exec: WORKER_MAIN,
+    env: (slot) => ({ [WORKER_ENV]: JSON.stringify(assignment(slot)) }),
+    logger,
+  });
+  const state = { draining: false };
+  let admin: AdminServer | undefined;
+  try {
+    await pool.start();
+    admin = await startAdmin(config, pool, policies, () => !state.draining && pool.allReady());
+  } catch (error) {
+    policies.close();
+    await pool.stop(config.shutdown.drainMs + STOP_MARGIN_MS);
+    throw error;
+  }
+  if (config.reload.watch) policies.watch();
+  return {
+    grpcAddress,
+    adminAddress: admin?.address,
+    workerPids: () => pool.view().map((worker) => worker.pid),
+    async reload() {
+      pool.broadcast({ type: 'meshwarden:reload' });
+      await policies.reload();
+    },
+    async shutdown() {
+      state.draining = true;
+      policies.close();
+      await pool.stop(config.shutdown.drainMs + STOP_MARGIN_MS);
+      await admin?.close();
+    },
+  };
+}
+
+/** The primary's own compile: fails start-up early, and keeps `/policy` answering while workers restart. */
+async function loadPolicies(config: ServerConfig, logger: Logger): Promise<PolicyReloader> {
+  const policies = new PolicyReloader({
+    paths: config.policies,
+    engine: { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace },
+    debounceMs: config.reload.debounceMs,
+    onReload: (result) => {
+      if (!result.ok) logger.error({ errors: result.errors }, 'primary: policies failed to load; workers keep their snapshot');
+    },
+  });
+  const first = await policies.reload();
+  if (!first.ok) throw new StartupError(`policies do not load:\n  ${first.errors.join('\n  ')}`);
+  return policies;
+}
+
+function startAdmin(
+  config: ServerConfig,
+  pool: WorkerPool,
+  policies: PolicyReloader,
+  ready: () => boolean,
+): Promise<AdminServer> | undefined {
+  if (config.admin.address === 'off') return undefined;
+  const aggregator = createClusterMetricsAggregator({ peers: () => pool.serving(), local: [createPrimaryRegistry(pool)] });
+  return startAdminServer({
+    address: config.admin.address,
+    metrics: () => aggregator.metrics(),
+    contentType: aggregator.contentType,
+    health: () => {
+      if (ready()) return { live: true, ready: true };
+      const waiting = pool.view().filter((worker) => !worker.ready).length;
+      return { live: true, ready: false, reason: waiting > 0 ? `${waiting} of ${config.workers} workers not ready` : 'draining' };
+    },
+    policyInfo: () => ({ ...policyInfo(policies), workers: pool.view() }),
+    flows: () => aggregator.flows(),
+  });
+}
