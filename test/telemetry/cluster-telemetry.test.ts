@@ -1,11 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { build } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answerTelemetryRequests,
@@ -92,14 +91,34 @@ describe('createClusterMetricsAggregator with in-process peers', () => {
   });
 });
 
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Compiles src/ with the build config into a directory of its own (not dist/, which e2e
+ * tests may be running from), inside the repository so that the output resolves
+ * node_modules. Type errors are the typecheck's business; only a missing output fails here.
+ */
+function compileSources(): string {
+  const cache = join(REPO_ROOT, 'node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  const out = mkdtempSync(join(cache, 'meshwarden-cluster-test-'));
+  const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+  const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', out, '--sourceMap', 'false'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (!existsSync(join(out, 'telemetry/cluster-telemetry.js'))) throw new Error(`tsc produced nothing:\n${run.stdout}${run.stderr}`);
+  return out;
+}
+
 describe('createClusterMetricsAggregator with real cluster workers', () => {
   const started: Worker[] = [];
+  let compiled: string | undefined;
 
   beforeAll(async () => {
-    const out = mkdtempSync(join(tmpdir(), 'meshwarden-cluster-'));
-    const input = fileURLToPath(new URL('./fixtures/cluster-worker.ts', import.meta.url));
-    await build({ input, platform: 'node', logLevel: 'silent', output: { file: join(out, 'worker.mjs'), format: 'esm' } });
-    cluster.setupPrimary({ exec: join(out, 'worker.mjs'), execArgv: [], silent: true });
+    compiled = compileSources();
+    const exec = fileURLToPath(new URL('./fixtures/cluster-worker.mjs', import.meta.url));
+    cluster.setupPrimary({ exec, execArgv: [], silent: true });
     const env = [
       { WORKER_CHECKS: '3', WORKER_GENERATION: '5' },
       { WORKER_CHECKS: '4', WORKER_GENERATION: '6' },
@@ -108,7 +127,7 @@ describe('createClusterMetricsAggregator with real cluster workers', () => {
       env.map(
         (vars) =>
           new Promise<void>((resolve, reject) => {
-            const worker = cluster.fork(vars);
+            const worker = cluster.fork({ ...vars, MESHWARDEN_COMPILED: compiled });
             started.push(worker);
             worker.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
             worker.on('message', (message: { type?: string }) => message.type === 'test:ready' && resolve());
@@ -122,6 +141,7 @@ describe('createClusterMetricsAggregator with real cluster workers', () => {
       worker.removeAllListeners('exit');
       worker.kill();
     }
+    if (compiled !== undefined) rmSync(compiled, { recursive: true, force: true });
   });
 
   it('serves metrics summed across worker processes', async () => {
