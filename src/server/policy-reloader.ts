@@ -4,9 +4,10 @@
  * Reloads run one at a time in request order, so an older load never replaces a newer one;
  * a set of files that fails to load or compile leaves the snapshot in service untouched.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { compileTree } from '../policy/engine/index.js';
-import { formatPolicyError, loadPolicies } from '../policy/load/index.js';
+import { formatPolicyError, loadPolicies, type LoadResult } from '../policy/load/index.js';
 import { countRules, type EngineOptions } from '../policy/model.js';
 import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
 
@@ -18,8 +19,10 @@ export interface PolicyReloaderOptions {
   readonly paths: readonly string[];
   readonly engine: EngineOptions;
   readonly debounceMs: number;
-  /** Told of every reload, successful or not (metrics, logs). */
+  /** Told of every reload, successful or not (metrics, logs). Its errors are ignored. */
   readonly onReload?: (result: ReloadResult) => void;
+  /** Reads and checks the policy files; default `loadPolicies` (tests hold or fail it). */
+  readonly load?: (paths: readonly string[], options: { rootNamespace: string }) => Promise<LoadResult>;
 }
 
 export class PolicyReloader {
@@ -53,7 +56,7 @@ export class PolicyReloader {
   watch(): void {
     for (const path of this.#options.paths) {
       try {
-        const watcher = watch(path, { recursive: true }, () => this.#scheduleReload());
+        const watcher = statSync(path).isDirectory() ? this.#watchDirectory(path) : this.#watchFile(path);
         watcher.on('error', () => this.#scheduleReload());
         this.#watchers.push(watcher);
       } catch {
@@ -68,6 +71,23 @@ export class PolicyReloader {
     this.#watchers = [];
   }
 
+  #watchDirectory(path: string): FSWatcher {
+    return watch(path, { recursive: true }, () => this.#scheduleReload());
+  }
+
+  /**
+   * A file is watched through its directory: a watch on the file itself dies with its inode
+   * when the file is replaced by a rename (editors, config management). Kubernetes swaps a
+   * mounted ConfigMap's `..data` symlink, so `..`-names count as a change of the file too;
+   * other neighbours (a decision log next to the policy) do not.
+   */
+  #watchFile(path: string): FSWatcher {
+    const name = basename(path);
+    return watch(dirname(path), (_event, changed) => {
+      if (changed === null || changed === name || changed.startsWith('..')) this.#scheduleReload();
+    });
+  }
+
   #scheduleReload(): void {
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => void this.reload(), this.#options.debounceMs);
@@ -79,16 +99,20 @@ export class PolicyReloader {
     do {
       this.#again = false;
       result = await this.#loadOnce();
-      this.#options.onReload?.(result);
+      try {
+        this.#options.onReload?.(result);
+      } catch {
+        // a hook that throws must not wedge reloading: #running would never be cleared
+      }
     } while (this.#again);
     this.#running = undefined;
     return result;
   }
 
   async #loadOnce(): Promise<ReloadResult> {
-    const { paths, engine } = this.#options;
+    const { paths, engine, load = loadPolicies } = this.#options;
     try {
-      const loaded = await loadPolicies(paths, { rootNamespace: engine.rootNamespace });
+      const loaded = await load(paths, { rootNamespace: engine.rootNamespace });
       if (loaded.errors.length > 0) return { ok: false, errors: loaded.errors.map(formatPolicyError) };
       const tree = compileTree(loaded.policies, engine);
       const snapshot: PolicySnapshot = Object.freeze({
