@@ -3,7 +3,7 @@
  * official protos, answers decoded with them; plus the standard gRPC Health client.
  */
 import { createRequire } from 'node:module';
-import { credentials, makeGenericClientConstructor, type CallOptions, type ChannelCredentials, type Client } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type CallOptions, type ChannelCredentials, type ChannelOptions, type Client } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { decodeOfficial, encodeOfficial } from './official-protos.js';
 
@@ -65,6 +65,8 @@ export interface CheckClientOptions {
   readonly credentials?: ChannelCredentials;
   /** Per-call deadline; default none. */
   readonly deadlineMs?: number;
+  /** e.g. `grpc.use_local_subchannel_pool: 1`, so that clients of one address do not share a connection. */
+  readonly channelOptions?: ChannelOptions;
 }
 
 export class CheckClient {
@@ -73,7 +75,8 @@ export class CheckClient {
 
   constructor(address: string, options: CheckClientOptions = {}) {
     this.#deadlineMs = options.deadlineMs;
-    this.#client = new RawClient(address, options.credentials ?? credentials.createInsecure()) as unknown as Client & {
+    const channelCredentials = options.credentials ?? credentials.createInsecure();
+    this.#client = new RawClient(address, channelCredentials, options.channelOptions) as unknown as Client & {
       Check: RawCall;
       HealthCheck: RawCall;
     };
