@@ -10,7 +10,6 @@ import { compileCidrs } from './matchers/cidr-match.js';
 import { parseConditionKey, type ConditionKey } from './matchers/condition-key.js';
 import * as field from './matchers/field-matchers.js';
 import { and, not, type Matcher } from './matchers/matcher.js';
-import { compilePrincipalSet } from './matchers/principal-match.js';
 import { compileStringSet } from './matchers/string-match.js';
 import type { RequestAttribute } from './request-attribute.js';
 
@@ -23,9 +22,14 @@ export function compileCondition(condition: Condition, site: CompileSite): Match
   }
   site.reads.add(conditionRead(key));
   const parts: Matcher[] = [];
-  if (isSet(condition.values)) parts.push(conditionMatcher(key, condition.values, at(site, 'values')));
-  if (isSet(condition.notValues)) parts.push(not(conditionMatcher(key, condition.notValues, at(site, 'notValues'))));
+  if (isSet(condition.values)) parts.push(sharedMatcher(key, condition.key, condition.values, at(site, 'values')));
+  if (isSet(condition.notValues)) parts.push(not(sharedMatcher(key, condition.key, condition.notValues, at(site, 'notValues'))));
   return and(parts);
+}
+
+/** One matcher per distinct (key, values) in a compile: conditions repeat across rules. */
+function sharedMatcher(key: ConditionKey, text: string, values: readonly string[], site: CompileSite): Matcher {
+  return site.shared.get(`when:${text}`, values, () => conditionMatcher(key, values, site));
 }
 
 function conditionMatcher(key: ConditionKey, values: readonly string[], site: CompileSite): Matcher {
@@ -38,7 +42,7 @@ function conditionMatcher(key: ConditionKey, values: readonly string[], site: Co
     case 'destination.ip': return new field.IpField(field.readDestinationIp, build(site, () => compileCidrs(values)));
     case 'destination.port': return new field.PortField(build(site, () => compilePorts(values)));
     case 'source.namespace': return new field.StringField(field.readSourceNamespace, strings());
-    case 'source.principal': return new field.StringField(field.readSourcePrincipal, build(site, () => compilePrincipalSet(values)));
+    case 'source.principal': return new field.StringField(field.readSourcePrincipal, build(site, () => compileStringSet(values.map((p) => site.shared.principal(p)))));
     case 'request.auth.principal': return new field.StringField(field.readRequestPrincipal, strings());
     case 'request.auth.audiences': return new field.AudienceField(strings());
     case 'request.auth.presenter': return new field.StringField(field.readPresenter, strings());

@@ -41,12 +41,14 @@ export class PatternError extends Error {
   }
 }
 
-/** Runs a leaf compiler, naming the policy and field on failure. */
-export function compileAt<T>(policy: string, field: string, build: () => T): T {
+/** Runs a leaf compiler, naming the policy and field on failure (the field is spelled out only then). */
+export function compileAt<T>(policy: string, field: string | (() => string), build: () => T): T {
   try {
     return build();
   } catch (error) {
-    if (error instanceof PatternError) throw new CompileError(error.code, policy, field, error.message);
+    if (error instanceof PatternError) {
+      throw new CompileError(error.code, policy, typeof field === 'string' ? field : field(), error.message);
+    }
     throw error;
   }
 }

@@ -10,16 +10,40 @@ import { compileCidrs } from './matchers/cidr-match.js';
 import * as field from './matchers/field-matchers.js';
 import { ALWAYS, and, not, or, type Matcher } from './matchers/matcher.js';
 import { PathSetMatcher } from './matchers/path-match.js';
-import { compilePrincipalSet } from './matchers/principal-match.js';
 import { compileStringSet } from './matchers/string-match.js';
 import type { RequestAttribute } from './request-attribute.js';
 
 export function compileRule(rule: Rule, site: CompileSite): Matcher {
-  const parts: Matcher[] = [];
-  if (isSet(rule.from)) parts.push(or(rule.from.map((s, i) => compileSource(s, indexed(at(site, 'from'), i)))));
-  if (isSet(rule.to)) parts.push(or(rule.to.map((o, i) => compileOperation(o, indexed(at(site, 'to'), i)))));
-  if (isSet(rule.when)) parts.push(...rule.when.map((c, i) => compileCondition(c, indexed(at(site, 'when'), i))));
-  return and(parts);
+  return compileRuleParts(rule, site).matcher;
+}
+
+export interface RuleMatchers {
+  readonly matcher: Matcher;
+  /**
+   * The same rule for a request whose source principal is already known to be one of the
+   * rule's principals (an index found it under that key): set only when `from` says no
+   * more than that, i.e. every entry names exact `principals` and nothing else.
+   */
+  readonly givenPrincipal: Matcher | undefined;
+}
+
+export function compileRuleParts(rule: Rule, site: CompileSite): RuleMatchers {
+  const rest: Matcher[] = [];
+  if (isSet(rule.to)) rest.push(or(rule.to.map((o, i) => compileOperation(o, indexed(at(site, 'to'), i)))));
+  if (isSet(rule.when)) rest.push(...rule.when.map((c, i) => compileCondition(c, indexed(at(site, 'when'), i))));
+  if (!isSet(rule.from)) return { matcher: site.shared.and(rest), givenPrincipal: undefined };
+  const from = or(rule.from.map((s, i) => compileSource(s, indexed(at(site, 'from'), i))));
+  const matcher = site.shared.and([from, ...rest]);
+  return { matcher, givenPrincipal: onlyExactPrincipals(rule.from) ? site.shared.and(rest) : undefined };
+}
+
+function onlyExactPrincipals(from: readonly Source[]): boolean {
+  return from.every((source) => {
+    for (const [name, values] of Object.entries(source) as [keyof Source, readonly string[] | undefined][]) {
+      if (name !== 'principals' && isSet(values)) return false;
+    }
+    return isSet(source.principals) && source.principals.every((p) => !p.includes('*'));
+  });
 }
 
 type Build = (values: readonly string[], site: CompileSite) => Matcher;
@@ -39,10 +63,14 @@ function pair(
   if (isSet(positive) || isSet(negative)) site.reads.add(read);
 }
 
-const principals: Build = (v, s) => new field.StringField(field.readSourcePrincipal, build(s, () => compilePrincipalSet(v)));
-const requestPrincipals: Build = (v, s) => new field.StringField(field.readRequestPrincipal, build(s, () => compileStringSet(v)));
-const namespaces: Build = (v, s) => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v)));
-const sourceIps: Build = (v, s) => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v)));
+// Each field matcher is shared by every rule that names the same values (see SharedMatchers).
+const principals: Build = (v, s) =>
+  s.shared.get('principals', v, () => new field.StringField(field.readSourcePrincipal, build(s, () => compileStringSet(v.map((p) => s.shared.principal(p))))));
+const requestPrincipals: Build = (v, s) =>
+  s.shared.get('requestPrincipals', v, () => new field.StringField(field.readRequestPrincipal, build(s, () => compileStringSet(v))));
+const namespaces: Build = (v, s) =>
+  s.shared.get('namespaces', v, () => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v))));
+const sourceIps: Build = (v, s) => s.shared.get('ipBlocks', v, () => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v))));
 
 function compileSource(source: Source, site: CompileSite): Matcher {
   const s = at(site, 'source');
@@ -55,10 +83,11 @@ function compileSource(source: Source, site: CompileSite): Matcher {
   return parts.length === 0 ? ALWAYS : and(parts);
 }
 
-const hosts: Build = (v, s) => new field.StringField(field.readHost, build(s, () => compileStringSet(v.map((h) => h.toLowerCase()))));
-const ports: Build = (v, s) => new field.PortField(build(s, () => compilePorts(v)));
-const methods: Build = (v, s) => new field.StringField(field.readMethod, build(s, () => compileStringSet(v)));
-const paths: Build = (v, s) => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v)));
+const hosts: Build = (v, s) =>
+  s.shared.get('hosts', v, () => new field.StringField(field.readHost, build(s, () => compileStringSet(v.map((h) => h.toLowerCase())))));
+const ports: Build = (v, s) => s.shared.get('ports', v, () => new field.PortField(build(s, () => compilePorts(v))));
+const methods: Build = (v, s) => s.shared.get('methods', v, () => new field.StringField(field.readMethod, build(s, () => compileStringSet(v))));
+const paths: Build = (v, s) => s.shared.get('paths', v, () => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v))));
 
 function compileOperation(operation: Operation, site: CompileSite): Matcher {
   const o = at(site, 'operation');

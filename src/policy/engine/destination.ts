@@ -13,11 +13,24 @@ export interface Destination {
 }
 
 export function resolveDestination(request: AccessRequest): Destination {
-  const id = destinationId(request);
-  const service = nonEmpty(request.contextExtensions.get('service')) ?? serviceAccount(id) ?? nonEmpty(request.host);
-  const namespace = nonEmpty(request.contextExtensions.get('namespace')) ?? (id && spiffeNamespace(id));
+  const { service, namespace } = resolveDestinationInto(request, { service: undefined, namespace: undefined });
   if (service === undefined) return namespace === undefined ? NOWHERE : { namespace };
   return namespace === undefined ? { service } : { service, namespace };
+}
+
+/** The same resolution written into `target`, for the tree's reused context (no allocation). */
+export function resolveDestinationInto<T extends { service: string | undefined; namespace: string | undefined }>(
+  request: AccessRequest,
+  target: T,
+): T {
+  const extensions = request.contextExtensions;
+  const service = nonEmpty(extensions.get('service'));
+  const namespace = nonEmpty(extensions.get('namespace'));
+  // The destination ID is parsed only when context_extensions leave something to find.
+  const id = service === undefined || namespace === undefined ? destinationId(request) : undefined;
+  target.service = service ?? serviceAccount(id) ?? nonEmpty(request.host);
+  target.namespace = namespace ?? (id && spiffeNamespace(id));
+  return target;
 }
 
 const NOWHERE: Destination = Object.freeze({});

@@ -25,7 +25,7 @@ export class CidrMatcher {
 
   matches(address: IpAddress): boolean {
     const blocks = address.kind() === 'ipv4' ? this.#v4 : this.#v6;
-    for (const block of blocks) if (address.match(block.address, block.bits)) return true;
+    for (let i = 0; i < blocks.length; i += 1) if (address.match(blocks[i]!.address, blocks[i]!.bits)) return true;
     return false;
   }
 }

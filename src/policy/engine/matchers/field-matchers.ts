@@ -47,7 +47,7 @@ export class AudienceField implements Matcher {
   matches(ctx: MatchContext): boolean {
     const audiences = ctx.subject.user?.audiences;
     if (audiences === undefined) return false;
-    for (const audience of audiences) if (this.values.matches(audience)) return true;
+    for (let i = 0; i < audiences.length; i += 1) if (this.values.matches(audiences[i]!)) return true;
     return false;
   }
 }
@@ -61,14 +61,16 @@ export class ClaimField implements Matcher {
 
   matches(ctx: MatchContext): boolean {
     let value: unknown = ctx.subject.user?.claims;
-    for (const name of this.path) {
+    const path = this.path;
+    for (let i = 0; i < path.length; i += 1) {
+      const name = path[i]!;
       if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, name)) {
         return false;
       }
       value = (value as Record<string, unknown>)[name];
     }
     if (!Array.isArray(value)) return this.#scalarMatches(value);
-    for (const element of value) if (this.#scalarMatches(element)) return true;
+    for (let i = 0; i < value.length; i += 1) if (this.#scalarMatches(value[i])) return true;
     return false;
   }
 

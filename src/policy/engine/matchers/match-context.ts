@@ -1,31 +1,38 @@
 /**
- * The attributes of one request as matchers read them: built once per evaluation, with
- * the derived values (source namespace, parsed IPs) computed at most once, on first use.
+ * The attributes of one request as matchers read them, with the derived values (source
+ * namespace, parsed IPs) computed at most once, on first use. A tree owns one instance
+ * and resets it per evaluation (evaluation is synchronous), so evaluating allocates
+ * nothing here.
  */
 import type { AccessRequest } from '../../../domain/access-request.js';
 import { spiffeNamespace } from '../../../domain/spiffe-id.js';
-import type { Subject } from '../../../domain/subject.js';
-import type { Destination } from '../destination.js';
+import { ANONYMOUS, type Subject } from '../../../domain/subject.js';
+import { resolveDestinationInto } from '../destination.js';
 import { parseRequestAddress, type IpAddress } from './cidr-match.js';
 
 const UNSET = Symbol('unset');
 
 export class MatchContext {
+  subject: Subject = ANONYMOUS;
+  request: AccessRequest = NO_REQUEST;
   /** The calling workload's SPIFFE ID URI; undefined without one. */
-  readonly sourcePrincipal: string | undefined;
+  sourcePrincipal: string | undefined = undefined;
   /** `iss/sub` of the end user; undefined without a verified JWT. */
-  readonly requestPrincipal: string | undefined;
+  requestPrincipal: string | undefined = undefined;
+  /** The destination, as resolveDestination resolves it. */
+  service: string | undefined = undefined;
+  namespace: string | undefined = undefined;
   #sourceNamespace: string | undefined | typeof UNSET = UNSET;
   #sourceIp: IpAddress | undefined | typeof UNSET = UNSET;
   #destinationIp: IpAddress | undefined | typeof UNSET = UNSET;
 
-  constructor(
-    readonly subject: Subject,
-    readonly request: AccessRequest,
-    readonly destination: Destination,
-  ) {
+  reset(subject: Subject, request: AccessRequest): void {
+    this.subject = subject;
+    this.request = request;
     this.sourcePrincipal = subject.workload?.uri;
     this.requestPrincipal = subject.user?.principal || undefined;
+    resolveDestinationInto(request, this);
+    this.#sourceNamespace = this.#sourceIp = this.#destinationIp = UNSET;
   }
 
   get sourceNamespace(): string | undefined {
@@ -47,3 +54,9 @@ export class MatchContext {
     return this.#destinationIp;
   }
 }
+
+// Only until the first reset: a context never matches before it has a request.
+const NO_REQUEST: AccessRequest = Object.freeze({
+  requestId: '', method: '', path: '', rawPath: '', query: '', host: '', scheme: '', protocol: '',
+  headers: new Map(), source: {}, destination: {}, contextExtensions: new Map(), sni: '', filterMetadata: {},
+});

@@ -16,10 +16,12 @@ class Always implements Matcher {
 
 export const ALWAYS: Matcher = Object.freeze(new Always());
 
+// Indexed loops, not for-of: an iterator the optimizer fails to elide allocates per call.
 class And implements Matcher {
   constructor(readonly all: readonly Matcher[]) {}
   matches(ctx: MatchContext): boolean {
-    for (const m of this.all) if (!m.matches(ctx)) return false;
+    const all = this.all;
+    for (let i = 0; i < all.length; i += 1) if (!all[i]!.matches(ctx)) return false;
     return true;
   }
 }
@@ -27,7 +29,8 @@ class And implements Matcher {
 class Or implements Matcher {
   constructor(readonly any: readonly Matcher[]) {}
   matches(ctx: MatchContext): boolean {
-    for (const m of this.any) if (m.matches(ctx)) return true;
+    const any = this.any;
+    for (let i = 0; i < any.length; i += 1) if (any[i]!.matches(ctx)) return true;
     return false;
   }
 }
@@ -54,4 +57,18 @@ export function or(parts: readonly Matcher[]): Matcher {
 
 export function not(inner: Matcher): Matcher {
   return Object.freeze(new Not(inner));
+}
+
+/**
+ * The conjuncts of `parts`, nested ANDs spliced in and ALWAYS dropped, in order: AND is
+ * associative and matchers are pure, so `and(flattenAnd(parts))` matches as `and(parts)`.
+ */
+export function flattenAnd(parts: readonly Matcher[]): Matcher[] {
+  const flat: Matcher[] = [];
+  for (let i = 0; i < parts.length; i += 1) {
+    const part = parts[i]!;
+    if (part instanceof And) flat.push(...part.all);
+    else if (part !== ALWAYS) flat.push(part);
+  }
+  return flat;
 }

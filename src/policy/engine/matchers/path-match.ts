@@ -64,7 +64,9 @@ class TemplatePathMatch implements PathMatcher {
   matches(path: string): boolean {
     if (path.charCodeAt(0) !== SLASH) return false;
     let start = 1;
-    for (const segment of this.segments) {
+    const segments = this.segments;
+    for (let i = 0; i < segments.length; i += 1) {
+      const segment = segments[i]!;
       if (start > path.length) return false;
       const slash = path.indexOf('/', start);
       const end = slash === -1 ? path.length : slash;
@@ -108,7 +110,8 @@ export class PathSetMatcher {
   matches(path: string): boolean {
     const exact = this.#exact;
     if (Array.isArray(exact) ? exact.includes(path) : (exact as ReadonlySet<string>).has(path)) return true;
-    for (const matcher of this.#others) if (matcher.matches(path)) return true;
+    const others = this.#others;
+    for (let i = 0; i < others.length; i += 1) if (others[i]!.matches(path)) return true;
     return false;
   }
 }

@@ -80,7 +80,8 @@ export class StringSetMatcher implements ValueMatcher {
 
   matches(value: string): boolean {
     if (hasExact(this.#exact, value)) return true;
-    for (const matcher of this.#others) if (matcher.matches(value)) return true;
+    const others = this.#others;
+    for (let i = 0; i < others.length; i += 1) if (others[i]!.matches(value)) return true;
     return false;
   }
 }

@@ -6,12 +6,13 @@
 import type { PolicyRef } from '../../../domain/decision.js';
 import type { MatchContext } from '../matchers/match-context.js';
 import type { Bucket } from './bucket.js';
-import { Slot, type CompiledRule, type RuleVisitor } from './compiled-rule.js';
+import { Slot, type Candidate, type CompiledPolicy, type RuleVisitor } from './compiled-rule.js';
 
 const NONE = Number.POSITIVE_INFINITY;
 
 export class Accumulator implements RuleVisitor {
-  ctx!: MatchContext;
+  /** The tree's one context, reset per evaluation. */
+  readonly ctx: MatchContext;
   enforcedDeny = NONE;
   enforcedAllow = NONE;
   enforcedAudit = NONE;
@@ -25,12 +26,12 @@ export class Accumulator implements RuleVisitor {
   /** `applied[rank] === epoch`: that policy's residual scope held for this request. */
   readonly #applied: Int32Array;
 
-  constructor(policyCount: number) {
+  constructor(policyCount: number, ctx: MatchContext) {
     this.#applied = new Int32Array(policyCount);
+    this.ctx = ctx;
   }
 
-  reset(ctx: MatchContext): void {
-    this.ctx = ctx;
+  reset(): void {
     this.enforcedDeny = this.enforcedAllow = this.enforcedAudit = this.anyDeny = this.anyAllow = NONE;
     this.enforcedAllowApplies = this.anyAllowApplies = this.dryRunApplies = false;
     // Wrapping after 2^31 evaluations would only matter if a stale stamp equalled the new epoch.
@@ -42,7 +43,14 @@ export class Accumulator implements RuleVisitor {
     this.enforcedAllowApplies ||= bucket.enforcedAllow;
     this.anyAllowApplies ||= bucket.anyAllow;
     this.dryRunApplies ||= bucket.dryRun;
-    for (const compiled of bucket.residual) {
+    const residual = bucket.residual;
+    if (residual !== undefined) this.#checkScopes(residual);
+    bucket.collect(this.ctx, this);
+  }
+
+  #checkScopes(residual: readonly CompiledPolicy[]): void {
+    for (let i = 0; i < residual.length; i += 1) {
+      const compiled = residual[i]!;
       if (!compiled.residual!(this.ctx)) continue;
       this.#applied[compiled.rank] = this.#epoch;
       const { action, mode } = compiled.policy;
@@ -52,10 +60,9 @@ export class Accumulator implements RuleVisitor {
       }
       if (mode === 'dry-run') this.dryRunApplies = true;
     }
-    bucket.rules.collect(this.ctx, this);
   }
 
-  consider(rule: CompiledRule): void {
+  consider(rule: Candidate): void {
     if (rule.residual && this.#applied[rule.policyRank] !== this.#epoch) return;
     const ordinal = rule.ordinal;
     switch (rule.slot) {
@@ -88,4 +95,8 @@ export class Accumulator implements RuleVisitor {
 
 export function refAt(refs: readonly PolicyRef[], ordinal: number): PolicyRef | undefined {
   return ordinal === NONE ? undefined : refs[ordinal];
+}
+
+export function isNone(ordinal: number): boolean {
+  return ordinal === NONE;
 }

@@ -1,15 +1,14 @@
 /**
  * The policies filed under one destination key (a service, a namespace, or everywhere):
  * which of them always apply there, which need a per-request scope check, and the
- * index of their rules.
+ * index of their rules (the bucket is its own RuleIndex: one object fewer to reach).
  */
 import { Slot, type CompiledPolicy } from './compiled-rule.js';
 import { RuleIndex } from './rule-index.js';
 
-export class Bucket {
-  readonly rules: RuleIndex;
-  /** Policies whose scope needs a check per request. */
-  readonly residual: CompiledPolicy[] = [];
+export class Bucket extends RuleIndex {
+  /** Policies whose scope needs a check per request; undefined when none (the usual case). */
+  residual: CompiledPolicy[] | undefined;
   /** Whether an enforced ALLOW always applies here (then a non-matching request is denied). */
   enforcedAllow = false;
   /** Same over enforced and dry-run ALLOWs, for the dry-run outcome. */
@@ -17,15 +16,19 @@ export class Bucket {
   /** Whether a dry-run policy always applies here (then the outcome reports dry-run). */
   dryRun = false;
 
-  constructor(smallList?: number) {
-    this.rules = new RuleIndex(smallList);
+  /** Builds a bucket in one go, so its index sits together in memory. */
+  static of(policies: readonly CompiledPolicy[], smallList?: number): Bucket {
+    const bucket = new Bucket(smallList);
+    for (const policy of policies) bucket.#add(policy);
+    bucket.seal();
+    return bucket;
   }
 
-  add(policy: CompiledPolicy): void {
-    if (policy.residual !== undefined) this.residual.push(policy);
+  #add(policy: CompiledPolicy): void {
+    if (policy.residual !== undefined) (this.residual ??= []).push(policy);
     else this.#markApplies(policy);
     // A dry-run AUDIT rule decides nothing: only its policy's applicability counts.
-    for (const rule of policy.rules) if (rule.slot !== Slot.None) this.rules.add(rule);
+    for (const rule of policy.rules) if (rule.slot !== Slot.None) this.add(rule);
   }
 
   #markApplies({ policy }: CompiledPolicy): void {

@@ -1,22 +1,25 @@
 /** Policies → CompiledPolicy values in decision order, recording every attribute they read. */
 import type { EngineOptions, Policy } from '../../model.js';
-import { compileRule } from '../compile-rule.js';
-import { isSet, type CompileSite } from '../compile-site.js';
+import { compileRuleParts } from '../compile-rule.js';
+import { isSet, ruleSite } from '../compile-site.js';
 import { sortPolicies } from '../policy-order.js';
 import type { RequestAttribute } from '../request-attribute.js';
+import { SharedMatchers } from '../shared-matchers.js';
 import type { CompiledPolicy, CompiledRule } from './compiled-rule.js';
 import { slotOf } from './compiled-rule.js';
 import { effectiveNamespace, planScope } from './compile-scope.js';
+import { indexKeys } from './index-keys.js';
 
 export function compilePolicies(
   policies: readonly Policy[],
   options: EngineOptions,
   reads: Set<RequestAttribute>,
 ): readonly CompiledPolicy[] {
+  const shared = new SharedMatchers();
   let ordinal = 0;
   return Object.freeze(
     sortPolicies(policies).map((policy, rank) => {
-      const compiled = compilePolicy(policy, rank, ordinal, options, reads);
+      const compiled = compilePolicy(policy, rank, ordinal, options, reads, shared);
       ordinal += compiled.rules.length;
       return compiled;
     }),
@@ -29,19 +32,21 @@ function compilePolicy(
   firstOrdinal: number,
   options: EngineOptions,
   reads: Set<RequestAttribute>,
+  shared: SharedMatchers,
 ): CompiledPolicy {
   const plan = planScope(policy, options);
   const slot = slotOf(policy);
   const rules = policy.rules.map((rule, index): CompiledRule => {
-    const site: CompileSite = { policy: policy.id, field: `rules[${index}]`, reads };
+    const { matcher, givenPrincipal } = compileRuleParts(rule, ruleSite(policy.id, index, reads, shared));
     return Object.freeze({
       ordinal: firstOrdinal + index,
       policyRank: rank,
       slot,
       residual: plan.residual !== undefined,
-      matcher: compileRule(rule, site),
+      matcher,
+      givenPrincipal,
       ref: Object.freeze({ policy: policy.id, rule: index }),
-      source: rule,
+      keys: indexKeys(rule, shared),
     });
   });
   addScopeReads(policy, options, reads);

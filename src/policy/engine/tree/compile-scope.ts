@@ -24,7 +24,7 @@ export function planScope(policy: Policy, options: EngineOptions): ScopePlan {
   else if (isSet(services)) checks.push(serviceCheck(services));
   if (namespace !== undefined) {
     if (placement.kind === 'everywhere' && !isSet(services)) placement = Object.freeze({ kind: 'namespace', namespace });
-    else checks.push((ctx) => ctx.destination.namespace === namespace);
+    else checks.push((ctx) => ctx.namespace === namespace);
   }
   if (selector !== undefined && Object.keys(selector).length > 0) checks.push(selectorCheck(selector, policy.action === 'DENY'));
   return Object.freeze({ placement, residual: combine(checks) });
@@ -39,7 +39,7 @@ export function effectiveNamespace(scope: PolicyScope, options: EngineOptions): 
 
 function serviceCheck(services: readonly string[]): ScopeCheck {
   const matcher = compileStringSet(services);
-  return (ctx) => ctx.destination.service !== undefined && matcher.matches(ctx.destination.service);
+  return (ctx) => ctx.service !== undefined && matcher.matches(ctx.service);
 }
 
 /**
@@ -53,7 +53,8 @@ function selectorCheck(selector: Readonly<Record<string, string>>, isDeny: boole
     const extensions = ctx.request.contextExtensions;
     let present = 0;
     let equal = 0;
-    for (const [key, value] of labels) {
+    for (let i = 0; i < labels.length; i += 1) {
+      const [key, value] = labels[i]!;
       const actual = extensions.get(key);
       if (actual === undefined) continue;
       present += 1;
@@ -67,7 +68,7 @@ function combine(checks: readonly ScopeCheck[]): ScopeCheck | undefined {
   if (checks.length === 0) return undefined;
   if (checks.length === 1) return checks[0];
   return (ctx) => {
-    for (const check of checks) if (!check(ctx)) return false;
+    for (let i = 0; i < checks.length; i += 1) if (!checks[i]!(ctx)) return false;
     return true;
   };
 }

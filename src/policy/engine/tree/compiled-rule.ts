@@ -4,9 +4,10 @@
  * is the one with the smallest ordinal, whatever order the index visits rules in.
  */
 import type { PolicyRef } from '../../../domain/decision.js';
-import type { Policy, Rule } from '../../model.js';
+import type { Policy } from '../../model.js';
 import type { MatchContext } from '../matchers/match-context.js';
 import type { Matcher } from '../matchers/matcher.js';
+import type { IndexKeys } from './index-keys.js';
 
 /** Which outcome a matching rule can decide; dry-run AUDIT decides nothing and is not indexed. */
 export const Slot = Object.freeze({
@@ -26,8 +27,11 @@ export interface CompiledRule {
   /** True when the policy's scope needs a per-request check before its rules count. */
   readonly residual: boolean;
   readonly matcher: Matcher;
+  /** The matcher for a request an index found under one of `keys.principals`, when simpler (see RuleMatchers). */
+  readonly givenPrincipal: Matcher | undefined;
   readonly ref: PolicyRef;
-  readonly source: Rule;
+  /** Where a RuleIndex files the rule. */
+  readonly keys: IndexKeys;
 }
 
 export type ScopeCheck = (ctx: MatchContext) => boolean;
@@ -46,9 +50,32 @@ export type Placement =
   | { readonly kind: 'namespace'; readonly namespace: string }
   | { readonly kind: 'everywhere' };
 
+/**
+ * A rule as one index files it: the fields evaluation reads, copied into one small object
+ * built with the rest of its bucket (so they sit together in memory), and the matcher
+ * that is left to check given how the index found it.
+ */
+export class Candidate {
+  readonly ordinal: number;
+  readonly policyRank: number;
+  readonly slot: Slot;
+  readonly residual: boolean;
+  constructor(
+    /** Read while building the index only. */
+    readonly rule: CompiledRule,
+    readonly matcher: Matcher,
+  ) {
+    this.ordinal = rule.ordinal;
+    this.policyRank = rule.policyRank;
+    this.slot = rule.slot;
+    this.residual = rule.residual;
+    Object.freeze(this);
+  }
+}
+
 /** Visits candidate rules; the index never decides, it only narrows. */
 export interface RuleVisitor {
-  consider(rule: CompiledRule): void;
+  consider(candidate: Candidate): void;
 }
 
 export function slotOf(policy: Policy): Slot {

@@ -5,18 +5,17 @@
  * index entries of its attributes, then checks the few candidate rules left.
  */
 import type { AccessRequest } from '../../../domain/access-request.js';
-import type { PolicyRef } from '../../../domain/decision.js';
 import type { Subject } from '../../../domain/subject.js';
-import type { Evaluation, Evaluator, PolicyReason } from '../../evaluation.js';
+import type { Evaluation, Evaluator } from '../../evaluation.js';
 import type { EngineOptions, Policy } from '../../model.js';
-import { resolveDestination } from '../destination.js';
 import { MatchContext } from '../matchers/match-context.js';
 import { sortedReads, type RequestAttribute } from '../request-attribute.js';
-import { Accumulator, refAt } from './accumulator.js';
+import { Accumulator } from './accumulator.js';
 import { Bucket } from './bucket.js';
 import { SMALL_LIST } from './rule-index.js';
 import { compilePolicies } from './compile-policies.js';
 import type { CompiledPolicy } from './compiled-rule.js';
+import { Verdicts } from './verdicts.js';
 
 export interface TreeStats {
   readonly policies: number;
@@ -53,12 +52,11 @@ export function compileTreeWith(policies: readonly Policy[], options: EngineOpti
 
 class Tree implements DecisionTree {
   readonly stats: TreeStats;
-  readonly #byService = new Map<string, Bucket>();
-  readonly #byNamespace = new Map<string, Bucket>();
+  readonly #byService: Map<string, Bucket>;
+  readonly #byNamespace: Map<string, Bucket>;
   readonly #everywhere: Bucket;
-  readonly #tuning: TreeTuning;
-  readonly #refs: readonly PolicyRef[];
-  readonly #defaultAllow: boolean;
+  readonly #verdicts: Verdicts;
+  readonly #ctx = new MatchContext();
   readonly #state: Accumulator;
 
   constructor(
@@ -67,83 +65,76 @@ class Tree implements DecisionTree {
     readonly reads: ReadonlySet<RequestAttribute>,
     tuning: TreeTuning,
   ) {
-    this.#tuning = tuning;
-    this.#everywhere = new Bucket(tuning.smallList);
-    for (const policy of compiled) this.#file(policy);
-    this.#refs = Object.freeze(compiled.flatMap((p) => p.rules.map((r) => r.ref)));
-    this.#defaultAllow = options.defaultAction === 'ALLOW';
-    this.#state = new Accumulator(compiled.length);
+    const byService = new Map<string, CompiledPolicy[]>();
+    const byNamespace = new Map<string, CompiledPolicy[]>();
+    const everywhere: CompiledPolicy[] = [];
+    for (const policy of compiled) file(policy, byService, byNamespace, everywhere);
+    // Each bucket is built in one go, so its index sits together in memory.
+    this.#byService = buckets(byService, tuning);
+    this.#byNamespace = buckets(byNamespace, tuning);
+    this.#everywhere = bucket(everywhere, tuning);
+    this.#verdicts = new Verdicts(compiled, options.defaultAction === 'ALLOW');
+    this.#state = new Accumulator(compiled.length, this.#ctx);
     this.stats = Object.freeze({
       policies: compiled.length,
-      rules: this.#refs.length,
+      rules: this.#verdicts.refs.length,
       services: this.#byService.size,
       namespaces: this.#byNamespace.size,
-      everywhere: compiled.filter((p) => p.placement.kind === 'everywhere').length,
+      everywhere: everywhere.length,
     });
     Object.freeze(this);
   }
 
   evaluate(subject: Subject, request: AccessRequest): Evaluation {
-    const destination = resolveDestination(request);
+    const ctx = this.#ctx;
+    ctx.reset(subject, request);
     const state = this.#state;
-    state.reset(new MatchContext(subject, request, destination));
-    const service = destination.service === undefined ? undefined : this.#byService.get(destination.service);
-    if (service !== undefined) state.visit(service);
-    const namespace = destination.namespace === undefined ? undefined : this.#byNamespace.get(destination.namespace);
-    if (namespace !== undefined) state.visit(namespace);
+    state.reset();
+    if (ctx.service !== undefined) {
+      const service = this.#byService.get(ctx.service);
+      if (service !== undefined) state.visit(service);
+    }
+    if (ctx.namespace !== undefined) {
+      const namespace = this.#byNamespace.get(ctx.namespace);
+      if (namespace !== undefined) state.visit(namespace);
+    }
     state.visit(this.#everywhere);
-    return this.#result(state);
-  }
-
-  #file(policy: CompiledPolicy): void {
-    const placement = policy.placement;
-    switch (placement.kind) {
-      case 'services':
-        for (const service of placement.services) this.#bucketFor(this.#byService, service).add(policy);
-        return;
-      case 'namespace':
-        return this.#bucketFor(this.#byNamespace, placement.namespace).add(policy);
-      case 'everywhere':
-        return this.#everywhere.add(policy);
-    }
-  }
-
-  #bucketFor(map: Map<string, Bucket>, key: string): Bucket {
-    let bucket = map.get(key);
-    if (bucket === undefined) map.set(key, (bucket = new Bucket(this.#tuning.smallList)));
-    return bucket;
-  }
-
-  #result(state: Accumulator): Evaluation {
-    const enforced = outcome(state.enforcedDeny, state.enforcedAllow, state.enforcedAllowApplies, this.#defaultAllow);
-    const by = refAt(this.#refs, enforced.ordinal);
-    const audit = refAt(this.#refs, state.enforcedAudit);
-    const result: { -readonly [K in keyof Evaluation]: Evaluation[K] } = { effect: enforced.effect, reason: enforced.reason };
-    if (by !== undefined) result.by = by;
-    if (state.dryRunApplies) {
-      const dry = outcome(state.anyDeny, state.anyAllow, state.anyAllowApplies, this.#defaultAllow);
-      const dryBy = refAt(this.#refs, dry.ordinal);
-      result.dryRun = dryBy === undefined ? { verdict: dry.effect } : { verdict: dry.effect, by: dryBy };
-    }
-    if (audit !== undefined) result.audit = audit;
-    return result;
+    return this.#verdicts.decide(state);
   }
 }
 
-
-interface Outcome {
-  readonly effect: 'allow' | 'deny';
-  readonly reason: PolicyReason;
-  readonly ordinal: number;
+function file(
+  policy: CompiledPolicy,
+  byService: Map<string, CompiledPolicy[]>,
+  byNamespace: Map<string, CompiledPolicy[]>,
+  everywhere: CompiledPolicy[],
+): void {
+  const placement = policy.placement;
+  switch (placement.kind) {
+    case 'services':
+      for (const service of placement.services) listFor(byService, service).push(policy);
+      return;
+    case 'namespace':
+      listFor(byNamespace, placement.namespace).push(policy);
+      return;
+    case 'everywhere':
+      everywhere.push(policy);
+      return;
+  }
 }
 
-/** DESIGN's order: a matching DENY; a matching ALLOW; deny where ALLOWs applied; the default. */
-function outcome(deny: number, allow: number, allowApplies: boolean, defaultAllow: boolean): Outcome {
-  if (deny !== Infinity) return { effect: 'deny', reason: 'policy_deny', ordinal: deny };
-  if (allow !== Infinity) return { effect: 'allow', reason: 'policy_allow', ordinal: allow };
-  if (allowApplies || !defaultAllow) return DEFAULT_DENY;
-  return DEFAULT_ALLOW;
+function listFor(map: Map<string, CompiledPolicy[]>, key: string): CompiledPolicy[] {
+  let list = map.get(key);
+  if (list === undefined) map.set(key, (list = []));
+  return list;
 }
 
-const DEFAULT_DENY: Outcome = Object.freeze({ effect: 'deny', reason: 'default_deny', ordinal: Infinity });
-const DEFAULT_ALLOW: Outcome = Object.freeze({ effect: 'allow', reason: 'default_allow', ordinal: Infinity });
+function buckets(policies: Map<string, readonly CompiledPolicy[]>, tuning: TreeTuning): Map<string, Bucket> {
+  const built = new Map<string, Bucket>();
+  for (const [key, list] of policies) built.set(key, bucket(list, tuning));
+  return built;
+}
+
+function bucket(policies: readonly CompiledPolicy[], tuning: TreeTuning): Bucket {
+  return Bucket.of(policies, tuning.smallList);
+}

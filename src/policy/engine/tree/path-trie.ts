@@ -4,7 +4,7 @@
  * `/a/` and offered for every path below it); each candidate's own matcher decides.
  */
 import { isPathTemplate, parsePathTemplate } from '../matchers/path-match.js';
-import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
+import type { Candidate, RuleVisitor } from './compiled-rule.js';
 import { RuleList } from './rule-list.js';
 
 class TrieNode {
@@ -35,8 +35,8 @@ export function isTrieable(pattern: string): boolean {
 export class PathTrie {
   readonly #root = new TrieNode();
 
-  add(pattern: string, rule: CompiledRule, methods: readonly string[] | undefined): void {
-    listAt(this.#root, pattern).add(rule, methods);
+  add(pattern: string, candidate: Candidate, methods: readonly string[] | undefined): void {
+    listAt(this.#root, pattern).add(candidate, methods);
   }
 
   collect(path: string, method: string, visitor: RuleVisitor): void {

@@ -2,15 +2,13 @@
  * The candidate rules of one destination bucket, narrowed by the attributes that
  * partition usual policy sets: exact source principal, then path (trie), then method.
  * A rule is filed under every key it could match and under "any" where it names none,
- * so the index can only drop rules that cannot match.
+ * so the index can only drop rules that cannot match. A rule filed by principal carries
+ * the matcher left once its principal is known (CompiledRule.givenPrincipal).
  */
-import type { Rule } from '../../model.js';
-import { isSet } from '../compile-site.js';
 import type { MatchContext } from '../matchers/match-context.js';
-import { normalizePrincipalPattern } from '../matchers/principal-match.js';
-import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
-import { isTrieable, PathTrie } from './path-trie.js';
-import { RuleList } from './rule-list.js';
+import { Candidate, type CompiledRule, type RuleVisitor } from './compiled-rule.js';
+import { PathTrie } from './path-trie.js';
+import { RuleList, visitAll } from './rule-list.js';
 
 /**
  * Below SMALL rules a plain list is faster to scan and far smaller than a trie: most
@@ -19,113 +17,101 @@ import { RuleList } from './rule-list.js';
 export const SMALL_LIST = 8;
 
 class PathIndex {
-  #small: CompiledRule[] | undefined = [];
-
-  constructor(readonly smallList: number) {}
-
+  #small: Candidate[] | undefined = [];
   #trie: PathTrie | undefined;
   #anyPath: RuleList | undefined;
 
-  add(rule: CompiledRule): void {
+  constructor(readonly smallList: number) {}
+
+  add(candidate: Candidate): void {
     const small = this.#small;
-    if (small === undefined) return this.#addIndexed(rule);
-    if (small[small.length - 1] !== rule) small.push(rule);
+    if (small === undefined) return this.#addIndexed(candidate);
+    if (small[small.length - 1] !== candidate) small.push(candidate);
     if (small.length <= this.smallList) return;
     this.#small = undefined;
     for (const each of small) this.#addIndexed(each);
   }
 
+  /** The plain list while the index is small: its bucket holds that instead of this. */
+  get list(): Candidate[] | undefined {
+    return this.#small;
+  }
+
   collect(ctx: MatchContext, visitor: RuleVisitor): void {
     const small = this.#small;
-    if (small !== undefined) {
-      for (const rule of small) visitor.consider(rule);
-      return;
-    }
+    if (small !== undefined) return visitAll(small, visitor);
     const { path, method } = ctx.request;
     this.#trie?.collect(path, method, visitor);
     this.#anyPath?.collect(method, visitor);
   }
 
-  #addIndexed(rule: CompiledRule): void {
-    const methods = methodKeys(rule.source);
-    const paths = pathKeys(rule.source);
-    if (paths === undefined) return (this.#anyPath ??= new RuleList()).add(rule, methods);
+  #addIndexed(candidate: Candidate): void {
+    const { methods, paths } = candidate.rule.keys;
+    if (paths === undefined) return (this.#anyPath ??= new RuleList()).add(candidate, methods);
     const trie = (this.#trie ??= new PathTrie());
-    for (const path of paths) trie.add(path, rule, methods);
+    for (const path of paths) trie.add(path, candidate, methods);
   }
 }
 
+/** A path index, or its plain list once building is done and it stayed small (one hop less). */
+type Candidates = PathIndex | readonly Candidate[];
+
 export class RuleIndex {
-  readonly #byPrincipal = new Map<string, PathIndex>();
-  readonly #anyPrincipal: PathIndex;
+  #byPrincipal: Map<string, Candidates> | undefined;
+  #anyPrincipal: Candidates | undefined;
   #size = 0;
 
   /** `smallList`: rules per path index kept as a plain list before a trie is built. */
-  constructor(readonly smallList = SMALL_LIST) {
-    this.#anyPrincipal = new PathIndex(smallList);
-  }
+  constructor(readonly smallList = SMALL_LIST) {}
 
   get size(): number {
     return this.#size;
   }
 
   get principalKeys(): number {
-    return this.#byPrincipal.size;
+    return this.#byPrincipal?.size ?? 0;
   }
 
   add(rule: CompiledRule): void {
     this.#size += 1;
-    const principals = principalKeys(rule.source);
-    if (principals === undefined) return this.#anyPrincipal.add(rule);
-    for (const principal of principals) {
-      let index = this.#byPrincipal.get(principal);
-      if (index === undefined) this.#byPrincipal.set(principal, (index = new PathIndex(this.smallList)));
-      index.add(rule);
+    const principals = rule.keys.principals;
+    if (principals === undefined) {
+      const index = (this.#anyPrincipal = pathIndex(this.#anyPrincipal, this.smallList));
+      return index.add(new Candidate(rule, rule.matcher));
     }
+    const byPrincipal = (this.#byPrincipal ??= new Map());
+    const candidate = new Candidate(rule, rule.givenPrincipal ?? rule.matcher);
+    for (const principal of principals) {
+      const index = pathIndex(byPrincipal.get(principal), this.smallList);
+      byPrincipal.set(principal, index);
+      index.add(candidate);
+    }
+  }
+
+  /** Done adding: small path indexes become their plain lists. */
+  seal(): void {
+    if (this.#anyPrincipal instanceof PathIndex) this.#anyPrincipal = this.#anyPrincipal.list ?? this.#anyPrincipal;
+    if (this.#byPrincipal === undefined) return;
+    for (const [key, index] of this.#byPrincipal) if (index instanceof PathIndex) this.#byPrincipal.set(key, index.list ?? index);
   }
 
   collect(ctx: MatchContext, visitor: RuleVisitor): void {
     const principal = ctx.sourcePrincipal;
-    if (principal !== undefined) this.#byPrincipal.get(principal)?.collect(ctx, visitor);
-    this.#anyPrincipal.collect(ctx, visitor);
-  }
-}
-
-/** The exact principals a rule needs, when every `from` entry names only exact ones. */
-function principalKeys(rule: Rule): readonly string[] | undefined {
-  if (!isSet(rule.from)) return undefined;
-  const keys = new Set<string>();
-  for (const source of rule.from) {
-    if (!isSet(source.principals)) return undefined;
-    for (const pattern of source.principals) {
-      const full = normalizePrincipalPattern(pattern);
-      if (full.includes('*')) return undefined;
-      keys.add(full);
+    if (principal !== undefined && this.#byPrincipal !== undefined) {
+      const found = this.#byPrincipal.get(principal);
+      if (found !== undefined) visit(found, ctx, visitor);
     }
+    if (this.#anyPrincipal !== undefined) visit(this.#anyPrincipal, ctx, visitor);
   }
-  return [...keys];
 }
 
-function pathKeys(rule: Rule): readonly string[] | undefined {
-  return operationKeys(rule, (o) => o.paths, isTrieable);
+function pathIndex(existing: Candidates | undefined, smallList: number): PathIndex {
+  if (existing instanceof PathIndex) return existing;
+  if (existing !== undefined) throw new Error('RuleIndex: add after seal');
+  return new PathIndex(smallList);
 }
 
-function methodKeys(rule: Rule): readonly string[] | undefined {
-  return operationKeys(rule, (o) => o.methods, (m) => !m.includes('*'));
-}
-
-/** The union of one field over every `to` entry, when each entry sets it with indexable values. */
-function operationKeys(
-  rule: Rule,
-  field: (operation: NonNullable<Rule['to']>[number]) => readonly string[] | undefined,
-  indexable: (value: string) => boolean,
-): readonly string[] | undefined {
-  if (!isSet(rule.to)) return undefined;
-  const keys = new Set<string>();
-  for (const operation of rule.to) {
-    const values = field(operation);
-    if (!isSet(values) || !values.every(indexable)) return undefined;
-    for (const value of values) keys.add(value);
-  }
-  return [...keys];
+function visit(candidates: Candidates, ctx: MatchContext, visitor: RuleVisitor): void {
+  if (candidates instanceof PathIndex) candidates.collect(ctx, visitor);
+  else visitAll(candidates, visitor);
 }

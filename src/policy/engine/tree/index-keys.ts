@@ -1,0 +1,54 @@
+/**
+ * The keys a rule is filed under in a RuleIndex, worked out once per rule at compile time
+ * (a policy filed under many services would otherwise redo it per service). `undefined`
+ * means the rule names no indexable value for that attribute: it is filed under "any".
+ */
+import type { Rule } from '../../model.js';
+import { isSet } from '../compile-site.js';
+import type { SharedMatchers } from '../shared-matchers.js';
+import { isTrieable } from './path-trie.js';
+
+export interface IndexKeys {
+  /** The exact principals the rule needs, when every `from` entry names only exact ones. */
+  readonly principals: readonly string[] | undefined;
+  readonly paths: readonly string[] | undefined;
+  readonly methods: readonly string[] | undefined;
+}
+
+export function indexKeys(rule: Rule, shared: SharedMatchers): IndexKeys {
+  return Object.freeze({
+    principals: principalKeys(rule, shared),
+    paths: operationKeys(rule, (o) => o.paths, isTrieable),
+    methods: operationKeys(rule, (o) => o.methods, (m) => !m.includes('*')),
+  });
+}
+
+function principalKeys(rule: Rule, shared: SharedMatchers): readonly string[] | undefined {
+  if (!isSet(rule.from)) return undefined;
+  const keys = new Set<string>();
+  for (const source of rule.from) {
+    if (!isSet(source.principals)) return undefined;
+    for (const pattern of source.principals) {
+      const full = shared.principal(pattern);
+      if (full.includes('*')) return undefined;
+      keys.add(full);
+    }
+  }
+  return [...keys];
+}
+
+/** The union of one field over every `to` entry, when each entry sets it with indexable values. */
+function operationKeys(
+  rule: Rule,
+  field: (operation: NonNullable<Rule['to']>[number]) => readonly string[] | undefined,
+  indexable: (value: string) => boolean,
+): readonly string[] | undefined {
+  if (!isSet(rule.to)) return undefined;
+  const keys = new Set<string>();
+  for (const operation of rule.to) {
+    const values = field(operation);
+    if (!isSet(values) || !values.every(indexable)) return undefined;
+    for (const value of values) keys.add(value);
+  }
+  return [...keys];
+}
