@@ -1,7 +1,8 @@
 /**
- * The identity stage: AccessRequest → Subject. Synchronous when nothing needs async work (no
- * token, or every token a cache hit), so the hot path stays synchronous; a token that misses
- * the cache makes it a Promise. Failures are IdentityErrors whose `reason` the decision uses.
+ * The identity stage: AccessRequest → Subject. Synchronous unless a token's key must first be
+ * fetched from a remote JWKS endpoint (then a Promise): cache hits, and misses verified with
+ * bundle or JWKS-file keys or a fresh remote set, answer in the same call. Failures are
+ * IdentityErrors whose `reason` the decision uses.
  *
  * Without identity config (`options` undefined) the foundation behaviour applies: Envoy's
  * `source.principal` is parsed as a SPIFFE ID and accepted as is (evidence `mtls-principal`),
@@ -91,6 +92,8 @@ function rejected(stats: IdentityStats, error: unknown): IdentityError {
   return identityError;
 }
 
+const BEARER_SCHEME = 'Bearer ';
+
 type Listeners = { reload: Set<(event: ReloadEvent) => void>; error: Set<(event: ReloadErrorEvent) => void> };
 
 class ConfiguredResolver implements IdentityResolver {
@@ -102,6 +105,9 @@ class ConfiguredResolver implements IdentityResolver {
   readonly #bearer: BearerContext;
   readonly #now: () => number;
   readonly #examineTokens: boolean;
+  /** A JWT-SVID header other than authorization, which the one-token fast path must find absent. */
+  readonly #otherTokenHeader: string | undefined;
+  readonly #maxAuthorizationLength: number;
 
   constructor(options: NormalizedOptions, deps: IdentityResolverDeps) {
     this.#options = options;
@@ -118,6 +124,9 @@ class ConfiguredResolver implements IdentityResolver {
     this.#peer = { ...common, bundles: this.#keys.bundles, cache: new VerificationCache<VerifiedX509Svid>(cacheOptions) };
     this.#bearer = { ...common, keys: this.#keys, cache: new VerificationCache<VerifiedToken>(cacheOptions) };
     this.#examineTokens = options.issuers.size > 0 || options.jwtSvid !== undefined;
+    const svidHeader = options.jwtSvid?.header;
+    this.#otherTokenHeader = svidHeader === 'authorization' ? undefined : svidHeader;
+    this.#maxAuthorizationLength = BEARER_SCHEME.length + options.maxTokenBytes;
   }
 
   get ready(): boolean {
@@ -128,6 +137,10 @@ class ConfiguredResolver implements IdentityResolver {
     try {
       const peer = peerWorkload(request, this.#peer);
       const metadataUser = this.#metadataUser(request);
+      if (peer === undefined && metadataUser === undefined) {
+        const subject = this.#soleTokenHit(request.headers);
+        if (subject !== undefined) return subject;
+      }
       const tokens = this.#examineTokens ? bearerTokens(request.headers, this.#options.jwtSvid?.header) : [];
       const verified = tokens.map(({ token }) => verifyBearer(token, this.#bearer, metadataUser !== undefined));
       this.#refreshCacheSize();
@@ -160,6 +173,23 @@ class ConfiguredResolver implements IdentityResolver {
 
   close(): void {
     this.#keys.close();
+  }
+
+  /**
+   * The common case, answered without parsing: one `Bearer` token and no other credential, found
+   * in the cache. The key is a token that passed the full parse and verification, so an exact
+   * match stands for both; every other spelling takes the full path, which finds hits too.
+   */
+  #soleTokenHit(headers: ReadonlyMap<string, string>): Subject | undefined {
+    if (!this.#examineTokens) return undefined;
+    const authorization = headers.get('authorization');
+    if (authorization === undefined || authorization.length > this.#maxAuthorizationLength) return undefined;
+    if (!authorization.startsWith(BEARER_SCHEME)) return undefined;
+    if (this.#otherTokenHeader !== undefined && headers.has(this.#otherTokenHeader)) return undefined;
+    const hit = this.#bearer.cache.get(authorization.slice(BEARER_SCHEME.length));
+    if (hit === undefined) return undefined;
+    this.stats.tokenCache.hits++;
+    return hit.subject;
   }
 
   #metadataUser(request: AccessRequest): EndUser | undefined {

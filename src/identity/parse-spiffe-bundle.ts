@@ -5,18 +5,14 @@
  * Unknown `kty` or `use` values are ignored as the standard says; a malformed key of a known
  * kind rejects the whole bundle, so a half-read bundle never replaces a good one.
  */
-import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { BundleError } from './errors.js';
+import { importVerificationKey, type VerificationKey } from './lib/verification-key.js';
 import { parsePemCertificates } from './lib/x509-svid.js';
 
-export interface JwtAuthority {
+/** A jwt-svid key: imported here, with its kty, curve or RSA size and pinned alg. */
+export interface JwtAuthority extends VerificationKey {
   readonly kid: string;
-  readonly key: KeyObject;
-  readonly kty: 'RSA' | 'EC';
-  /** EC curve (P-256, P-384, P-521). */
-  readonly crv?: string;
-  /** The JWK's own `alg`, when it pins one. */
-  readonly alg?: string;
 }
 
 export interface SpiffeBundle {
@@ -107,30 +103,16 @@ function addJwtAuthority(bundle: MutableBundle, key: Record<string, unknown>, wh
   if (bundle.jwtAuthorities.has(kid)) throw new BundleError('ERR_BUNDLE_KEY', `${where}: kid "${kid}" appears twice`);
   if ('d' in key) throw new BundleError('ERR_BUNDLE_KEY', `${where}: holds a private key`);
   if (key.kty === 'EC' && !JWT_CURVES.has(String(key.crv))) throw new BundleError('ERR_BUNDLE_KEY', `${where}: unsupported curve`);
-  bundle.jwtAuthorities.set(kid, Object.freeze({
-    kid,
-    key: importPublicJwk(key, where),
-    kty: key.kty as 'RSA' | 'EC',
-    ...(typeof key.crv === 'string' ? { crv: key.crv } : {}),
-    ...(typeof key.alg === 'string' ? { alg: key.alg } : {}),
-  }));
+  bundle.jwtAuthorities.set(kid, Object.freeze({ kid, ...importJwtKey(key, where) }));
 }
 
-const MIN_RSA_BITS = 2048;
-
-function importPublicJwk(key: Record<string, unknown>, where: string): KeyObject {
-  let imported: KeyObject;
+/** Imported once per load, never per request; a short RSA key is refused here as a broken key. */
+function importJwtKey(key: Record<string, unknown>, where: string): VerificationKey {
   try {
-    imported = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    return importVerificationKey(key);
   } catch (cause) {
-    throw new BundleError('ERR_BUNDLE_KEY', `${where}: key material does not import`, { cause });
+    throw new BundleError('ERR_BUNDLE_KEY', `${where}: ${(cause as Error).message}`, { cause });
   }
-  // refused here rather than at every verification: a short RSA key is a broken key
-  const bits = imported.asymmetricKeyDetails?.modulusLength;
-  if (key.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) {
-    throw new BundleError('ERR_BUNDLE_KEY', `${where}: RSA key shorter than ${MIN_RSA_BITS} bits`);
-  }
-  return imported;
 }
 
 function parseJson(text: string): unknown {

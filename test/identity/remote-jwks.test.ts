@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createIdentityResolver, type IdentityResolver, type IssuerOptions } from '../../src/identity/index.js';
 import { accessRequest, bearer } from './helpers/request.js';
 import { makeKey, publicJwk, signToken, type SigningKey } from './helpers/tokens.js';
-import { outcome } from './helpers/world.js';
+import { outcome, rejection } from './helpers/world.js';
 
 const IDP = 'https://login.test';
 type Mode = 'ok' | 'down' | 'garbage' | 'html' | 'hang';
@@ -78,6 +78,22 @@ describe('remote JWKS', () => {
     expect(r.stats.verifications.oidc).toEqual({ ok: 2, failed: 0 });
   });
 
+  it('answers a miss asynchronously only while the key set is fetched', async () => {
+    const r = await makeResolver();
+    const first = r.resolve(await userToken(k1));
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const second = r.resolve(await userToken(k1)); // another token: a cache miss, keys at hand
+    expect(second).not.toBeInstanceOf(Promise);
+    expect(second).toMatchObject({ user: { principal: `${IDP}/alice` } });
+    advance(601_000); // the set is stale: jose refetches before it answers
+    const third = r.resolve(await userToken(k1));
+    expect(third).toBeInstanceOf(Promise);
+    await third;
+    expect(hits).toBe(2);
+    expect(r.stats.verifications.oidc).toEqual({ ok: 3, failed: 0 });
+  });
+
   it('shares one fetch among concurrent first requests', async () => {
     const r = await makeResolver();
     const results = await Promise.all([1, 2, 3, 4, 5].map(async () => outcome(r, await userToken(k1))));
@@ -127,7 +143,7 @@ describe('remote JWKS', () => {
   it('answers identity_unavailable when no keys could ever be loaded', async () => {
     mode = 'down';
     const r = await makeResolver();
-    const error = await Promise.resolve(r.resolve(await userToken(k1))).catch((e: unknown) => e);
+    const error = await rejection(r, await userToken(k1));
     expect(error).toMatchObject({ code: 'ERR_JWKS_UNAVAILABLE', reason: 'identity_unavailable' });
     expect(r.stats.rejections.ERR_JWKS_UNAVAILABLE).toBe(1);
   });

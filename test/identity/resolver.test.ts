@@ -6,7 +6,7 @@ import type { Subject } from '../../src/domain/subject.js';
 import { urlEncodedPem } from './helpers/pki.js';
 import { accessRequest, bearer, type RequestSpec } from './helpers/request.js';
 import { signToken } from './helpers/tokens.js';
-import { A, buildWorld, IDP, outcome, WORKLOAD_A, WORKLOAD_B, type World } from './helpers/world.js';
+import { A, buildWorld, IDP, outcome, rejection, WORKLOAD_A, WORKLOAD_B, type World } from './helpers/world.js';
 
 let world: World;
 let leafA = '';
@@ -104,6 +104,12 @@ describe('bearer tokens', () => {
     expect(await outcome(r, accessRequest({ headers: bearer(token) }))).toBe('OK');
   });
 
+  it('verifies PS256 JWT-SVIDs with the same RSA key', async () => {
+    const r = await world.resolver();
+    const pss = await signToken({ ...world.keyA_rsa, alg: 'PS256' }, { sub: WORKLOAD_A, aud: 'meshwarden', exp: world.nowS + 60 });
+    expect(await outcome(r, accessRequest({ headers: bearer(pss) }))).toBe('OK');
+  });
+
   it('turns an OIDC token into the end user with principal iss/sub', async () => {
     const r = await world.resolver();
     const subject = await resolveNow(r, { headers: bearer(await idToken()) });
@@ -137,7 +143,7 @@ describe('bearer tokens', () => {
 
   it('marks token failures for a Bearer challenge and as invalid_token', async () => {
     const r = await world.resolver();
-    const error = await Promise.resolve(r.resolve(accessRequest({ headers: bearer(await svid(WORKLOAD_A, { exp: world.nowS - 1 })) }))).catch((e: unknown) => e);
+    const error = await rejection(r, accessRequest({ headers: bearer(await svid(WORKLOAD_A, { exp: world.nowS - 1 })) }));
     expect(error).toMatchObject({ name: 'IdentityError', code: 'ERR_JWT_EXPIRED', reason: 'invalid_token', credential: 'token' });
   });
 });
@@ -154,7 +160,7 @@ describe('several credentials', () => {
 
   it('refuses an mTLS principal and a JWT-SVID that name different workloads', async () => {
     const r = await world.resolver({ precedence: 'jwt' });
-    const error = await Promise.resolve(r.resolve(accessRequest({ principal: WORKLOAD_A, headers: bearer(await svid(WORKLOAD_B)) }))).catch((e: unknown) => e);
+    const error = await rejection(r, accessRequest({ principal: WORKLOAD_A, headers: bearer(await svid(WORKLOAD_B)) }));
     expect(error).toMatchObject({ code: 'ERR_IDENTITY_CONFLICT', reason: 'identity_conflict' });
   });
 
@@ -166,19 +172,37 @@ describe('several credentials', () => {
 });
 
 describe('the token cache', () => {
-  it('answers synchronously without a token and on a hit, asynchronously on a miss', async () => {
+  it('answers synchronously without a token, on a miss verified with local keys, and on a hit', async () => {
     const r = await world.resolver();
     expect(r.resolve(accessRequest({ principal: WORKLOAD_A }))).not.toBeInstanceOf(Promise);
-    const request = accessRequest({ headers: bearer(await svid()) });
-    const first = r.resolve(request);
-    expect(first).toBeInstanceOf(Promise);
-    const second = r.resolve(accessRequest({ headers: bearer((request.headers.get('authorization') ?? '').slice(7)) }));
-    expect(second).toBeInstanceOf(Promise); // still in flight: not cached until verified
-    await first;
-    const third = r.resolve(request);
-    expect(third).not.toBeInstanceOf(Promise);
-    expect(third).toEqual(await first);
-    expect(r.stats.tokenCache).toEqual({ hits: 1, misses: 2, entries: 1 });
+    const token = await svid();
+    const first = r.resolve(accessRequest({ headers: bearer(token) }));
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toMatchObject({ workload: { uri: WORKLOAD_A }, workloadEvidence: 'jwt-svid' });
+    // the same token in a string of its own, as each request decodes it afresh
+    const second = r.resolve(accessRequest({ headers: bearer(`${token} `.trimEnd()) }));
+    expect(second).not.toBeInstanceOf(Promise);
+    expect(second).toEqual(first);
+    expect(r.stats.tokenCache).toEqual({ hits: 1, misses: 1, entries: 1 });
+  });
+
+  it('answers a hit with the same Subject whatever the Bearer spelling', async () => {
+    const r = await world.resolver();
+    const token = await svid();
+    const subject = r.resolve(accessRequest({ headers: bearer(token) }));
+    for (const authorization of [`bearer ${token}`, `BEARER   ${token}  `, `Bearer ${token}`]) {
+      expect(r.resolve(accessRequest({ headers: { authorization } }))).toEqual(subject);
+    }
+    expect(r.stats.tokenCache).toEqual({ hits: 3, misses: 1, entries: 1 });
+  });
+
+  it('refuses on a hit what the token alone would not settle: a conflicting peer, smuggled tokens', async () => {
+    const r = await world.resolver({ precedence: 'jwt' });
+    const token = await svid(WORKLOAD_B);
+    await r.resolve(accessRequest({ headers: bearer(token) }));
+    expect(await outcome(r, accessRequest({ principal: WORKLOAD_A, headers: bearer(token) }))).toBe('ERR_IDENTITY_CONFLICT');
+    expect(await outcome(r, accessRequest({ headers: { authorization: `Bearer ${token},Bearer ${token}` } }))).toBe('ERR_BEARER_MALFORMED');
+    expect(await outcome(r, accessRequest({ headers: { authorization: `Bearer ${token}x` } }))).not.toBe('OK');
   });
 
   it.each([

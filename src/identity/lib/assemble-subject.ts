@@ -6,13 +6,13 @@ import type { EndUser, Subject } from '../../domain/subject.js';
 import { ANONYMOUS } from '../../domain/subject.js';
 import { IdentityError } from '../errors.js';
 import type { WorkloadClaim } from './peer-identity.js';
-import type { VerifiedToken } from './verified-token.js';
+import type { TokenIdentity } from './verified-token.js';
 
-type SvidToken = Extract<VerifiedToken, { kind: 'jwt-svid' }>;
+type SvidToken = Extract<TokenIdentity, { kind: 'jwt-svid' }>;
 
 export function assembleSubject(
   peer: WorkloadClaim | undefined,
-  tokens: readonly (VerifiedToken | undefined)[],
+  tokens: readonly (TokenIdentity | undefined)[],
   metadataUser: EndUser | undefined,
   precedence: 'mtls' | 'jwt',
 ): Subject {

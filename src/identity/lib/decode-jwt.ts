@@ -1,23 +1,28 @@
 /**
  * Decodes a compact JWS without trusting it: size first (before any work), then exactly three
- * strict base64url parts, JSON objects for header and payload, an allowed `alg`, no `crit`.
- * Routing needs the claims before a key is chosen; jose verifies the signature afterwards.
+ * strict base64url parts, UTF-8 JSON objects for header and payload, an allowed `alg`, no
+ * `crit`. Routing needs the claims before a key is chosen; the signature is verified afterwards.
  * Header parameters that point at keys (jku, x5u, jwk, x5c) are never read.
  */
 import { IdentityError, type IdentityErrorCode } from '../errors.js';
+import { ALLOWED_ALGS, isAllowedAlg, type JwsAlgorithm } from './jws-algorithms.js';
+
+export { ALLOWED_ALGS } from './jws-algorithms.js';
 
 export interface DecodedJwt {
   readonly token: string;
+  readonly alg: JwsAlgorithm;
   readonly header: Readonly<Record<string, unknown>>;
   readonly payload: Readonly<Record<string, unknown>>;
+  /** `header.payload` as sent: what the signature covers. */
+  readonly signingInput: string;
+  /** The signature part, base64url. */
+  readonly signature: string;
 }
 
-/** Asymmetric algorithms only (JWT-SVID §3): HS* would let a public key act as a shared secret. */
-export const ALLOWED_ALGS: readonly string[] = Object.freeze([
-  'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512',
-]);
-const ALLOWED = new Set(ALLOWED_ALGS);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// JSON text is UTF-8 (RFC 8259 §8.1); a lenient decode would let two byte strings mean one claim
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeJwt(token: string, maxBytes: number): DecodedJwt {
   if (token.length > maxBytes) fail('ERR_JWT_TOO_LARGE', `token longer than ${maxBytes} bytes`);
@@ -26,10 +31,11 @@ export function decodeJwt(token: string, maxBytes: number): DecodedJwt {
   if (parts.length !== 3) fail('ERR_JWT_MALFORMED', 'token must have three dot-separated parts');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeObject(headerPart, 'ERR_JWT_HEADER_NOT_OBJECT', 'header');
-  checkHeader(header);
+  const alg = checkHeader(header);
   const payload = decodeObject(payloadPart, 'ERR_JWT_PAYLOAD_NOT_OBJECT', 'payload');
   if (!isBase64Url(signaturePart)) fail('ERR_JWT_BASE64', 'signature is not base64url');
-  return { token, header, payload };
+  const signingInput = token.slice(0, headerPart.length + 1 + payloadPart.length);
+  return { token, alg, header, payload, signingInput, signature: signaturePart };
 }
 
 function fail(code: IdentityErrorCode, message: string): never {
@@ -46,9 +52,15 @@ function decodeObject(
   what: string,
 ): Readonly<Record<string, unknown>> {
   if (!isBase64Url(part)) fail('ERR_JWT_BASE64', `${what} is not base64url`);
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(part, 'base64url'));
+  } catch {
+    return fail('ERR_JWT_MALFORMED', `${what} is not UTF-8`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     fail('ERR_JWT_JSON', `${what} is not JSON`);
   }
@@ -56,11 +68,12 @@ function decodeObject(
   return value as Record<string, unknown>;
 }
 
-function checkHeader(header: Readonly<Record<string, unknown>>): void {
+function checkHeader(header: Readonly<Record<string, unknown>>): JwsAlgorithm {
   const alg = header.alg;
-  if (typeof alg !== 'string' || !ALLOWED.has(alg)) {
+  if (!isAllowedAlg(alg)) {
     fail('ERR_JWT_ALG_NOT_ALLOWED', `alg ${JSON.stringify(alg)?.slice(0, 16)} is not one of ${ALLOWED_ALGS.join(', ')}`);
   }
   // no extension is understood here, so any critical one must be refused (RFC 7515 §4.1.11)
   if ('crit' in header) fail('ERR_JWT_CRIT_UNSUPPORTED', 'token has critical header parameters');
+  return alg;
 }

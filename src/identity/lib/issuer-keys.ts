@@ -1,28 +1,25 @@
 /**
- * Keys of one OIDC issuer. Remote sets use jose's createRemoteJWKSet (one fetch in flight,
- * timeout, cooldown, an unknown kid refetches at most once per cooldown) with two additions:
- * the last good key set keeps serving when the endpoint fails or answers garbage, and after a
- * failure no fetch is tried again for a cooldown, so an IdP outage costs one fetch per cooldown.
+ * Keys of one OIDC issuer. Remote sets use jose's createRemoteJWKSet for the fetching (one
+ * fetch in flight, timeout, cooldown, an unknown kid refetches at most once per cooldown) with
+ * two additions: the last good key set keeps serving when the endpoint fails or answers
+ * garbage, and after a failure no fetch is tried again for a cooldown, so an IdP outage costs
+ * one fetch per cooldown. Each fetched set is imported once, as it arrives; a token whose key
+ * is in a fresh set is answered synchronously, and only a fetch makes the answer a Promise.
  */
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
-  errors,
-  type FetchImplementation,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWSHeaderParameters } from 'jose';
 import { IdentityError } from '../errors.js';
 import type { NormalizedIssuer } from '../options.js';
+import type { DecodedJwt } from './decode-jwt.js';
+import { findJwk, keyNotFound, parseJwkSet, type JwkSet } from './jwk-set.js';
 import type { JwksFetchStats } from './stats.js';
+import type { VerificationKey } from './verification-key.js';
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface IssuerKeys {
-  readonly getKey: JWTVerifyGetKey;
+  /** The key for this token: synchronous when the keys at hand decide, a Promise when a fetch must come first. */
+  keyFor(jwt: DecodedJwt): VerificationKey | Promise<VerificationKey>;
 }
-
-type LocalSet = ReturnType<typeof createLocalJWKSet>;
 
 export interface RemoteKeysDeps {
   readonly fetch: FetchFn;
@@ -31,7 +28,7 @@ export interface RemoteKeysDeps {
 }
 
 export function remoteIssuerKeys(issuer: NormalizedIssuer, uri: URL, deps: RemoteKeysDeps): IssuerKeys {
-  let lastGood: LocalSet | undefined;
+  let lastGood: JwkSet | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
   const failed = (counter: keyof JwksFetchStats): void => {
     deps.stats[counter]++;
@@ -49,9 +46,9 @@ export function remoteIssuerKeys(issuer: NormalizedIssuer, uri: URL, deps: Remot
     else lastGood = (await usableKeySet(response)) ?? lastGood;
     return response;
   };
-  const usableKeySet = async (response: Response): Promise<LocalSet | undefined> => {
+  const usableKeySet = async (response: Response): Promise<JwkSet | undefined> => {
     try {
-      const set = createLocalJWKSet(JSON.parse(await response.clone().text()));
+      const set = parseJwkSet(JSON.parse(await response.clone().text()));
       deps.stats.ok++;
       return set;
     } catch {
@@ -65,42 +62,39 @@ export function remoteIssuerKeys(issuer: NormalizedIssuer, uri: URL, deps: Remot
     cacheMaxAge: issuer.maxAgeMs,
     [customFetch]: fetchImpl,
   });
-  const fromLastGood: JWTVerifyGetKey = (header, token) => {
+  const fromLastGood = (jwt: DecodedJwt): VerificationKey => {
     if (lastGood === undefined) throw new IdentityError('ERR_JWKS_UNAVAILABLE', 'token', `no keys ever loaded for ${issuer.issuer}`);
-    return lastGood(header, token);
+    return findJwk(lastGood, jwt) ?? keyNotFound();
   };
-  const getKey: JWTVerifyGetKey = async (header, token) => {
-    if (deps.now() - failedAt < issuer.cooldownMs) return fromLastGood(header, token);
+  const afterFetch = async (jwt: DecodedJwt): Promise<VerificationKey> => {
     try {
-      return await remote(header, token);
-    } catch (error) {
-      if (isLookupError(error)) throw error;
-      return fromLastGood(header, token);
+      // jose decides whether to fetch (stale set, or unknown kid past the cooldown); fetchImpl keeps what arrives
+      await remote(jwt.header as JWSHeaderParameters);
+    } catch {
+      // the fetch failed, or no key matched: the last good set decides, with our own codes
     }
+    return fromLastGood(jwt);
   };
-  return { getKey };
-}
-
-/** Errors about the token's header against a good key set, as opposed to failures to get one. */
-function isLookupError(error: unknown): boolean {
-  return (
-    error instanceof errors.JWKSNoMatchingKey ||
-    error instanceof errors.JWKSMultipleMatchingKeys ||
-    error instanceof errors.JOSENotSupported
-  );
-}
-
-/** A JWKS file, loaded and reloaded by the caller; undefined until the first good load. */
-export function fileIssuerKeys(issuer: NormalizedIssuer, current: () => LocalSet | undefined): IssuerKeys {
   return {
-    getKey: (header, token) => {
-      const set = current();
-      if (set === undefined) throw new IdentityError('ERR_JWKS_UNAVAILABLE', 'token', `keys of ${issuer.issuer} never loaded`);
-      return set(header, token);
+    keyFor(jwt) {
+      if (deps.now() - failedAt < issuer.cooldownMs) return fromLastGood(jwt);
+      const key = lastGood !== undefined && remote.fresh ? findJwk(lastGood, jwt) : undefined;
+      return key ?? afterFetch(jwt);
     },
   };
 }
 
-export function parseJwksFile(text: string): LocalSet {
-  return createLocalJWKSet(JSON.parse(text));
+/** A JWKS file, loaded and reloaded by the caller; undefined until the first good load. */
+export function fileIssuerKeys(issuer: NormalizedIssuer, current: () => JwkSet | undefined): IssuerKeys {
+  return {
+    keyFor(jwt) {
+      const set = current();
+      if (set === undefined) throw new IdentityError('ERR_JWKS_UNAVAILABLE', 'token', `keys of ${issuer.issuer} never loaded`);
+      return findJwk(set, jwt) ?? keyNotFound();
+    },
+  };
+}
+
+export function parseJwksFile(text: string): JwkSet {
+  return parseJwkSet(JSON.parse(text));
 }

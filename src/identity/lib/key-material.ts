@@ -4,11 +4,11 @@
  * last good keys. Listeners hear every outcome; the token cache is cleared when keys change,
  * so a key removed from a bundle stops validating at once.
  */
-import type { createLocalJWKSet } from 'jose';
 import type { BundleError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import { parseRootsPem, parseSpiffeBundle, type SpiffeBundle } from '../parse-spiffe-bundle.js';
 import { fileIssuerKeys, parseJwksFile, remoteIssuerKeys, type FetchFn, type IssuerKeys } from './issuer-keys.js';
+import type { JwkSet } from './jwk-set.js';
 import type { IdentityStats } from './stats.js';
 import type { BundleLookup } from './verified-token.js';
 import { WatchedFile, type ReloadOutcome } from './watched-file.js';
@@ -44,8 +44,7 @@ export interface KeyMaterialDeps {
   readonly onError: (event: ReloadErrorEvent) => void;
 }
 
-type LocalSet = ReturnType<typeof createLocalJWKSet>;
-type Watched = { source: KeySource; name: string; file: WatchedFile<SpiffeBundle> | WatchedFile<LocalSet> };
+type Watched = { source: KeySource; name: string; file: WatchedFile<SpiffeBundle> | WatchedFile<JwkSet> };
 
 export class KeyMaterial {
   readonly #bundles = new Map<string, WatchedFile<SpiffeBundle>>();
@@ -113,7 +112,7 @@ export class KeyMaterial {
 }
 
 function describe(value: unknown): Partial<ReloadEvent> {
-  if (typeof value === 'function') return {};
+  if (Array.isArray(value)) return {}; // a JWK Set: nothing more to say than that it loaded
   const bundle = value as SpiffeBundle;
   return {
     ...(bundle.sequence === undefined ? {} : { sequence: bundle.sequence }),

@@ -1,7 +1,8 @@
 /**
  * One bearer token, end to end: size, cache, decode, route by claims (DESIGN.md: a configured
  * `iss` → that issuer's keys; else a SPIFFE `sub` → that trust domain's JWT-SVID keys; else
- * refused), verify, cache. A cache hit answers synchronously.
+ * refused), verify, cache. Synchronous on a hit and on a miss whose keys are at hand (bundles,
+ * JWKS files, a fresh remote set); a Promise only when a remote key set must be fetched first.
  */
 import { IdentityError } from '../errors.js';
 import type { NormalizedIssuer, NormalizedOptions } from '../options.js';
@@ -10,7 +11,7 @@ import type { SpiffeId } from '../../domain/spiffe-id.js';
 import { decodeJwt, type DecodedJwt } from './decode-jwt.js';
 import type { KeyMaterial } from './key-material.js';
 import type { IdentityStats } from './stats.js';
-import { VerificationCache } from './token-cache.js';
+import { ownCopy, type VerificationCache } from './token-cache.js';
 import type { VerifiedToken } from './verified-token.js';
 import { verifyJwtSvid } from './verify-jwt-svid.js';
 import { verifyOidcToken } from './verify-oidc.js';
@@ -18,6 +19,7 @@ import { verifyOidcToken } from './verify-oidc.js';
 export interface BearerContext {
   readonly options: NormalizedOptions;
   readonly keys: KeyMaterial;
+  /** Keyed by the token itself (see token-cache.ts for the memory bound). */
   readonly cache: VerificationCache<VerifiedToken>;
   readonly now: () => number;
   readonly stats: IdentityStats;
@@ -31,12 +33,11 @@ export function verifyBearer(
   ctx: BearerContext,
   skipOidc: boolean,
 ): VerifiedToken | undefined | Promise<VerifiedToken> {
-  // before hashing or decoding: an oversize token costs nothing
+  // before any lookup or decoding: an oversize token costs nothing
   if (token.length > ctx.options.maxTokenBytes) {
     throw new IdentityError('ERR_JWT_TOO_LARGE', 'token', `token longer than ${ctx.options.maxTokenBytes} bytes`);
   }
-  const key = VerificationCache.keyOf('t', token);
-  const hit = ctx.cache.get(key);
+  const hit = ctx.cache.get(token);
   if (hit !== undefined) {
     ctx.stats.tokenCache.hits++;
     return skipOidc && hit.kind === 'oidc' ? undefined : hit;
@@ -45,17 +46,29 @@ export function verifyBearer(
   const route = routeToken(jwt, ctx.options);
   if (skipOidc && route.kind === 'oidc') return undefined;
   ctx.stats.tokenCache.misses++;
-  return verifyRoute(jwt, route, ctx).then(
-    (verified) => {
-      ctx.stats.verifications[verified.kind].ok++;
-      ctx.cache.set(key, verified, verified.expiresAt);
-      return verified;
-    },
-    (error: unknown) => {
-      ctx.stats.verifications[route.kind].failed++;
-      throw error;
-    },
+  let verified: VerifiedToken | Promise<VerifiedToken>;
+  try {
+    verified = verifyRoute(jwt, route, ctx);
+  } catch (error) {
+    throw failed(route, ctx, error);
+  }
+  if (!(verified instanceof Promise)) return remember(token, verified, ctx);
+  return verified.then(
+    (done) => remember(token, done, ctx),
+    (error: unknown) => Promise.reject(failed(route, ctx, error)),
   );
+}
+
+function remember(token: string, verified: VerifiedToken, ctx: BearerContext): VerifiedToken {
+  ctx.stats.verifications[verified.kind].ok++;
+  // a copy: the key must not be a slice that keeps a larger header string alive
+  ctx.cache.set(ownCopy(token), verified, verified.expiresAt);
+  return verified;
+}
+
+function failed(route: Route, ctx: BearerContext, error: unknown): unknown {
+  ctx.stats.verifications[route.kind].failed++;
+  return error;
 }
 
 export function routeToken(jwt: DecodedJwt, options: NormalizedOptions): Route {
@@ -76,7 +89,7 @@ function parseSvidSubject(sub: string): SpiffeId {
   }
 }
 
-async function verifyRoute(jwt: DecodedJwt, route: Route, ctx: BearerContext): Promise<VerifiedToken> {
+function verifyRoute(jwt: DecodedJwt, route: Route, ctx: BearerContext): VerifiedToken | Promise<VerifiedToken> {
   const nowMs = ctx.now();
   const toleranceSeconds = ctx.options.clockToleranceSeconds;
   if (route.kind === 'oidc') {

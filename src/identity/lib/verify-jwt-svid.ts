@@ -1,14 +1,16 @@
 /**
- * JWT-SVID verification (SPIFFE JWT-SVID §3-4): the key is looked up by `kid` among the
- * jwt-svid authorities of the trust domain named by `sub` and of no other domain, so a key of
- * domain A never validates a token that claims domain B. jose checks signature and claims.
+ * JWT-SVID verification (SPIFFE JWT-SVID §3-4), synchronous: the key is looked up by `kid`
+ * among the jwt-svid authorities of the trust domain named by `sub` and of no other domain, so
+ * a key of domain A never validates a token that claims domain B; then signature and claims.
  */
-import { jwtVerify, type JWTPayload } from 'jose';
 import type { SpiffeId } from '../../domain/spiffe-id.js';
 import { IdentityError, type IdentityErrorCode } from '../errors.js';
 import type { JwtAuthority, SpiffeBundle } from '../parse-spiffe-bundle.js';
+import { assembleSubject } from './assemble-subject.js';
+import { checkClaims } from './check-claims.js';
 import type { DecodedJwt } from './decode-jwt.js';
-import { fromJoseError } from './jose-errors.js';
+import { keyFitsAlg } from './verification-key.js';
+import { verifyJwsSignature } from './verify-signature.js';
 import type { BundleLookup, VerifiedToken } from './verified-token.js';
 
 export interface JwtSvidContext {
@@ -19,27 +21,16 @@ export interface JwtSvidContext {
 }
 
 const SVID_TYPES = new Set(['JWT', 'JOSE']);
-const EC_CURVE_OF: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
-export async function verifyJwtSvid(jwt: DecodedJwt, id: SpiffeId, ctx: JwtSvidContext): Promise<VerifiedToken> {
+export function verifyJwtSvid(jwt: DecodedJwt, id: SpiffeId, ctx: JwtSvidContext): VerifiedToken {
   const { header } = jwt;
   if ('typ' in header && !SVID_TYPES.has(header.typ as string)) fail('ERR_JWT_TYP', 'JWT-SVID typ must be JWT or JOSE');
   const authority = findAuthority(bundleOf(id, ctx.bundles), header.kid, id.trustDomain);
-  const alg = header.alg as string;
-  checkKeyFitsAlg(authority, alg);
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(jwt.token, authority.key, {
-      algorithms: [alg],
-      audience: [...ctx.audiences],
-      requiredClaims: ['exp', 'sub'],
-      currentDate: new Date(ctx.nowMs),
-      clockTolerance: ctx.toleranceSeconds,
-    }));
-  } catch (error) {
-    throw fromJoseError(error);
-  }
-  return Object.freeze({ kind: 'jwt-svid', workload: id, expiresAt: payload.exp as number });
+  if (!keyFitsAlg(authority, jwt.alg)) fail('ERR_JWT_ALG_KEY_MISMATCH', `key ${authority.kid} cannot verify ${jwt.alg}`);
+  verifyJwsSignature(jwt, authority);
+  const expiresAt = checkClaims(jwt.payload, { audiences: ctx.audiences, nowMs: ctx.nowMs, toleranceSeconds: ctx.toleranceSeconds });
+  const token = { kind: 'jwt-svid', workload: id, expiresAt } as const;
+  return Object.freeze({ ...token, subject: assembleSubject(undefined, [token], undefined, 'jwt') });
 }
 
 function fail(code: IdentityErrorCode, message: string): never {
@@ -59,11 +50,4 @@ function findAuthority(bundle: SpiffeBundle, kid: unknown, trustDomain: string):
   if (authority !== undefined) return authority;
   if (bundle.x509KeyIds.has(kid)) fail('ERR_JWT_KEY_USE', `key ${kid} of ${trustDomain} is for X.509-SVIDs, not JWTs`);
   return fail('ERR_JWT_KEY_NOT_FOUND', `no jwt-svid key ${kid.slice(0, 64)} in trust domain ${trustDomain}`);
-}
-
-function checkKeyFitsAlg(authority: JwtAuthority, alg: string): void {
-  const fits =
-    (authority.alg === undefined || authority.alg === alg) &&
-    (alg.startsWith('ES') ? authority.kty === 'EC' && authority.crv === EC_CURVE_OF[alg] : authority.kty === 'RSA');
-  if (!fits) fail('ERR_JWT_ALG_KEY_MISMATCH', `key ${authority.kid} cannot verify ${alg}`);
 }

@@ -81,3 +81,13 @@ export async function outcome(resolver: IdentityResolver, request: Parameters<Id
     return (error as { code?: string }).code ?? String(error);
   }
 }
+
+/** The error resolve throws or rejects with (undefined when it answers), whichever way it fails. */
+export async function rejection(resolver: IdentityResolver, request: Parameters<IdentityResolver['resolve']>[0]): Promise<unknown> {
+  try {
+    await resolver.resolve(request);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
