@@ -41,13 +41,14 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
     logger,
   });
   const state = { draining: false };
-  let admin: AdminServer | undefined;
+  // Admin first: a busy admin port fails before any fork, and probes see "not ready" while workers start.
+  const admin = await startAdmin(config, pool, policies, () => !state.draining && pool.allReady());
   try {
     await pool.start();
-    admin = await startAdmin(config, pool, policies, () => !state.draining && pool.allReady());
   } catch (error) {
     policies.close();
     await pool.stop(config.shutdown.drainMs + STOP_MARGIN_MS);
+    await admin?.close();
     throw error;
   }
   if (config.reload.watch) policies.watch();

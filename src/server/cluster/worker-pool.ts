@@ -121,7 +121,12 @@ export class WorkerPool {
         if (!alive()) resolve();
       };
     });
-    this.broadcast({ type: 'meshwarden:shutdown' });
+    for (const slot of this.#slots) {
+      if (slot.worker === undefined) continue;
+      // One still starting may not listen to IPC yet; SIGTERM stops it either way (its handler drains, or the default exits).
+      if (slot.state !== undefined && slot.worker.isConnected()) slot.worker.send({ type: 'meshwarden:shutdown' });
+      else slot.worker.process.kill('SIGTERM');
+    }
     const killer = setTimeout(() => {
       for (const slot of this.#slots) {
         if (slot.worker === undefined) continue;

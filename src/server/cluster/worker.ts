@@ -20,22 +20,18 @@ export interface WorkerAssignment {
 
 /** Serves until the primary (or SIGTERM) says stop; resolves with the exit code. */
 export async function runWorker(assignment: WorkerAssignment, logger: Logger): Promise<number> {
+  // Listening from the first moment: a stop asked for while the runtime starts is not lost.
+  const control = new WorkerControl(logger);
   let runtime: Runtime | undefined;
   const report = () => {
     if (runtime === undefined) return;
     const snapshot = runtime.policies.current;
-    send({
-      type: 'meshwarden:worker-state',
-      grpc: runtime.grpcAddress,
-      ready: runtime.ready(),
-      generation: snapshot?.generation,
-      hash: snapshot?.hash,
-    });
+    send({ type: 'meshwarden:worker-state', grpc: runtime.grpcAddress, ready: runtime.ready(), generation: snapshot?.generation, hash: snapshot?.hash });
   };
   try {
-    const config = { ...assignment.config, admin: { address: 'off' } };
-    runtime = await startRuntime(config, logger, { onChange: report });
+    runtime = await startRuntime({ ...assignment.config, admin: { address: 'off' } }, logger, { onChange: report });
   } catch (error) {
+    control.close();
     await sendAndWait({ type: 'meshwarden:worker-failed', message: error instanceof Error ? error.message : String(error) });
     return 1;
   }
@@ -45,42 +41,71 @@ export async function runWorker(assignment: WorkerAssignment, logger: Logger): P
   const stopAnswering = answerTelemetryRequests({ registries: [registry], flows: () => flows.toJSON() });
   logger.info({ grpc: runtime.grpcAddress }, 'worker listening');
   report();
-  return serveUntilStopped(runtime, logger, stopAnswering, report);
+  const code = await control.serve(runtime, report);
+  stopAnswering();
+  return code;
 }
 
-function serveUntilStopped(runtime: Runtime, logger: Logger, stopAnswering: () => void, report: () => void): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const reload = () => void runtime.reload().then(report);
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info('worker draining');
-      runtime.shutdown().then(
-        () => finish(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'worker shutdown failed');
-          finish(1);
-        },
-      );
-    };
-    const finish = (code: number) => {
-      stopAnswering();
-      process.off('message', onMessage);
-      process.off('SIGTERM', stop);
-      process.off('SIGHUP', reload);
-      resolve(code);
-    };
-    const onMessage = (message: unknown) => {
-      if (!isPrimaryMessage(message)) return;
-      if (message.type === 'meshwarden:reload') reload();
-      else stop();
-    };
-    process.on('message', onMessage);
-    process.on('SIGTERM', stop);
-    process.on('SIGHUP', reload);
+/** The primary's messages and the signals, turned into reload and stop. */
+class WorkerControl {
+  readonly #logger: Logger;
+  #runtime: Runtime | undefined;
+  #report: () => void = () => {};
+  #stopAsked = false;
+  #stopping = false;
+  #resolve: (code: number) => void = () => {};
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+    process.on('message', this.#onMessage);
+    process.on('SIGTERM', this.#stop);
+    process.on('SIGHUP', this.#reload);
     process.on('SIGINT', ignore);
-  });
+  }
+
+  serve(runtime: Runtime, report: () => void): Promise<number> {
+    this.#runtime = runtime;
+    this.#report = report;
+    const stopped = new Promise<number>((resolve) => (this.#resolve = resolve));
+    if (this.#stopAsked) this.#stop();
+    return stopped;
+  }
+
+  close(): void {
+    process.off('message', this.#onMessage);
+    process.off('SIGTERM', this.#stop);
+    process.off('SIGHUP', this.#reload);
+  }
+
+  readonly #onMessage = (message: unknown): void => {
+    if (!isPrimaryMessage(message)) return;
+    if (message.type === 'meshwarden:reload') this.#reload();
+    else this.#stop();
+  };
+
+  readonly #reload = (): void => {
+    void this.#runtime?.reload().then(this.#report);
+  };
+
+  readonly #stop = (): void => {
+    const runtime = this.#runtime;
+    this.#stopAsked = true;
+    if (runtime === undefined || this.#stopping) return;
+    this.#stopping = true;
+    this.#logger.info('worker draining');
+    runtime.shutdown().then(
+      () => this.#finish(0),
+      (error: unknown) => {
+        this.#logger.error({ err: error }, 'worker shutdown failed');
+        this.#finish(1);
+      },
+    );
+  };
+
+  #finish(code: number): void {
+    this.close();
+    this.#resolve(code);
+  }
 }
 
 function ignore(): void {}
