@@ -1,0 +1,132 @@
+/**
+ * The hand-written forms of a request and a caller (YAML, already schema-checked) into the
+ * AccessRequest and Subject the engine sees. Path and host are canonicalized exactly as the
+ * Envoy adapter does, so a case tests what the server would enforce.
+ */
+import type { AccessRequest, EndUser, Peer, Subject } from '../domain/index.js';
+import { tryParseSpiffeId } from '../identity/index.js';
+import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../policy/path-canonical.js';
+import type { FieldPath } from '../policy/load/field-path.js';
+import { issue, type Issue } from '../policy/load/issue.js';
+
+export interface PeerSpec {
+  readonly principal?: string;
+  readonly address?: string;
+  readonly port?: number;
+}
+
+export interface RequestSpec {
+  readonly requestId?: string;
+  readonly method: string;
+  readonly path: string;
+  readonly host?: string;
+  readonly scheme?: string;
+  readonly protocol?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly source?: PeerSpec;
+  readonly destination?: PeerSpec;
+  readonly contextExtensions?: Readonly<Record<string, string>>;
+  readonly sni?: string;
+}
+
+export interface SubjectSpec {
+  readonly principal?: string;
+  readonly user?: {
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audiences?: readonly string[];
+    readonly claims?: Readonly<Record<string, unknown>>;
+  };
+}
+
+/** Either the request, or the issues (placed under `at`) that stop it from being built. */
+export type Built<T> = { readonly value: T; readonly issues: readonly [] } | { readonly value?: undefined; readonly issues: readonly Issue[] };
+
+export function buildAccessRequest(spec: RequestSpec, at: FieldPath): Built<AccessRequest> {
+  const headers = lowerCased(spec.headers);
+  const authority = spec.host ?? headers.get(':authority') ?? headers.get('host') ?? '';
+  let path: string;
+  let host: string;
+  try {
+    path = canonicalizePath(spec.path);
+  } catch (error) {
+    return failed(error, [...at, 'path'], 'invalid_path');
+  }
+  try {
+    host = canonicalizeHost(authority);
+  } catch (error) {
+    return failed(error, [...at, spec.host === undefined ? 'headers' : 'host'], 'invalid_host');
+  }
+  const request: AccessRequest = {
+    requestId: spec.requestId ?? headers.get('x-request-id') ?? '',
+    method: spec.method.toUpperCase(),
+    path,
+    rawPath: spec.path,
+    query: queryOf(spec.path),
+    host,
+    scheme: (spec.scheme ?? '').toLowerCase(),
+    protocol: spec.protocol ?? '',
+    headers,
+    source: peer(spec.source),
+    destination: peer(spec.destination),
+    contextExtensions: new Map(Object.entries(spec.contextExtensions ?? {})),
+    sni: spec.sni ?? '',
+    filterMetadata: {},
+  };
+  return { value: request, issues: [] };
+}
+
+/** Where the subject and the request sit in their document, for error positions. */
+export interface SpecPaths {
+  readonly subject: FieldPath;
+  readonly request: FieldPath;
+}
+
+/**
+ * The caller: `subject.principal` when given, else the request's source principal, as the
+ * server's mTLS peer identity would be. A principal given here that is not a SPIFFE ID is an
+ * author's mistake, reported rather than silently tested as anonymous.
+ */
+export function buildSubject(spec: SubjectSpec | undefined, request: RequestSpec, at: SpecPaths): Built<Subject> {
+  const explicit = spec?.principal !== undefined;
+  const principal = spec?.principal ?? request.source?.principal;
+  const workload = principal === undefined ? undefined : tryParseSpiffeId(principal);
+  if (principal !== undefined && workload === undefined) {
+    const where: FieldPath = explicit ? [...at.subject, 'principal'] : [...at.request, 'source', 'principal'];
+    return { issues: [issue('invalid_principal', where, `"${principal}" is not a SPIFFE ID (spiffe://trust-domain/path)`)] };
+  }
+  const subject: Subject = {
+    ...(workload ? { workload, workloadEvidence: 'mtls-principal' as const } : {}),
+    ...(spec?.user ? { user: endUser(spec.user) } : {}),
+  };
+  return { value: subject, issues: [] };
+}
+
+function endUser(user: NonNullable<SubjectSpec['user']>): EndUser {
+  return {
+    principal: `${user.issuer}/${user.subject}`,
+    issuer: user.issuer,
+    subject: user.subject,
+    audiences: user.audiences ?? [],
+    claims: { iss: user.issuer, sub: user.subject, ...(user.claims ?? {}) },
+  };
+}
+
+function failed(error: unknown, path: FieldPath, code: 'invalid_path' | 'invalid_host'): Built<never> {
+  if (!(error instanceof CanonicalizationError)) throw error;
+  return { issues: [issue(code, path, `${error.message} (${error.code}): the server would answer 400`)] };
+}
+
+function lowerCased(headers: Readonly<Record<string, string>> | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers ?? {})) out.set(name.toLowerCase(), value);
+  return out;
+}
+
+function peer(spec: PeerSpec | undefined): Peer {
+  const out: { -readonly [K in keyof Peer]: Peer[K] } = {};
+  if (spec?.address !== undefined) out.address = spec.address;
+  if (spec?.port !== undefined) out.port = spec.port;
+  if (spec?.principal !== undefined) out.principal = spec.principal;
+  return out;
+}
