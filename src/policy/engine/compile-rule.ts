@@ -13,28 +13,35 @@ import { PathSetMatcher } from './matchers/path-match.js';
 import { compileStringSet } from './matchers/string-match.js';
 import type { RequestAttribute } from './request-attribute.js';
 
-export function compileRule(rule: Rule, site: CompileSite): Matcher {
-  return compileRuleParts(rule, site).matcher;
-}
-
-export interface RuleMatchers {
+export interface CompiledMatcher {
   readonly matcher: Matcher;
   /**
-   * The same rule for a request whose source principal is already known to be one of the
-   * rule's principals (an index found it under that key): set only when `from` says no
-   * more than that, i.e. every entry names exact `principals` and nothing else.
+   * True when `from` names exact `principals` and nothing else, and `matcher` leaves it
+   * out: it then holds only for a request whose source principal is one of the rule's,
+   * which an index that files the rule under each of them has already established.
    */
-  readonly givenPrincipal: Matcher | undefined;
+  readonly principalImplied: boolean;
 }
 
-export function compileRuleParts(rule: Rule, site: CompileSite): RuleMatchers {
-  const rest: Matcher[] = [];
-  if (isSet(rule.to)) rest.push(or(rule.to.map((o, i) => compileOperation(o, indexed(at(site, 'to'), i)))));
-  if (isSet(rule.when)) rest.push(...rule.when.map((c, i) => compileCondition(c, indexed(at(site, 'when'), i))));
-  if (!isSet(rule.from)) return { matcher: site.shared.and(rest), givenPrincipal: undefined };
-  const from = or(rule.from.map((s, i) => compileSource(s, indexed(at(site, 'from'), i))));
-  const matcher = site.shared.and([from, ...rest]);
-  return { matcher, givenPrincipal: onlyExactPrincipals(rule.from) ? site.shared.and(rest) : undefined };
+/** `principalsIndexed`: the caller files rules by exact principal, so `from` may be left to it. */
+export function compileRule(rule: Rule, site: CompileSite, principalsIndexed = false): CompiledMatcher {
+  // From, to, when: in this order, so the first invalid field is the one reported.
+  const implied = principalsIndexed && isSet(rule.from) && onlyExactPrincipals(rule.from);
+  const parts: Matcher[] = [];
+  if (implied) checkPrincipals(rule.from!, at(site, 'from'));
+  else if (isSet(rule.from)) parts.push(or(rule.from.map((s, i) => compileSource(s, indexed(at(site, 'from'), i)))));
+  if (isSet(rule.to)) parts.push(or(rule.to.map((o, i) => compileOperation(o, indexed(at(site, 'to'), i)))));
+  if (isSet(rule.when)) parts.push(...rule.when.map((c, i) => compileCondition(c, indexed(at(site, 'when'), i))));
+  return { matcher: site.shared.and(parts), principalImplied: implied };
+}
+
+/** What compiling `principals` would check and record, without building its matcher. */
+function checkPrincipals(from: readonly Source[], site: CompileSite): void {
+  from.forEach((source, i) => {
+    const s = at(at(indexed(site, i), 'source'), 'principals');
+    build(s, () => source.principals!.forEach((p) => s.shared.principal(p)));
+  });
+  site.reads.add('source.principal');
 }
 
 function onlyExactPrincipals(from: readonly Source[]): boolean {

@@ -9,7 +9,7 @@ import { and, flattenAnd, type Matcher } from './matchers/matcher.js';
 import { normalizePrincipalPattern } from './matchers/principal-match.js';
 
 export class SharedMatchers {
-  readonly #byKey = new Map<string, unknown>();
+  readonly #byKind = new Map<string, Map<string, unknown>>();
   readonly #principals = new Map<string, string>();
   readonly #strings = new Map<string, string>();
   readonly #ids = new Map<Matcher, number>();
@@ -17,9 +17,13 @@ export class SharedMatchers {
 
   /** `make()` once per (kind, values); a failing `make` is not remembered, so it fails again. */
   get<T>(kind: string, values: readonly string[], make: () => T): T {
-    const key = values.length === 1 ? `${kind}\u0000${values[0]!}` : `${kind}\u0001${JSON.stringify(values)}`;
-    let found = this.#byKey.get(key) as T | undefined;
-    if (found === undefined) this.#byKey.set(key, (found = make()));
+    let byValues = this.#byKind.get(kind);
+    if (byValues === undefined) this.#byKind.set(kind, (byValues = new Map()));
+    // A lone value is its own key (unless it could pass for a list's); a list is spelled out.
+    const lone = values.length === 1 && values[0]!.charCodeAt(0) !== 0;
+    const key = lone ? values[0]! : `\u0000${JSON.stringify(values)}`;
+    let found = byValues.get(key) as T | undefined;
+    if (found === undefined) byValues.set(key, (found = make()));
     return found;
   }
 

@@ -5,7 +5,8 @@
  */
 import type { PolicyRef } from '../../../domain/decision.js';
 import type { MatchContext } from '../matchers/match-context.js';
-import type { Bucket } from './bucket.js';
+import type { Matcher } from '../matchers/matcher.js';
+import { BucketFlags, type Bucket } from './bucket.js';
 import { Slot, type Candidate, type CompiledPolicy, type RuleVisitor } from './compiled-rule.js';
 
 const NONE = Number.POSITIVE_INFINITY;
@@ -39,10 +40,15 @@ export class Accumulator implements RuleVisitor {
     if (this.#epoch === 0) this.#applied.fill(-1);
   }
 
+  /** A bucket's policies that always apply there (BucketFlags). */
+  applies(flags: number): void {
+    if ((flags & BucketFlags.EnforcedAllow) !== 0) this.enforcedAllowApplies = true;
+    if ((flags & BucketFlags.AnyAllow) !== 0) this.anyAllowApplies = true;
+    if ((flags & BucketFlags.DryRun) !== 0) this.dryRunApplies = true;
+  }
+
+  /** The bucket's residual scopes, then the rules its own index holds; before the principal table's. */
   visit(bucket: Bucket): void {
-    this.enforcedAllowApplies ||= bucket.enforcedAllow;
-    this.anyAllowApplies ||= bucket.anyAllow;
-    this.dryRunApplies ||= bucket.dryRun;
     const residual = bucket.residual;
     if (residual !== undefined) this.#checkScopes(residual);
     bucket.collect(this.ctx, this);
@@ -63,29 +69,33 @@ export class Accumulator implements RuleVisitor {
   }
 
   consider(rule: Candidate): void {
-    if (rule.residual && this.#applied[rule.policyRank] !== this.#epoch) return;
-    const ordinal = rule.ordinal;
-    switch (rule.slot) {
+    this.offer(rule.ordinal, rule.slot, rule.residual, rule.policyRank, rule.matcher);
+  }
+
+  /** One candidate rule, as a Candidate holds it or as the principal table packs it. */
+  offer(ordinal: number, slot: Slot, residual: boolean, policyRank: number, matcher: Matcher): void {
+    if (residual && this.#applied[policyRank] !== this.#epoch) return;
+    switch (slot) {
       case Slot.EnforcedDeny:
-        if (ordinal < this.enforcedDeny && rule.matcher.matches(this.ctx)) {
+        if (ordinal < this.enforcedDeny && matcher.matches(this.ctx)) {
           this.enforcedDeny = ordinal;
           this.anyDeny = Math.min(this.anyDeny, ordinal);
         }
         return;
       case Slot.EnforcedAllow:
-        if (ordinal < this.enforcedAllow && rule.matcher.matches(this.ctx)) {
+        if (ordinal < this.enforcedAllow && matcher.matches(this.ctx)) {
           this.enforcedAllow = ordinal;
           this.anyAllow = Math.min(this.anyAllow, ordinal);
         }
         return;
       case Slot.EnforcedAudit:
-        if (ordinal < this.enforcedAudit && rule.matcher.matches(this.ctx)) this.enforcedAudit = ordinal;
+        if (ordinal < this.enforcedAudit && matcher.matches(this.ctx)) this.enforcedAudit = ordinal;
         return;
       case Slot.DryRunDeny:
-        if (ordinal < this.anyDeny && rule.matcher.matches(this.ctx)) this.anyDeny = ordinal;
+        if (ordinal < this.anyDeny && matcher.matches(this.ctx)) this.anyDeny = ordinal;
         return;
       case Slot.DryRunAllow:
-        if (ordinal < this.anyAllow && rule.matcher.matches(this.ctx)) this.anyAllow = ordinal;
+        if (ordinal < this.anyAllow && matcher.matches(this.ctx)) this.anyAllow = ordinal;
         return;
       case Slot.None:
         return;

@@ -6,6 +6,17 @@
 import { Slot, type CompiledPolicy } from './compiled-rule.js';
 import { RuleIndex } from './rule-index.js';
 
+/** What a tree keeps of a bucket in one byte, so most evaluations never touch the Bucket. */
+export const BucketFlags = Object.freeze({
+  EnforcedAllow: 1,
+  AnyAllow: 2,
+  DryRun: 4,
+  /** Residual scopes, rules for any principal, or principal lists too long for the table. */
+  Visit: 8,
+  /** The principal table holds a list of this bucket's rules for any principal. */
+  AnyPrincipal: 16,
+} as const);
+
 export class Bucket extends RuleIndex {
   /** Policies whose scope needs a check per request; undefined when none (the usual case). */
   residual: CompiledPolicy[] | undefined;
@@ -16,12 +27,20 @@ export class Bucket extends RuleIndex {
   /** Whether a dry-run policy always applies here (then the outcome reports dry-run). */
   dryRun = false;
 
-  /** Builds a bucket in one go, so its index sits together in memory. */
+  /** Builds a bucket in one go, so its index sits together in memory; the caller seals it. */
   static of(policies: readonly CompiledPolicy[], smallList?: number): Bucket {
     const bucket = new Bucket(smallList);
     for (const policy of policies) bucket.#add(policy);
-    bucket.seal();
     return bucket;
+  }
+
+  get flags(): number {
+    let flags = 0;
+    if (this.enforcedAllow) flags |= BucketFlags.EnforcedAllow;
+    if (this.anyAllow) flags |= BucketFlags.AnyAllow;
+    if (this.dryRun) flags |= BucketFlags.DryRun;
+    if (this.residual !== undefined || !this.isEmpty) flags |= BucketFlags.Visit;
+    return flags;
   }
 
   #add(policy: CompiledPolicy): void {

@@ -1,6 +1,6 @@
 /** Policies → CompiledPolicy values in decision order, recording every attribute they read. */
 import type { EngineOptions, Policy } from '../../model.js';
-import { compileRuleParts } from '../compile-rule.js';
+import { compileRule } from '../compile-rule.js';
 import { isSet, ruleSite } from '../compile-site.js';
 import { sortPolicies } from '../policy-order.js';
 import type { RequestAttribute } from '../request-attribute.js';
@@ -37,14 +37,14 @@ function compilePolicy(
   const plan = planScope(policy, options);
   const slot = slotOf(policy);
   const rules = policy.rules.map((rule, index): CompiledRule => {
-    const { matcher, givenPrincipal } = compileRuleParts(rule, ruleSite(policy.id, index, reads, shared));
+    const { matcher, principalImplied } = compileRule(rule, ruleSite(policy.id, index, reads, shared), true);
     return Object.freeze({
       ordinal: firstOrdinal + index,
       policyRank: rank,
       slot,
       residual: plan.residual !== undefined,
       matcher,
-      givenPrincipal,
+      principalImplied,
       ref: Object.freeze({ policy: policy.id, rule: index }),
       keys: indexKeys(rule, shared),
     });

@@ -27,8 +27,11 @@ export interface CompiledRule {
   /** True when the policy's scope needs a per-request check before its rules count. */
   readonly residual: boolean;
   readonly matcher: Matcher;
-  /** The matcher for a request an index found under one of `keys.principals`, when simpler (see RuleMatchers). */
-  readonly givenPrincipal: Matcher | undefined;
+  /**
+   * `matcher` leaves out `from`, which named exact principals only (CompiledMatcher): the
+   * rule is filed under each of `keys.principals` and nowhere else, so it holds there.
+   */
+  readonly principalImplied: boolean;
   readonly ref: PolicyRef;
   /** Where a RuleIndex files the rule. */
   readonly keys: IndexKeys;

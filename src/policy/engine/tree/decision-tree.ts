@@ -11,10 +11,11 @@ import type { EngineOptions, Policy } from '../../model.js';
 import { MatchContext } from '../matchers/match-context.js';
 import { sortedReads, type RequestAttribute } from '../request-attribute.js';
 import { Accumulator } from './accumulator.js';
-import { Bucket } from './bucket.js';
+import { Bucket, BucketFlags } from './bucket.js';
 import { SMALL_LIST } from './rule-index.js';
 import { compilePolicies } from './compile-policies.js';
 import type { CompiledPolicy } from './compiled-rule.js';
+import { ANY_PRINCIPAL, PrincipalTable, PrincipalTableBuilder } from './principal-table.js';
 import { Verdicts } from './verdicts.js';
 
 export interface TreeStats {
@@ -50,11 +51,18 @@ export function compileTreeWith(policies: readonly Policy[], options: EngineOpti
   return new Tree(compiled, options, sortedReads(reads), tuning);
 }
 
+/**
+ * Buckets have ids: 0 is everywhere, then services, then namespaces. A bucket's flags byte
+ * says what always applies there and whether the Bucket itself must be visited; the
+ * principal table holds its short per-principal lists.
+ */
 class Tree implements DecisionTree {
   readonly stats: TreeStats;
-  readonly #byService: Map<string, Bucket>;
-  readonly #byNamespace: Map<string, Bucket>;
-  readonly #everywhere: Bucket;
+  readonly #serviceIds: ReadonlyMap<string, number>;
+  readonly #namespaceIds: ReadonlyMap<string, number>;
+  readonly #buckets: readonly Bucket[];
+  readonly #flags: Uint8Array;
+  readonly #table: PrincipalTable;
   readonly #verdicts: Verdicts;
   readonly #ctx = new MatchContext();
   readonly #state: Accumulator;
@@ -69,17 +77,28 @@ class Tree implements DecisionTree {
     const byNamespace = new Map<string, CompiledPolicy[]>();
     const everywhere: CompiledPolicy[] = [];
     for (const policy of compiled) file(policy, byService, byNamespace, everywhere);
-    // Each bucket is built in one go, so its index sits together in memory.
-    this.#byService = buckets(byService, tuning);
-    this.#byNamespace = buckets(byNamespace, tuning);
-    this.#everywhere = bucket(everywhere, tuning);
+    const buckets: Bucket[] = [Bucket.of(everywhere, tuning.smallList)];
+    this.#serviceIds = addBuckets(byService, buckets, tuning);
+    this.#namespaceIds = addBuckets(byNamespace, buckets, tuning);
+    const table = new PrincipalTableBuilder();
+    this.#flags = new Uint8Array(buckets.length);
+    buckets.forEach((bucket, id) => {
+      let any = 0;
+      bucket.seal((principal, list) => {
+        if (principal === undefined) any = BucketFlags.AnyPrincipal;
+        table.add(id, principal, list);
+      });
+      this.#flags[id] = bucket.flags | any;
+    });
+    this.#buckets = Object.freeze(buckets);
+    this.#table = table.build();
     this.#verdicts = new Verdicts(compiled, options.defaultAction === 'ALLOW');
     this.#state = new Accumulator(compiled.length, this.#ctx);
     this.stats = Object.freeze({
       policies: compiled.length,
       rules: this.#verdicts.refs.length,
-      services: this.#byService.size,
-      namespaces: this.#byNamespace.size,
+      services: this.#serviceIds.size,
+      namespaces: this.#namespaceIds.size,
       everywhere: everywhere.length,
     });
     Object.freeze(this);
@@ -88,20 +107,32 @@ class Tree implements DecisionTree {
   evaluate(subject: Subject, request: AccessRequest): Evaluation {
     const ctx = this.#ctx;
     ctx.reset(subject, request);
-    const state = this.#state;
-    state.reset();
+    this.#state.reset();
+    const principal = this.#table.principalId(ctx.sourcePrincipal);
     if (ctx.service !== undefined) {
-      const service = this.#byService.get(ctx.service);
-      if (service !== undefined) state.visit(service);
+      const service = this.#serviceIds.get(ctx.service);
+      if (service !== undefined) this.#visit(service, principal);
     }
     if (ctx.namespace !== undefined) {
-      const namespace = this.#byNamespace.get(ctx.namespace);
-      if (namespace !== undefined) state.visit(namespace);
+      const namespace = this.#namespaceIds.get(ctx.namespace);
+      if (namespace !== undefined) this.#visit(namespace, principal);
     }
-    state.visit(this.#everywhere);
-    return this.#verdicts.decide(state);
+    this.#visit(EVERYWHERE, principal);
+    return this.#verdicts.decide(this.#state);
+  }
+
+  /** Residual scopes (in the Bucket) before any of its rules, wherever they are filed. */
+  #visit(bucket: number, principal: number): void {
+    const state = this.#state;
+    const flags = this.#flags[bucket]!;
+    state.applies(flags);
+    if ((flags & BucketFlags.Visit) !== 0) state.visit(this.#buckets[bucket]!);
+    if (principal >= 0) this.#table.collect(bucket, principal, state);
+    if ((flags & BucketFlags.AnyPrincipal) !== 0) this.#table.collect(bucket, ANY_PRINCIPAL, state);
   }
 }
+
+const EVERYWHERE = 0;
 
 function file(
   policy: CompiledPolicy,
@@ -129,12 +160,12 @@ function listFor(map: Map<string, CompiledPolicy[]>, key: string): CompiledPolic
   return list;
 }
 
-function buckets(policies: Map<string, readonly CompiledPolicy[]>, tuning: TreeTuning): Map<string, Bucket> {
-  const built = new Map<string, Bucket>();
-  for (const [key, list] of policies) built.set(key, bucket(list, tuning));
-  return built;
-}
-
-function bucket(policies: readonly CompiledPolicy[], tuning: TreeTuning): Bucket {
-  return Bucket.of(policies, tuning.smallList);
+/** Builds each bucket in one go, so its index sits together in memory; returns key → bucket id. */
+function addBuckets(policies: Map<string, readonly CompiledPolicy[]>, buckets: Bucket[], tuning: TreeTuning): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const [key, list] of policies) {
+    ids.set(key, buckets.length);
+    buckets.push(Bucket.of(list, tuning.smallList));
+  }
+  return ids;
 }

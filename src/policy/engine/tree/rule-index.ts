@@ -3,7 +3,7 @@
  * partition usual policy sets: exact source principal, then path (trie), then method.
  * A rule is filed under every key it could match and under "any" where it names none,
  * so the index can only drop rules that cannot match. A rule filed by principal carries
- * the matcher left once its principal is known (CompiledRule.givenPrincipal).
+ * a matcher that may leave its principals to the index (CompiledRule.principalImplied).
  */
 import type { MatchContext } from '../matchers/match-context.js';
 import { Candidate, type CompiledRule, type RuleVisitor } from './compiled-rule.js';
@@ -32,7 +32,7 @@ class PathIndex {
     for (const each of small) this.#addIndexed(each);
   }
 
-  /** The plain list while the index is small: its bucket holds that instead of this. */
+  /** The plain list while the index is small (then the principal table takes it). */
   get list(): Candidate[] | undefined {
     return this.#small;
   }
@@ -53,12 +53,9 @@ class PathIndex {
   }
 }
 
-/** A path index, or its plain list once building is done and it stayed small (one hop less). */
-type Candidates = PathIndex | readonly Candidate[];
-
 export class RuleIndex {
-  #byPrincipal: Map<string, Candidates> | undefined;
-  #anyPrincipal: Candidates | undefined;
+  #byPrincipal: Map<string, PathIndex> | undefined;
+  #anyPrincipal: PathIndex | undefined;
   #size = 0;
 
   /** `smallList`: rules per path index kept as a plain list before a trie is built. */
@@ -76,11 +73,12 @@ export class RuleIndex {
     this.#size += 1;
     const principals = rule.keys.principals;
     if (principals === undefined) {
+      if (rule.principalImplied) throw new Error('RuleIndex: a rule without principal keys must carry its from');
       const index = (this.#anyPrincipal = pathIndex(this.#anyPrincipal, this.smallList));
       return index.add(new Candidate(rule, rule.matcher));
     }
     const byPrincipal = (this.#byPrincipal ??= new Map());
-    const candidate = new Candidate(rule, rule.givenPrincipal ?? rule.matcher);
+    const candidate = new Candidate(rule, rule.matcher);
     for (const principal of principals) {
       const index = pathIndex(byPrincipal.get(principal), this.smallList);
       byPrincipal.set(principal, index);
@@ -88,30 +86,42 @@ export class RuleIndex {
     }
   }
 
-  /** Done adding: small path indexes become their plain lists. */
-  seal(): void {
-    if (this.#anyPrincipal instanceof PathIndex) this.#anyPrincipal = this.#anyPrincipal.list ?? this.#anyPrincipal;
-    if (this.#byPrincipal === undefined) return;
-    for (const [key, index] of this.#byPrincipal) if (index instanceof PathIndex) this.#byPrincipal.set(key, index.list ?? index);
+  /**
+   * Done adding: every list that stayed small goes to `take` (principal undefined: the
+   * any-principal list) and leaves this index, which keeps only what needs a trie.
+   */
+  seal(take: (principal: string | undefined, list: readonly Candidate[]) => void): void {
+    const any = this.#anyPrincipal;
+    if (any?.list !== undefined) {
+      take(undefined, any.list);
+      this.#anyPrincipal = undefined;
+    }
+    const byPrincipal = this.#byPrincipal;
+    if (byPrincipal === undefined) return;
+    for (const [principal, index] of byPrincipal) {
+      const list = index.list;
+      if (list === undefined) continue;
+      take(principal, list);
+      byPrincipal.delete(principal);
+    }
+    if (byPrincipal.size === 0) this.#byPrincipal = undefined;
+  }
+
+  /** Whether anything is left to collect here after sealing. */
+  get isEmpty(): boolean {
+    return this.#byPrincipal === undefined && this.#anyPrincipal === undefined;
   }
 
   collect(ctx: MatchContext, visitor: RuleVisitor): void {
     const principal = ctx.sourcePrincipal;
     if (principal !== undefined && this.#byPrincipal !== undefined) {
       const found = this.#byPrincipal.get(principal);
-      if (found !== undefined) visit(found, ctx, visitor);
+      if (found !== undefined) found.collect(ctx, visitor);
     }
-    if (this.#anyPrincipal !== undefined) visit(this.#anyPrincipal, ctx, visitor);
+    if (this.#anyPrincipal !== undefined) this.#anyPrincipal.collect(ctx, visitor);
   }
 }
 
-function pathIndex(existing: Candidates | undefined, smallList: number): PathIndex {
-  if (existing instanceof PathIndex) return existing;
-  if (existing !== undefined) throw new Error('RuleIndex: add after seal');
-  return new PathIndex(smallList);
-}
-
-function visit(candidates: Candidates, ctx: MatchContext, visitor: RuleVisitor): void {
-  if (candidates instanceof PathIndex) candidates.collect(ctx, visitor);
-  else visitAll(candidates, visitor);
+function pathIndex(existing: PathIndex | undefined, smallList: number): PathIndex {
+  return existing ?? new PathIndex(smallList);
 }
