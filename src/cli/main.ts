@@ -10,6 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   check: async () => (await import('./check.js')).checkCommand,
+  test: async () => (await import('./test.js')).testCommand,
 };
 
 const HELP = `meshwarden — Envoy ext_authz for service-mesh microsegmentation
@@ -20,6 +21,7 @@ commands:
   serve     serve Envoy's Authorization/Check over gRPC
   check     validate policy files
   explain   evaluate one request and show why
+  test      run policy test cases (expected decisions) with the enforcing engine
 `;
 
 async function main(argv: string[]): Promise<number> {

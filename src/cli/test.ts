@@ -1,0 +1,48 @@
+/**
+ * `meshwarden test POLICY... --cases FILE`: unit tests for policy, run by the engine that
+ * enforces. Exit 0 when every case passes, 1 when any fails (or an input is wrong), 2 on usage.
+ */
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { formatRunHuman, formatRunJson } from '../workflow/case-report.js';
+import { formatJunit } from '../workflow/junit.js';
+import { engineOptions, loadPolicySet } from '../workflow/policy-set.js';
+import { runCases } from '../workflow/run-cases.js';
+import { readTestCases } from '../workflow/test-cases.js';
+import { CliUsageError, parseCommandLine } from './usage.js';
+
+const USAGE =
+  'usage: meshwarden test POLICY... --cases CASES.yaml [--junit FILE] [--json] [--default-action ALLOW|DENY] [--root-namespace NS]';
+
+const OPTIONS = {
+  cases: { type: 'string', multiple: true },
+  junit: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'default-action': { type: 'string' },
+  'root-namespace': { type: 'string' },
+} as const;
+
+export async function testCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, true);
+  if (positionals.length === 0 || values.cases === undefined) throw new CliUsageError(USAGE);
+  const options = usageChecked(() => engineOptions(values['default-action'], values['root-namespace']));
+  const set = await loadPolicySet(positionals, options);
+  const cases = (await Promise.all(values.cases.map(readTestCases))).flat();
+  const started = performance.now();
+  const run = runCases(set.tree, cases);
+  const seconds = (performance.now() - started) / 1000;
+  if (values.junit !== undefined) {
+    await writeFile(values.junit, formatJunit(run, values.cases.map((f) => basename(f)).join(', '), seconds));
+  }
+  process.stdout.write(values.json ? formatRunJson(run) : formatRunHuman(run));
+  return run.failed === 0 ? 0 : 1;
+}
+
+export function usageChecked<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof TypeError) throw new CliUsageError(error.message);
+    throw error;
+  }
+}
