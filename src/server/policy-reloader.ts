@@ -4,12 +4,11 @@
  * Reloads run one at a time in request order, so an older load never replaces a newer one;
  * a set of files that fails to load or compile leaves the snapshot in service untouched.
  */
-import { statSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { compileTree } from '../policy/engine/index.js';
 import { formatPolicyError, loadPolicies, type LoadResult } from '../policy/load/index.js';
 import { countRules, type EngineOptions } from '../policy/model.js';
 import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
+import { watchPolicyPaths, type PolicyWatch } from './policy-watch.js';
 
 export type ReloadResult =
   | { readonly ok: true; readonly snapshot: PolicySnapshot; readonly warnings: readonly string[] }
@@ -25,14 +24,18 @@ export interface PolicyReloaderOptions {
   readonly load?: (paths: readonly string[], options: { rootNamespace: string }) => Promise<LoadResult>;
 }
 
+/** A burst of changes waits at most this many debounce periods. */
+const MAX_DEBOUNCES = 10;
+
 export class PolicyReloader {
   readonly #options: PolicyReloaderOptions;
   #current: PolicySnapshot | undefined;
   #generation = 0;
   #running: Promise<ReloadResult> | undefined;
   #again = false;
-  #watchers: FSWatcher[] = [];
+  #watch: PolicyWatch | undefined;
   #debounce: NodeJS.Timeout | undefined;
+  #burstStartedAt = 0;
 
   constructor(options: PolicyReloaderOptions) {
     this.#options = options;
@@ -54,43 +57,30 @@ export class PolicyReloader {
 
   /** Watch the policy paths; changes are debounced into one reload. */
   watch(): void {
-    for (const path of this.#options.paths) {
-      try {
-        const watcher = statSync(path).isDirectory() ? this.#watchDirectory(path) : this.#watchFile(path);
-        watcher.on('error', () => this.#scheduleReload());
-        this.#watchers.push(watcher);
-      } catch {
-        // A path that cannot be watched (missing now) still reloads on SIGHUP.
-      }
-    }
+    this.#watch?.close();
+    this.#watch = watchPolicyPaths(this.#options.paths, () => this.#scheduleReload());
   }
 
   close(): void {
     clearTimeout(this.#debounce);
-    for (const watcher of this.#watchers) watcher.close();
-    this.#watchers = [];
-  }
-
-  #watchDirectory(path: string): FSWatcher {
-    return watch(path, { recursive: true }, () => this.#scheduleReload());
+    this.#debounce = undefined;
+    this.#watch?.close();
+    this.#watch = undefined;
   }
 
   /**
-   * A file is watched through its directory: a watch on the file itself dies with its inode
-   * when the file is replaced by a rename (editors, config management). Kubernetes swaps a
-   * mounted ConfigMap's `..data` symlink, so `..`-names count as a change of the file too;
-   * other neighbours (a decision log next to the policy) do not.
+   * Trailing debounce: a burst of changes is one reload after it goes quiet. Files that never
+   * go quiet (a writer in a loop) still reload every MAX_DEBOUNCES periods, never starve.
    */
-  #watchFile(path: string): FSWatcher {
-    const name = basename(path);
-    return watch(dirname(path), (_event, changed) => {
-      if (changed === null || changed === name || changed.startsWith('..')) this.#scheduleReload();
-    });
-  }
-
   #scheduleReload(): void {
+    const { debounceMs } = this.#options;
+    if (this.#debounce === undefined) this.#burstStartedAt = Date.now();
+    else if (Date.now() - this.#burstStartedAt >= debounceMs * MAX_DEBOUNCES) return;
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => void this.reload(), this.#options.debounceMs);
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      void this.reload();
+    }, debounceMs);
     this.#debounce.unref();
   }
 

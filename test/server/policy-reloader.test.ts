@@ -3,7 +3,7 @@
  * reloads where an older load never wins, and the file watch with its debounce, on real
  * files in a temp dir (and a held loader where the order of loads must be forced).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadPolicies, type LoadResult } from '../../src/policy/load/index.js';
@@ -232,6 +232,60 @@ describe('watching the policy files', () => {
     for (let version = 1; version <= 3; version++) {
       writeFileSync(file, policy(`v${version}`));
       await expect.poll(() => names(reloader), POLL).toEqual([`v${version}`]);
+    }
+  });
+
+  it('keeps following files replaced by rename in a watched directory and its subdirectories', async () => {
+    const { dir, file } = policyDir(policy('v0'));
+    const reloader = reloaderOf([dir]);
+    await reloader.reload();
+    reloader.watch();
+    for (let version = 1; version <= 3; version++) {
+      writeFileSync(join(dir, '.next.tmp'), policy(`v${version}`));
+      renameSync(join(dir, '.next.tmp'), file);
+      await expect.poll(() => names(reloader), POLL).toEqual([`v${version}`]);
+    }
+    // a subdirectory made after the watch started is watched too
+    mkdirSync(join(dir, 'team'));
+    writeFileSync(join(dir, 'team', 'extra.yaml'), policy('extra'));
+    await expect.poll(() => names(reloader)?.sort(), POLL).toEqual(['extra', 'v3']);
+    writeFileSync(join(dir, 'team', 'extra.yaml'), policy('extra2'));
+    await expect.poll(() => names(reloader)?.sort(), POLL).toEqual(['extra2', 'v3']);
+  });
+
+  it('follows a Kubernetes ConfigMap volume update (the ..data symlink swapped)', async () => {
+    const dir = tempDir('meshwarden-configmap-');
+    const publish = (version: number) => {
+      const data = `..${version}`;
+      mkdirSync(join(dir, data));
+      writeFileSync(join(dir, data, 'policy.yaml'), policy(`v${version}`));
+      symlinkSync(data, join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    };
+    publish(0);
+    symlinkSync('..data/policy.yaml', join(dir, 'policy.yaml'));
+    for (const paths of [[dir], [join(dir, 'policy.yaml')]]) {
+      const reloader = reloaderOf(paths);
+      await reloader.reload();
+      reloader.watch();
+    }
+    for (let version = 1; version <= 3; version++) {
+      publish(version);
+      await expect.poll(() => reloaders.map(names), POLL).toEqual([[`v${version}`], [`v${version}`]]);
+    }
+  });
+
+  it('reloads a file that never goes quiet at least every ten debounce periods', async () => {
+    const { dir, file } = policyDir(policy('v0'));
+    const reloader = reloaderOf([dir], { debounceMs: 50 });
+    await reloader.reload();
+    reloader.watch();
+    let version = 0;
+    const writer = setInterval(() => writeFileSync(file, policy(`v${++version}`)), 10);
+    try {
+      await expect.poll(() => reloader.current?.generation, POLL).toBeGreaterThan(1);
+    } finally {
+      clearInterval(writer);
     }
   });
 
