@@ -44,12 +44,19 @@ function checkPrincipals(from: readonly Source[], site: CompileSite): void {
   site.reads.add('source.principal');
 }
 
+type OtherSourceField = Exclude<keyof Source, 'principals'>;
+// A Record literal must name every key: a new Source field cannot be forgotten here.
+const OTHER_SOURCE_FIELDS = Object.freeze(
+  Object.keys({
+    notPrincipals: true, requestPrincipals: true, notRequestPrincipals: true, namespaces: true, notNamespaces: true,
+    ipBlocks: true, notIpBlocks: true, remoteIpBlocks: true, notRemoteIpBlocks: true,
+  } satisfies Record<OtherSourceField, true>) as OtherSourceField[],
+);
+
 function onlyExactPrincipals(from: readonly Source[]): boolean {
   return from.every((source) => {
-    for (const [name, values] of Object.entries(source) as [keyof Source, readonly string[] | undefined][]) {
-      if (name !== 'principals' && isSet(values)) return false;
-    }
-    return isSet(source.principals) && source.principals.every((p) => !p.includes('*'));
+    if (!isSet(source.principals) || source.principals.some((p) => p.includes('*'))) return false;
+    return OTHER_SOURCE_FIELDS.every((name) => !isSet(source[name]));
   });
 }
 

@@ -7,7 +7,7 @@ import type { PolicyRef } from '../../../domain/decision.js';
 import type { MatchContext } from '../matchers/match-context.js';
 import type { Matcher } from '../matchers/matcher.js';
 import { BucketFlags, type Bucket } from './bucket.js';
-import { Slot, type Candidate, type CompiledPolicy, type RuleVisitor } from './compiled-rule.js';
+import { Slot, type CompiledPolicy, type CompiledRule, type RuleVisitor } from './compiled-rule.js';
 
 const NONE = Number.POSITIVE_INFINITY;
 
@@ -68,11 +68,11 @@ export class Accumulator implements RuleVisitor {
     }
   }
 
-  consider(rule: Candidate): void {
+  consider(rule: CompiledRule): void {
     this.offer(rule.ordinal, rule.slot, rule.residual, rule.policyRank, rule.matcher);
   }
 
-  /** One candidate rule, as a Candidate holds it or as the principal table packs it. */
+  /** One candidate rule, as a CompiledRule holds it or as the principal table packs it. */
   offer(ordinal: number, slot: Slot, residual: boolean, policyRank: number, matcher: Matcher): void {
     if (residual && this.#applied[policyRank] !== this.#epoch) return;
     switch (slot) {

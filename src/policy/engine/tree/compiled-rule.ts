@@ -53,32 +53,9 @@ export type Placement =
   | { readonly kind: 'namespace'; readonly namespace: string }
   | { readonly kind: 'everywhere' };
 
-/**
- * A rule as one index files it: the fields evaluation reads, copied into one small object
- * built with the rest of its bucket (so they sit together in memory), and the matcher
- * that is left to check given how the index found it.
- */
-export class Candidate {
-  readonly ordinal: number;
-  readonly policyRank: number;
-  readonly slot: Slot;
-  readonly residual: boolean;
-  constructor(
-    /** Read while building the index only. */
-    readonly rule: CompiledRule,
-    readonly matcher: Matcher,
-  ) {
-    this.ordinal = rule.ordinal;
-    this.policyRank = rule.policyRank;
-    this.slot = rule.slot;
-    this.residual = rule.residual;
-    Object.freeze(this);
-  }
-}
-
 /** Visits candidate rules; the index never decides, it only narrows. */
 export interface RuleVisitor {
-  consider(candidate: Candidate): void;
+  consider(rule: CompiledRule): void;
 }
 
 export function slotOf(policy: Policy): Slot {

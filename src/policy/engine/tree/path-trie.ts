@@ -4,7 +4,7 @@
  * `/a/` and offered for every path below it); each candidate's own matcher decides.
  */
 import { isPathTemplate, parsePathTemplate } from '../matchers/path-match.js';
-import type { Candidate, RuleVisitor } from './compiled-rule.js';
+import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
 import { RuleList } from './rule-list.js';
 
 class TrieNode {
@@ -35,7 +35,7 @@ export function isTrieable(pattern: string): boolean {
 export class PathTrie {
   readonly #root = new TrieNode();
 
-  add(pattern: string, candidate: Candidate, methods: readonly string[] | undefined): void {
+  add(pattern: string, candidate: CompiledRule, methods: readonly string[] | undefined): void {
     listAt(this.#root, pattern).add(candidate, methods);
   }
 

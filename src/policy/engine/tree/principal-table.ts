@@ -7,7 +7,7 @@
  */
 import type { Matcher } from '../matchers/matcher.js';
 import type { Accumulator } from './accumulator.js';
-import type { Candidate, Slot } from './compiled-rule.js';
+import type { CompiledRule, Slot } from './compiled-rule.js';
 
 /** The principal id of the lists that hold rules for any principal. */
 export const ANY_PRINCIPAL = 0;
@@ -72,15 +72,21 @@ export class PrincipalTable {
   #insert(bucket: number, principal: number, offset: number): void {
     let i = hash(bucket, principal) & this.#mask;
     while (this.#slots[i * SLOT_INTS] !== 0) i = (i + 1) & this.#mask;
-    this.#slots.set([bucket + 1, principal, offset], i * SLOT_INTS);
+    const at = i * SLOT_INTS;
+    this.#slots[at] = bucket + 1;
+    this.#slots[at + 1] = principal;
+    this.#slots[at + 2] = offset;
   }
 
-  #pack(list: readonly Candidate[], offset: number, matchers: ReadonlyMap<Matcher, number>): number {
+  #pack(list: readonly CompiledRule[], offset: number, matchers: ReadonlyMap<Matcher, number>): number {
     const entries = this.#entries;
     entries[offset] = list.length;
     let at = offset + 1;
     for (const candidate of list) {
-      entries.set([candidate.ordinal, matchers.get(candidate.matcher)!, candidate.slot | (candidate.residual ? RESIDUAL : 0), candidate.policyRank], at);
+      entries[at] = candidate.ordinal;
+      entries[at + 1] = matchers.get(candidate.matcher)!;
+      entries[at + 2] = candidate.slot | (candidate.residual ? RESIDUAL : 0);
+      entries[at + 3] = candidate.policyRank;
       at += STRIDE;
     }
     return at;
@@ -96,9 +102,9 @@ function hash(bucket: number, principal: number): number {
 export class PrincipalTableBuilder {
   readonly principals = new Map<string, number>();
   readonly matchers = new Map<Matcher, number>();
-  readonly lists: { bucket: number; principal: number; list: readonly Candidate[] }[] = [];
+  readonly lists: { bucket: number; principal: number; list: readonly CompiledRule[] }[] = [];
 
-  add(bucket: number, principal: string | undefined, list: readonly Candidate[]): void {
+  add(bucket: number, principal: string | undefined, list: readonly CompiledRule[]): void {
     this.lists.push({ bucket, principal: principal === undefined ? ANY_PRINCIPAL : this.#principalId(principal), list });
     for (const candidate of list) if (!this.matchers.has(candidate.matcher)) this.matchers.set(candidate.matcher, this.matchers.size);
   }

@@ -6,7 +6,7 @@
  * a matcher that may leave its principals to the index (CompiledRule.principalImplied).
  */
 import type { MatchContext } from '../matchers/match-context.js';
-import { Candidate, type CompiledRule, type RuleVisitor } from './compiled-rule.js';
+import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
 import { PathTrie } from './path-trie.js';
 import { RuleList, visitAll } from './rule-list.js';
 
@@ -17,13 +17,13 @@ import { RuleList, visitAll } from './rule-list.js';
 export const SMALL_LIST = 8;
 
 class PathIndex {
-  #small: Candidate[] | undefined = [];
+  #small: CompiledRule[] | undefined = [];
   #trie: PathTrie | undefined;
   #anyPath: RuleList | undefined;
 
   constructor(readonly smallList: number) {}
 
-  add(candidate: Candidate): void {
+  add(candidate: CompiledRule): void {
     const small = this.#small;
     if (small === undefined) return this.#addIndexed(candidate);
     if (small[small.length - 1] !== candidate) small.push(candidate);
@@ -33,7 +33,7 @@ class PathIndex {
   }
 
   /** The plain list while the index is small (then the principal table takes it). */
-  get list(): Candidate[] | undefined {
+  get list(): CompiledRule[] | undefined {
     return this.#small;
   }
 
@@ -45,8 +45,8 @@ class PathIndex {
     this.#anyPath?.collect(method, visitor);
   }
 
-  #addIndexed(candidate: Candidate): void {
-    const { methods, paths } = candidate.rule.keys;
+  #addIndexed(candidate: CompiledRule): void {
+    const { methods, paths } = candidate.keys;
     if (paths === undefined) return (this.#anyPath ??= new RuleList()).add(candidate, methods);
     const trie = (this.#trie ??= new PathTrie());
     for (const path of paths) trie.add(path, candidate, methods);
@@ -75,10 +75,10 @@ export class RuleIndex {
     if (principals === undefined) {
       if (rule.principalImplied) throw new Error('RuleIndex: a rule without principal keys must carry its from');
       const index = (this.#anyPrincipal = pathIndex(this.#anyPrincipal, this.smallList));
-      return index.add(new Candidate(rule, rule.matcher));
+      return index.add(rule);
     }
     const byPrincipal = (this.#byPrincipal ??= new Map());
-    const candidate = new Candidate(rule, rule.matcher);
+    const candidate = rule;
     for (const principal of principals) {
       const index = pathIndex(byPrincipal.get(principal), this.smallList);
       byPrincipal.set(principal, index);
@@ -90,7 +90,7 @@ export class RuleIndex {
    * Done adding: every list that stayed small goes to `take` (principal undefined: the
    * any-principal list) and leaves this index, which keeps only what needs a trie.
    */
-  seal(take: (principal: string | undefined, list: readonly Candidate[]) => void): void {
+  seal(take: (principal: string | undefined, list: readonly CompiledRule[]) => void): void {
     const any = this.#anyPrincipal;
     if (any?.list !== undefined) {
       take(undefined, any.list);
