@@ -22,7 +22,7 @@ import { userFromMetadata } from './lib/jwt-authn-metadata.js';
 import { KeyMaterial, type ReloadErrorEvent, type ReloadEvent } from './lib/key-material.js';
 import { peerWorkload, principalOnly, type PeerContext } from './lib/peer-identity.js';
 import { countRejection, createStats, type IdentityStats } from './lib/stats.js';
-import { VerificationCache } from './lib/token-cache.js';
+import { TokenCache, VerificationCache } from './lib/token-cache.js';
 import { verifyBearer, type BearerContext } from './lib/verify-bearer.js';
 import type { VerifiedToken } from './lib/verified-token.js';
 import { watchFiles, type WatchFn } from './lib/watch-files.js';
@@ -122,7 +122,7 @@ class ConfiguredResolver implements IdentityResolver {
     const cacheOptions = { ...options.tokenCache, now: this.#now };
     const common = { options, now: this.#now, stats: this.stats };
     this.#peer = { ...common, bundles: this.#keys.bundles, cache: new VerificationCache<VerifiedX509Svid>(cacheOptions) };
-    this.#bearer = { ...common, keys: this.#keys, cache: new VerificationCache<VerifiedToken>(cacheOptions) };
+    this.#bearer = { ...common, keys: this.#keys, cache: new TokenCache<VerifiedToken>(cacheOptions) };
     this.#examineTokens = options.issuers.size > 0 || options.jwtSvid !== undefined;
     const svidHeader = options.jwtSvid?.header;
     this.#otherTokenHeader = svidHeader === 'authorization' ? undefined : svidHeader;
@@ -137,14 +137,17 @@ class ConfiguredResolver implements IdentityResolver {
     try {
       const peer = peerWorkload(request, this.#peer);
       const metadataUser = this.#metadataUser(request);
-      if (peer === undefined && metadataUser === undefined) {
-        const subject = this.#soleTokenHit(request.headers);
-        if (subject !== undefined) return subject;
+      if (metadataUser === undefined) {
+        const hit = this.#soleTokenHit(request.headers);
+        if (hit !== undefined) return peer === undefined ? hit.subject : assembleSubject(peer, [hit], undefined, this.#options.precedence);
       }
       const tokens = this.#examineTokens ? bearerTokens(request.headers, this.#options.jwtSvid?.header) : [];
-      const verified = tokens.map(({ token }) => verifyBearer(token, this.#bearer, metadataUser !== undefined));
+      const verified = tokens.map((source) => verifyBearer(source, this.#bearer, metadataUser !== undefined));
       this.#refreshCacheSize();
       const precedence = this.#options.precedence;
+      const only = verified.length === 1 ? verified[0] : undefined;
+      // one token and nothing else: the Subject it alone establishes was built when it was verified
+      if (peer === undefined && metadataUser === undefined && only !== undefined && !(only instanceof Promise)) return only.subject;
       if (!verified.some((v) => v instanceof Promise)) {
         return assembleSubject(peer, verified as (VerifiedToken | undefined)[], metadataUser, precedence);
       }
@@ -176,11 +179,11 @@ class ConfiguredResolver implements IdentityResolver {
   }
 
   /**
-   * The common case, answered without parsing: one `Bearer` token and no other credential, found
-   * in the cache. The key is a token that passed the full parse and verification, so an exact
+   * The common case, answered without parsing: one `Bearer` token (beside the peer's own
+   * identity, if any) found in the cache. The key is a token that passed the full parse and verification, so an exact
    * match stands for both; every other spelling takes the full path, which finds hits too.
    */
-  #soleTokenHit(headers: ReadonlyMap<string, string>): Subject | undefined {
+  #soleTokenHit(headers: ReadonlyMap<string, string>): VerifiedToken | undefined {
     if (!this.#examineTokens) return undefined;
     const authorization = headers.get('authorization');
     if (authorization === undefined || authorization.length > this.#maxAuthorizationLength) return undefined;
@@ -189,7 +192,7 @@ class ConfiguredResolver implements IdentityResolver {
     const hit = this.#bearer.cache.get(authorization.slice(BEARER_SCHEME.length));
     if (hit === undefined) return undefined;
     this.stats.tokenCache.hits++;
-    return hit.subject;
+    return hit;
   }
 
   #metadataUser(request: AccessRequest): EndUser | undefined {

@@ -4,6 +4,7 @@
  * `crit`. Routing needs the claims before a key is chosen; the signature is verified afterwards.
  * Header parameters that point at keys (jku, x5u, jwk, x5c) are never read.
  */
+import { isUtf8 } from 'node:buffer';
 import { IdentityError, type IdentityErrorCode } from '../errors.js';
 import { ALLOWED_ALGS, isAllowedAlg, type JwsAlgorithm } from './jws-algorithms.js';
 
@@ -21,19 +22,18 @@ export interface DecodedJwt {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-// JSON text is UTF-8 (RFC 8259 §8.1); a lenient decode would let two byte strings mean one claim
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export function decodeJwt(token: string, maxBytes: number): DecodedJwt {
+/** `shapeChecked`: the caller already matched three base64url parts (bearer-tokens.ts), so no part is scanned again. */
+export function decodeJwt(token: string, maxBytes: number, shapeChecked = false): DecodedJwt {
   if (token.length > maxBytes) fail('ERR_JWT_TOO_LARGE', `token longer than ${maxBytes} bytes`);
   const parts = token.split('.');
   if (parts.length === 5) fail('ERR_JWT_ENCRYPTED', 'token is a JWE; only signed JWTs are accepted');
   if (parts.length !== 3) fail('ERR_JWT_MALFORMED', 'token must have three dot-separated parts');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  const header = decodeObject(headerPart, 'ERR_JWT_HEADER_NOT_OBJECT', 'header');
+  const header = decodeObject(headerPart, 'ERR_JWT_HEADER_NOT_OBJECT', 'header', shapeChecked);
   const alg = checkHeader(header);
-  const payload = decodeObject(payloadPart, 'ERR_JWT_PAYLOAD_NOT_OBJECT', 'payload');
-  if (!isBase64Url(signaturePart)) fail('ERR_JWT_BASE64', 'signature is not base64url');
+  const payload = decodeObject(payloadPart, 'ERR_JWT_PAYLOAD_NOT_OBJECT', 'payload', shapeChecked);
+  if (!isBase64Url(signaturePart, shapeChecked)) fail('ERR_JWT_BASE64', 'signature is not base64url');
   const signingInput = token.slice(0, headerPart.length + 1 + payloadPart.length);
   return { token, alg, header, payload, signingInput, signature: signaturePart };
 }
@@ -42,25 +42,23 @@ function fail(code: IdentityErrorCode, message: string): never {
   throw new IdentityError(code, 'token', message);
 }
 
-function isBase64Url(part: string): boolean {
-  return part.length % 4 !== 1 && BASE64URL.test(part);
+function isBase64Url(part: string, charsChecked: boolean): boolean {
+  return part.length % 4 !== 1 && (charsChecked || BASE64URL.test(part));
 }
 
 function decodeObject(
   part: string,
   notObject: IdentityErrorCode,
   what: string,
+  charsChecked: boolean,
 ): Readonly<Record<string, unknown>> {
-  if (!isBase64Url(part)) fail('ERR_JWT_BASE64', `${what} is not base64url`);
-  let text: string;
-  try {
-    text = UTF8.decode(Buffer.from(part, 'base64url'));
-  } catch {
-    return fail('ERR_JWT_MALFORMED', `${what} is not UTF-8`);
-  }
+  if (!isBase64Url(part, charsChecked)) fail('ERR_JWT_BASE64', `${what} is not base64url`);
+  const bytes = Buffer.from(part, 'base64url');
+  // JSON text is UTF-8 (RFC 8259 §8.1); a lenient decode would let two byte strings mean one claim
+  if (!isUtf8(bytes)) fail('ERR_JWT_MALFORMED', `${what} is not UTF-8`);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     fail('ERR_JWT_JSON', `${what} is not JSON`);
   }

@@ -5,13 +5,14 @@
  * JWKS files, a fresh remote set); a Promise only when a remote key set must be fetched first.
  */
 import { IdentityError } from '../errors.js';
+import type { TokenSource } from './bearer-tokens.js';
 import type { NormalizedIssuer, NormalizedOptions } from '../options.js';
 import { parseSpiffeId } from '../spiffe-id.js';
 import type { SpiffeId } from '../../domain/spiffe-id.js';
 import { decodeJwt, type DecodedJwt } from './decode-jwt.js';
 import type { KeyMaterial } from './key-material.js';
 import type { IdentityStats } from './stats.js';
-import { ownCopy, type VerificationCache } from './token-cache.js';
+import type { TokenCache } from './token-cache.js';
 import type { VerifiedToken } from './verified-token.js';
 import { verifyJwtSvid } from './verify-jwt-svid.js';
 import { verifyOidcToken } from './verify-oidc.js';
@@ -19,8 +20,7 @@ import { verifyOidcToken } from './verify-oidc.js';
 export interface BearerContext {
   readonly options: NormalizedOptions;
   readonly keys: KeyMaterial;
-  /** Keyed by the token itself (see token-cache.ts for the memory bound). */
-  readonly cache: VerificationCache<VerifiedToken>;
+  readonly cache: TokenCache<VerifiedToken>;
   readonly now: () => number;
   readonly stats: IdentityStats;
 }
@@ -29,7 +29,7 @@ type Route = { readonly kind: 'oidc'; readonly issuer: NormalizedIssuer } | { re
 
 /** `skipOidc`: end-user claims came from jwt_authn metadata, so an OIDC token is not re-verified. */
 export function verifyBearer(
-  token: string,
+  { token, jwsShaped }: TokenSource,
   ctx: BearerContext,
   skipOidc: boolean,
 ): VerifiedToken | undefined | Promise<VerifiedToken> {
@@ -42,7 +42,7 @@ export function verifyBearer(
     ctx.stats.tokenCache.hits++;
     return skipOidc && hit.kind === 'oidc' ? undefined : hit;
   }
-  const jwt = decodeJwt(token, ctx.options.maxTokenBytes);
+  const jwt = decodeJwt(token, ctx.options.maxTokenBytes, jwsShaped);
   const route = routeToken(jwt, ctx.options);
   if (skipOidc && route.kind === 'oidc') return undefined;
   ctx.stats.tokenCache.misses++;
@@ -61,8 +61,7 @@ export function verifyBearer(
 
 function remember(token: string, verified: VerifiedToken, ctx: BearerContext): VerifiedToken {
   ctx.stats.verifications[verified.kind].ok++;
-  // a copy: the key must not be a slice that keeps a larger header string alive
-  ctx.cache.set(ownCopy(token), verified, verified.expiresAt);
+  ctx.cache.set(token, verified, verified.expiresAt);
   return verified;
 }
 
