@@ -10,7 +10,11 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   check: async () => (await import('./check.js')).checkCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
   test: async () => (await import('./test.js')).testCommand,
+  learn: async () => (await import('./learn.js')).learnCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
+  graph: async () => (await import('./graph.js')).graphCommand,
 };
 
 const HELP = `meshwarden — Envoy ext_authz for service-mesh microsegmentation
@@ -22,6 +26,9 @@ commands:
   check     validate policy files
   explain   evaluate one request and show why
   test      run policy test cases (expected decisions) with the enforcing engine
+  learn     write least-privilege ALLOW policies from a decision log
+  diff      replay recorded requests against two policy sets; list changed flows
+  graph     draw flows (admin /flows, a decision log, or what policies allow)
 `;
 
 async function main(argv: string[]): Promise<number> {

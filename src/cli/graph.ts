@@ -1,0 +1,66 @@
+/**
+ * `meshwarden graph`: draws flows — observed (admin `/flows`, or a decision log) or
+ * authorized (what policies allow and deny) — as DOT, Mermaid, or SVG via Graphviz.
+ */
+import { writeFile } from 'node:fs/promises';
+import { readDecisionLog } from '../workflow/decision-log-reader.js';
+import { diagramFromLog, diagramFromSnapshot, type FlowDiagram } from '../workflow/flow-diagram.js';
+import { readFlowSnapshot } from '../workflow/flows-source.js';
+import { engineOptions, loadPolicySet } from '../workflow/policy-set.js';
+import { diagramFromPolicies } from '../workflow/policy-diagram.js';
+import { renderDot } from '../workflow/render-dot.js';
+import { renderMermaid } from '../workflow/render-mermaid.js';
+import { renderSvg } from '../workflow/render-svg.js';
+import { usageChecked } from './test.js';
+import { CliUsageError, parseCommandLine } from './usage.js';
+
+const USAGE =
+  'usage: meshwarden graph (--flows URL_OR_FILE | --log DECISIONS.jsonl | --policy PATH...) [--format dot|mermaid|svg] [--out FILE] [--root-namespace NS]';
+
+const OPTIONS = {
+  flows: { type: 'string' },
+  log: { type: 'string' },
+  policy: { type: 'string', multiple: true },
+  format: { type: 'string', default: 'dot' },
+  out: { type: 'string' },
+  'root-namespace': { type: 'string' },
+} as const;
+
+type Format = 'dot' | 'mermaid' | 'svg';
+
+export async function graphCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandLine(argv, OPTIONS);
+  const sources = [values.flows, values.log, values.policy].filter((v) => v !== undefined);
+  if (sources.length !== 1) throw new CliUsageError(USAGE);
+  const format = values.format;
+  if (format !== 'dot' && format !== 'mermaid' && format !== 'svg') throw new CliUsageError(`--format must be dot, mermaid or svg, not "${format}"`);
+  const rootNamespace = values['root-namespace'];
+  const diagram = await readDiagram(values.flows, values.log, values.policy, rootNamespace);
+  const output = await render(diagram, format);
+  if (values.out === undefined) process.stdout.write(output);
+  else await writeFile(values.out, output);
+  return 0;
+}
+
+async function readDiagram(
+  flows: string | undefined,
+  log: string | undefined,
+  policy: string[] | undefined,
+  rootNamespace: string | undefined,
+): Promise<FlowDiagram> {
+  if (flows !== undefined) return diagramFromSnapshot(await readFlowSnapshot(flows));
+  if (log !== undefined) return diagramFromLog((await readDecisionLog(log)).records);
+  const options = usageChecked(() => engineOptions(undefined, rootNamespace));
+  return diagramFromPolicies((await loadPolicySet(policy ?? [], options)).policies);
+}
+
+async function render(diagram: FlowDiagram, format: Format): Promise<string> {
+  switch (format) {
+    case 'dot':
+      return renderDot(diagram);
+    case 'mermaid':
+      return renderMermaid(diagram);
+    case 'svg':
+      return renderSvg(renderDot(diagram));
+  }
+}
