@@ -13,6 +13,7 @@ import { sortedReads, type RequestAttribute } from '../request-attribute.js';
 import { Accumulator } from './accumulator.js';
 import { Bucket, BucketFlags } from './bucket.js';
 import { SMALL_LIST } from './rule-index.js';
+import { compactKeys } from './compact-keys.js';
 import { compilePolicies } from './compile-policies.js';
 import type { CompiledPolicy } from './compiled-rule.js';
 import { ANY_PRINCIPAL, PrincipalTable, PrincipalTableBuilder } from './principal-table.js';
@@ -63,6 +64,11 @@ class Tree implements DecisionTree {
   readonly #buckets: readonly Bucket[];
   readonly #flags: Uint8Array;
   readonly #table: PrincipalTable;
+  /**
+   * By principal id: whether the everywhere bucket has a list for it. Every request
+   * visits that bucket, and most principals have none there: no probe for them.
+   */
+  readonly #everywhere: Uint8Array;
   readonly #verdicts: Verdicts;
   readonly #ctx = new MatchContext();
   readonly #state: Accumulator;
@@ -78,20 +84,24 @@ class Tree implements DecisionTree {
     const everywhere: CompiledPolicy[] = [];
     for (const policy of compiled) file(policy, byService, byNamespace, everywhere);
     const buckets: Bucket[] = [Bucket.of(everywhere, tuning.smallList)];
-    this.#serviceIds = addBuckets(byService, buckets, tuning);
-    this.#namespaceIds = addBuckets(byNamespace, buckets, tuning);
+    this.#serviceIds = compactKeys(addBuckets(byService, buckets, tuning));
+    this.#namespaceIds = compactKeys(addBuckets(byNamespace, buckets, tuning));
     const table = new PrincipalTableBuilder();
+    const everywhereIds: number[] = [];
     this.#flags = new Uint8Array(buckets.length);
     buckets.forEach((bucket, id) => {
       let any = 0;
       bucket.seal((principal, list) => {
         if (principal === undefined) any = BucketFlags.AnyPrincipal;
-        table.add(id, principal, list);
+        const principalId = table.add(id, principal, list);
+        if (id === EVERYWHERE && principal !== undefined) everywhereIds.push(principalId);
       });
       this.#flags[id] = bucket.flags | any;
     });
     this.#buckets = Object.freeze(buckets);
     this.#table = table.build();
+    this.#everywhere = new Uint8Array(table.principals.size + 1);
+    for (const id of everywhereIds) this.#everywhere[id] = 1;
     this.#verdicts = new Verdicts(compiled, options.defaultAction === 'ALLOW');
     this.#state = new Accumulator(compiled.length, this.#ctx);
     this.stats = Object.freeze({
@@ -117,7 +127,7 @@ class Tree implements DecisionTree {
       const namespace = this.#namespaceIds.get(ctx.namespace);
       if (namespace !== undefined) this.#visit(namespace, principal);
     }
-    this.#visit(EVERYWHERE, principal);
+    this.#visit(EVERYWHERE, principal >= 0 && this.#everywhere[principal] === 1 ? principal : -1);
     return this.#verdicts.decide(this.#state);
   }
 

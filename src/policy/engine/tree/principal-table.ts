@@ -2,22 +2,26 @@
  * The short candidate lists of every bucket, keyed by (bucket, source principal), in one
  * open-addressing hash table of Int32Arrays. A JS object graph (bucket → Map → array →
  * rule → matcher) costs a cache and TLB miss per hop once a large tree no longer fits in
- * cache; here a lookup reads one table line and one run of packed candidates, and the
- * matchers they name are the shared ones (SharedMatchers), which stay warm.
+ * cache; here a lookup reads one 16-byte slot, which holds a lone candidate itself (the
+ * usual case) or points at a run of packed ones, and the matchers named are the shared
+ * ones (SharedMatchers), which stay warm.
  */
 import type { Matcher } from '../matchers/matcher.js';
 import type { Accumulator } from './accumulator.js';
 import type { CompiledRule, Slot } from './compiled-rule.js';
+import { compactKeys } from './compact-keys.js';
 
 /** The principal id of the lists that hold rules for any principal. */
 export const ANY_PRINCIPAL = 0;
 
-/** Per candidate: ordinal, matcher id, slot | residual flag, policy rank. */
+/** Per table slot: bucket id + 1 (0: empty), principal id, then a lone candidate or a list. */
+const SLOT_INTS = 4;
+/** Slot word 2 when it holds a list: -(offset + 1) into `entries`; else the lone candidate's ordinal. */
+/** Slot word 3 of a lone candidate: matcher id << 3 | slot (a lone candidate is never residual). */
+const SLOT_BITS = 3;
+const SLOT_MASK = 7;
+/** Per listed candidate: ordinal, matcher id, slot, policy rank + 1 if residual (else 0). */
 const STRIDE = 4;
-const RESIDUAL = 8;
-const SLOT = 7;
-/** Per table slot: bucket id + 1 (0: empty), principal id, offset of the list in `entries`. */
-const SLOT_INTS = 3;
 
 export class PrincipalTable {
   readonly #principals: ReadonlyMap<string, number>;
@@ -28,17 +32,28 @@ export class PrincipalTable {
   readonly #matchers: readonly Matcher[];
 
   constructor(builder: PrincipalTableBuilder) {
-    this.#principals = builder.principals;
+    this.#principals = compactKeys(builder.principals);
     const lists = builder.lists;
+    // At most half full: a key that is absent (most principals in most buckets) ends its probe fast.
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(4, lists.length * 2)));
     this.#mask = capacity - 1;
     this.#slots = new Int32Array(capacity * SLOT_INTS);
-    this.#entries = new Int32Array(lists.reduce((n, l) => n + 1 + l.list.length * STRIDE, 0));
+    const listed = lists.filter(({ list }) => !isLone(list));
+    this.#entries = new Int32Array(listed.reduce((n, l) => n + 1 + l.list.length * STRIDE, 0));
     this.#matchers = Object.freeze([...builder.matchers.keys()]);
     let offset = 0;
     for (const { bucket, principal, list } of lists) {
-      this.#insert(bucket, principal, offset);
-      offset = this.#pack(list, offset, builder.matchers);
+      const at = this.#free(bucket, principal);
+      this.#slots[at] = bucket + 1;
+      this.#slots[at + 1] = principal;
+      if (isLone(list)) {
+        const rule = list[0]!;
+        this.#slots[at + 2] = rule.ordinal;
+        this.#slots[at + 3] = (builder.matchers.get(rule.matcher)! << SLOT_BITS) | rule.slot;
+      } else {
+        this.#slots[at + 2] = -(offset + 1);
+        offset = this.#pack(list, offset, builder.matchers);
+      }
     }
     Object.freeze(this);
   }
@@ -48,7 +63,7 @@ export class PrincipalTable {
     return principal === undefined ? -1 : (this.#principals.get(principal) ?? -1);
   }
 
-  /** Offers the list of (bucket, principal), if any, to the accumulator. */
+  /** Offers the candidates of (bucket, principal), if any, to the accumulator. */
   collect(bucket: number, principal: number, state: Accumulator): void {
     const slots = this.#slots;
     const key = bucket + 1;
@@ -56,7 +71,11 @@ export class PrincipalTable {
       const at = i * SLOT_INTS;
       const stored = slots[at]!;
       if (stored === 0) return;
-      if (stored === key && slots[at + 1] === principal) return this.#offer(slots[at + 2]!, state);
+      if (stored !== key || slots[at + 1] !== principal) continue;
+      const word = slots[at + 2]!;
+      if (word < 0) return this.#offer(-word - 1, state);
+      const packed = slots[at + 3]!;
+      return state.offer(word, (packed & SLOT_MASK) as Slot, false, 0, this.#matchers[packed >>> SLOT_BITS]!);
     }
   }
 
@@ -64,33 +83,34 @@ export class PrincipalTable {
     const entries = this.#entries;
     const end = offset + 1 + entries[offset]! * STRIDE;
     for (let at = offset + 1; at < end; at += STRIDE) {
-      const flags = entries[at + 2]!;
-      state.offer(entries[at]!, (flags & SLOT) as Slot, (flags & RESIDUAL) !== 0, entries[at + 3]!, this.#matchers[entries[at + 1]!]!);
+      const rank = entries[at + 3]!;
+      state.offer(entries[at]!, entries[at + 2] as Slot, rank !== 0, rank - 1, this.#matchers[entries[at + 1]!]!);
     }
   }
 
-  #insert(bucket: number, principal: number, offset: number): void {
+  #free(bucket: number, principal: number): number {
     let i = hash(bucket, principal) & this.#mask;
     while (this.#slots[i * SLOT_INTS] !== 0) i = (i + 1) & this.#mask;
-    const at = i * SLOT_INTS;
-    this.#slots[at] = bucket + 1;
-    this.#slots[at + 1] = principal;
-    this.#slots[at + 2] = offset;
+    return i * SLOT_INTS;
   }
 
   #pack(list: readonly CompiledRule[], offset: number, matchers: ReadonlyMap<Matcher, number>): number {
     const entries = this.#entries;
     entries[offset] = list.length;
     let at = offset + 1;
-    for (const candidate of list) {
-      entries[at] = candidate.ordinal;
-      entries[at + 1] = matchers.get(candidate.matcher)!;
-      entries[at + 2] = candidate.slot | (candidate.residual ? RESIDUAL : 0);
-      entries[at + 3] = candidate.policyRank;
+    for (const rule of list) {
+      entries[at] = rule.ordinal;
+      entries[at + 1] = matchers.get(rule.matcher)!;
+      entries[at + 2] = rule.slot;
+      entries[at + 3] = rule.residual ? rule.policyRank + 1 : 0;
       at += STRIDE;
     }
     return at;
   }
+}
+
+function isLone(list: readonly CompiledRule[]): boolean {
+  return list.length === 1 && !list[0]!.residual;
 }
 
 function hash(bucket: number, principal: number): number {
@@ -104,9 +124,12 @@ export class PrincipalTableBuilder {
   readonly matchers = new Map<Matcher, number>();
   readonly lists: { bucket: number; principal: number; list: readonly CompiledRule[] }[] = [];
 
-  add(bucket: number, principal: string | undefined, list: readonly CompiledRule[]): void {
-    this.lists.push({ bucket, principal: principal === undefined ? ANY_PRINCIPAL : this.#principalId(principal), list });
-    for (const candidate of list) if (!this.matchers.has(candidate.matcher)) this.matchers.set(candidate.matcher, this.matchers.size);
+  /** Returns the principal id the list is filed under. */
+  add(bucket: number, principal: string | undefined, list: readonly CompiledRule[]): number {
+    const id = principal === undefined ? ANY_PRINCIPAL : this.#principalId(principal);
+    this.lists.push({ bucket, principal: id, list });
+    for (const rule of list) if (!this.matchers.has(rule.matcher)) this.matchers.set(rule.matcher, this.matchers.size);
+    return id;
   }
 
   build(): PrincipalTable {
