@@ -11,7 +11,13 @@ import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
 import { watchPolicyPaths, type PolicyWatch } from './policy-watch.js';
 
 export type ReloadResult =
-  | { readonly ok: true; readonly snapshot: PolicySnapshot; readonly warnings: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly snapshot: PolicySnapshot;
+      readonly warnings: readonly string[];
+      /** The sources are those of the snapshot in service: nothing was swapped. */
+      readonly unchanged: boolean;
+    }
   | { readonly ok: false; readonly errors: readonly string[] };
 
 export interface PolicyReloaderOptions {
@@ -104,13 +110,17 @@ export class PolicyReloader {
     try {
       const loaded = await load(paths, { rootNamespace: engine.rootNamespace });
       if (loaded.errors.length > 0) return { ok: false, errors: loaded.errors.map(formatPolicyError) };
+      const warnings = loaded.warnings.map(formatPolicyError);
+      const hash = snapshotHash(loaded.files);
+      // Same sources, same snapshot: keeping the generation keeps the decision cache warm.
+      if (this.#current?.hash === hash) return { ok: true, snapshot: this.#current, warnings, unchanged: true };
       const tree = compileTree(loaded.policies, engine);
       const snapshot: PolicySnapshot = Object.freeze({
         generation: this.#generation + 1,
         tree,
         policies: loaded.policies,
         files: loaded.files,
-        hash: snapshotHash(loaded.files),
+        hash,
         policyCount: loaded.policies.length,
         ruleCount: countRules(loaded.policies),
         loadedAt: Date.now(),
@@ -118,7 +128,7 @@ export class PolicyReloader {
       });
       this.#generation = snapshot.generation;
       this.#current = snapshot;
-      return { ok: true, snapshot, warnings: loaded.warnings.map(formatPolicyError) };
+      return { ok: true, snapshot, warnings, unchanged: false };
     } catch (error) {
       return { ok: false, errors: [error instanceof Error ? error.message : String(error)] };
     }

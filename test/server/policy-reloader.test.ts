@@ -56,15 +56,26 @@ function ok(result: ReloadResult): Extract<ReloadResult, { ok: true }> {
 }
 
 describe('reload on demand', () => {
-  it('has no snapshot before the first load, then generation 1, 2, 3 … one per successful load', async () => {
+  it('has no snapshot before the first load, then generation 1, 2, 3 … one per changed load', async () => {
     const { file } = policyDir(policy('a'));
     const reloader = reloaderOf([file]);
     expect(reloader.current).toBeUndefined();
     expect(ok(await reloader.reload()).snapshot.generation).toBe(1);
     writeFileSync(file, policy('b'));
     expect(ok(await reloader.reload()).snapshot.generation).toBe(2);
+    writeFileSync(file, policy('c'));
     expect(ok(await reloader.reload()).snapshot.generation).toBe(3);
     expect(reloader.current).toMatchObject({ generation: 3, policyCount: 1, ruleCount: 1, files: [{ path: file }] });
+  });
+
+  it('keeps the snapshot and its generation when a reload finds the same sources, so cached decisions stay valid', async () => {
+    const { file } = policyDir(policy('a'));
+    const reloader = reloaderOf([file]);
+    const first = ok(await reloader.reload()).snapshot;
+    const again = ok(await reloader.reload());
+    expect(again.unchanged).toBe(true);
+    expect(again.snapshot).toBe(first);
+    expect(reloader.current).toBe(first);
   });
 
   it('changes the hash with the content, and only with the content', async () => {
@@ -112,6 +123,7 @@ describe('reload on demand', () => {
       },
     });
     expect(ok(await reloader.reload()).snapshot.generation).toBe(1);
+    writeFileSync(file, policy('b'));
     expect(ok(await reloader.reload()).snapshot.generation).toBe(2);
   });
 });
@@ -159,7 +171,9 @@ describe('concurrent reload requests', () => {
     // the requests made during the first load are served by one more pass, not three
     expect(held.started).toHaveLength(2);
     for (const result of results) expect(ok(result).snapshot.policies[0]?.name).toBe('v2');
-    expect(reloader.current?.generation).toBe(2);
+    // both passes read v2 (the held loader reads at release): the second swaps nothing in
+    expect(reloader.current?.generation).toBe(1);
+    expect(ok(await more[0]!).unchanged).toBe(true);
   });
 
   it('applies loads in request order: generations only rise and the last request\'s files win', async () => {
