@@ -8,7 +8,7 @@ import { SharedMatchers } from '../shared-matchers.js';
 import type { CompiledPolicy, CompiledRule } from './compiled-rule.js';
 import { slotOf } from './compiled-rule.js';
 import { effectiveNamespace, planScope } from './compile-scope.js';
-import { indexKeys } from './index-keys.js';
+import { principalKeys } from './index-keys.js';
 
 export function compilePolicies(
   policies: readonly Policy[],
@@ -46,7 +46,8 @@ function compilePolicy(
       matcher,
       principalImplied,
       ref: Object.freeze({ policy: policy.id, rule: index }),
-      keys: indexKeys(rule, shared),
+      principalKeys: principalKeys(rule, shared),
+      source: rule,
     });
   });
   addScopeReads(policy, options, reads);

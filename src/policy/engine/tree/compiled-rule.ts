@@ -4,10 +4,9 @@
  * is the one with the smallest ordinal, whatever order the index visits rules in.
  */
 import type { PolicyRef } from '../../../domain/decision.js';
-import type { Policy } from '../../model.js';
+import type { Policy, Rule } from '../../model.js';
 import type { MatchContext } from '../matchers/match-context.js';
 import type { Matcher } from '../matchers/matcher.js';
-import type { IndexKeys } from './index-keys.js';
 
 /** Which outcome a matching rule can decide; dry-run AUDIT decides nothing and is not indexed. */
 export const Slot = Object.freeze({
@@ -33,8 +32,10 @@ export interface CompiledRule {
    */
   readonly principalImplied: boolean;
   readonly ref: PolicyRef;
-  /** Where a RuleIndex files the rule. */
-  readonly keys: IndexKeys;
+  /** The principals a RuleIndex files the rule under; undefined: any principal. */
+  readonly principalKeys: readonly string[] | undefined;
+  /** Read only to file the rule in a path trie. */
+  readonly source: Rule;
 }
 
 export type ScopeCheck = (ctx: MatchContext) => boolean;

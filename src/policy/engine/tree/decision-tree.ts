@@ -100,7 +100,7 @@ class Tree implements DecisionTree {
     });
     this.#buckets = Object.freeze(buckets);
     this.#table = table.build();
-    this.#everywhere = new Uint8Array(table.principals.size + 1);
+    this.#everywhere = new Uint8Array(table.principalIds.size + 1);
     for (const id of everywhereIds) this.#everywhere[id] = 1;
     this.#verdicts = new Verdicts(compiled, options.defaultAction === 'ALLOW');
     this.#state = new Accumulator(compiled.length, this.#ctx);

@@ -1,6 +1,6 @@
 /**
- * The keys a rule is filed under in a RuleIndex, worked out once per rule at compile time
- * (a policy filed under many services would otherwise redo it per service). `undefined`
+ * The keys a rule is filed under in a RuleIndex: principals, worked out once per rule at
+ * compile time, and paths and methods, for the few rules that end up in a trie. `undefined`
  * means the rule names no indexable value for that attribute: it is filed under "any".
  */
 import type { Rule } from '../../model.js';
@@ -8,22 +8,16 @@ import { isSet } from '../compile-site.js';
 import type { SharedMatchers } from '../shared-matchers.js';
 import { isTrieable } from './path-trie.js';
 
-export interface IndexKeys {
-  /** The exact principals the rule needs, when every `from` entry names only exact ones. */
-  readonly principals: readonly string[] | undefined;
-  readonly paths: readonly string[] | undefined;
-  readonly methods: readonly string[] | undefined;
+export function pathKeys(rule: Rule): readonly string[] | undefined {
+  return operationKeys(rule, (o) => o.paths, isTrieable);
 }
 
-export function indexKeys(rule: Rule, shared: SharedMatchers): IndexKeys {
-  return Object.freeze({
-    principals: principalKeys(rule, shared),
-    paths: operationKeys(rule, (o) => o.paths, isTrieable),
-    methods: operationKeys(rule, (o) => o.methods, (m) => !m.includes('*')),
-  });
+export function methodKeys(rule: Rule): readonly string[] | undefined {
+  return operationKeys(rule, (o) => o.methods, (m) => !m.includes('*'));
 }
 
-function principalKeys(rule: Rule, shared: SharedMatchers): readonly string[] | undefined {
+/** The exact principals the rule needs, when every `from` entry names only exact ones. */
+export function principalKeys(rule: Rule, shared: SharedMatchers): readonly string[] | undefined {
   if (!isSet(rule.from)) return undefined;
   const keys = new Set<string>();
   for (const source of rule.from) {

@@ -32,17 +32,19 @@ export class PrincipalTable {
   readonly #matchers: readonly Matcher[];
 
   constructor(builder: PrincipalTableBuilder) {
-    this.#principals = compactKeys(builder.principals);
-    const lists = builder.lists;
+    this.#principals = compactKeys(builder.principalIds);
+    const { buckets, principals, lists } = builder;
     // At most half full: a key that is absent (most principals in most buckets) ends its probe fast.
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(4, lists.length * 2)));
     this.#mask = capacity - 1;
     this.#slots = new Int32Array(capacity * SLOT_INTS);
-    const listed = lists.filter(({ list }) => !isLone(list));
-    this.#entries = new Int32Array(listed.reduce((n, l) => n + 1 + l.list.length * STRIDE, 0));
+    this.#entries = new Int32Array(lists.reduce((n, list) => (isLone(list) ? n : n + 1 + list.length * STRIDE), 0));
     this.#matchers = Object.freeze([...builder.matchers.keys()]);
     let offset = 0;
-    for (const { bucket, principal, list } of lists) {
+    for (let i = 0; i < lists.length; i += 1) {
+      const bucket = buckets[i]!;
+      const principal = principals[i]!;
+      const list = lists[i]!;
       const at = this.#free(bucket, principal);
       this.#slots[at] = bucket + 1;
       this.#slots[at + 1] = principal;
@@ -120,14 +122,19 @@ function hash(bucket: number, principal: number): number {
 
 /** Collects the lists while buckets seal, then builds the table. */
 export class PrincipalTableBuilder {
-  readonly principals = new Map<string, number>();
+  readonly principalIds = new Map<string, number>();
   readonly matchers = new Map<Matcher, number>();
-  readonly lists: { bucket: number; principal: number; list: readonly CompiledRule[] }[] = [];
+  // Three parallel arrays rather than an object per list: 200k lists at 100k rules.
+  readonly buckets: number[] = [];
+  readonly principals: number[] = [];
+  readonly lists: (readonly CompiledRule[])[] = [];
 
   /** Returns the principal id the list is filed under. */
   add(bucket: number, principal: string | undefined, list: readonly CompiledRule[]): number {
     const id = principal === undefined ? ANY_PRINCIPAL : this.#principalId(principal);
-    this.lists.push({ bucket, principal: id, list });
+    this.buckets.push(bucket);
+    this.principals.push(id);
+    this.lists.push(list);
     for (const rule of list) if (!this.matchers.has(rule.matcher)) this.matchers.set(rule.matcher, this.matchers.size);
     return id;
   }
@@ -137,8 +144,8 @@ export class PrincipalTableBuilder {
   }
 
   #principalId(principal: string): number {
-    let id = this.principals.get(principal);
-    if (id === undefined) this.principals.set(principal, (id = this.principals.size + 1));
+    let id = this.principalIds.get(principal);
+    if (id === undefined) this.principalIds.set(principal, (id = this.principalIds.size + 1));
     return id;
   }
 }

@@ -8,7 +8,8 @@
 import type { MatchContext } from '../matchers/match-context.js';
 import type { CompiledRule, RuleVisitor } from './compiled-rule.js';
 import { PathTrie } from './path-trie.js';
-import { RuleList, visitAll } from './rule-list.js';
+import { RuleList } from './rule-list.js';
+import { methodKeys, pathKeys } from './index-keys.js';
 
 /**
  * Below SMALL rules a plain list is faster to scan and far smaller than a trie: most
@@ -16,95 +17,71 @@ import { RuleList, visitAll } from './rule-list.js';
  */
 export const SMALL_LIST = 8;
 
+/** Rules past the small-list size for one principal: a path trie, then method lists. */
 class PathIndex {
-  #small: CompiledRule[] | undefined = [];
   #trie: PathTrie | undefined;
   #anyPath: RuleList | undefined;
 
-  constructor(readonly smallList: number) {}
-
-  add(candidate: CompiledRule): void {
-    const small = this.#small;
-    if (small === undefined) return this.#addIndexed(candidate);
-    if (small[small.length - 1] !== candidate) small.push(candidate);
-    if (small.length <= this.smallList) return;
-    this.#small = undefined;
-    for (const each of small) this.#addIndexed(each);
-  }
-
-  /** The plain list while the index is small (then the principal table takes it). */
-  get list(): CompiledRule[] | undefined {
-    return this.#small;
+  constructor(rules: readonly CompiledRule[]) {
+    for (const rule of rules) this.#add(rule);
   }
 
   collect(ctx: MatchContext, visitor: RuleVisitor): void {
-    const small = this.#small;
-    if (small !== undefined) return visitAll(small, visitor);
     const { path, method } = ctx.request;
     this.#trie?.collect(path, method, visitor);
     this.#anyPath?.collect(method, visitor);
   }
 
-  #addIndexed(candidate: CompiledRule): void {
-    const { methods, paths } = candidate.keys;
-    if (paths === undefined) return (this.#anyPath ??= new RuleList()).add(candidate, methods);
+  #add(rule: CompiledRule): void {
+    const methods = methodKeys(rule.source);
+    const paths = pathKeys(rule.source);
+    if (paths === undefined) return (this.#anyPath ??= new RuleList()).add(rule, methods);
     const trie = (this.#trie ??= new PathTrie());
-    for (const path of paths) trie.add(path, candidate, methods);
+    for (const path of paths) trie.add(path, rule, methods);
   }
 }
 
+/**
+ * Rules are gathered per principal (and for any principal) while a bucket is built; on
+ * sealing, the lists that stayed small go to the principal table and the rest become
+ * path indexes here.
+ */
 export class RuleIndex {
+  #lists: Map<string, CompiledRule[]> | undefined = new Map();
+  #anyList: CompiledRule[] | undefined = [];
   #byPrincipal: Map<string, PathIndex> | undefined;
   #anyPrincipal: PathIndex | undefined;
-  #size = 0;
 
-  /** `smallList`: rules per path index kept as a plain list before a trie is built. */
+  /** `smallList`: rules per principal kept as a plain list rather than a trie. */
   constructor(readonly smallList = SMALL_LIST) {}
 
-  get size(): number {
-    return this.#size;
-  }
-
-  get principalKeys(): number {
-    return this.#byPrincipal?.size ?? 0;
-  }
-
   add(rule: CompiledRule): void {
-    this.#size += 1;
-    const principals = rule.keys.principals;
+    const principals = rule.principalKeys;
     if (principals === undefined) {
       if (rule.principalImplied) throw new Error('RuleIndex: a rule without principal keys must carry its from');
-      const index = (this.#anyPrincipal = pathIndex(this.#anyPrincipal, this.smallList));
-      return index.add(rule);
+      return pushOnce(this.#anyList!, rule);
     }
-    const byPrincipal = (this.#byPrincipal ??= new Map());
-    const candidate = rule;
+    const lists = this.#lists!;
     for (const principal of principals) {
-      const index = pathIndex(byPrincipal.get(principal), this.smallList);
-      byPrincipal.set(principal, index);
-      index.add(candidate);
+      const list = lists.get(principal);
+      if (list === undefined) lists.set(principal, [rule]);
+      else pushOnce(list, rule);
     }
   }
 
   /**
    * Done adding: every list that stayed small goes to `take` (principal undefined: the
-   * any-principal list) and leaves this index, which keeps only what needs a trie.
+   * any-principal list); longer ones become path indexes, which this index keeps.
    */
   seal(take: (principal: string | undefined, list: readonly CompiledRule[]) => void): void {
-    const any = this.#anyPrincipal;
-    if (any?.list !== undefined) {
-      take(undefined, any.list);
-      this.#anyPrincipal = undefined;
+    const any = this.#anyList!;
+    if (any.length > this.smallList) this.#anyPrincipal = new PathIndex(any);
+    else if (any.length > 0) take(undefined, any);
+    for (const [principal, list] of this.#lists!) {
+      if (list.length <= this.smallList) take(principal, list);
+      else (this.#byPrincipal ??= new Map()).set(principal, new PathIndex(list));
     }
-    const byPrincipal = this.#byPrincipal;
-    if (byPrincipal === undefined) return;
-    for (const [principal, index] of byPrincipal) {
-      const list = index.list;
-      if (list === undefined) continue;
-      take(principal, list);
-      byPrincipal.delete(principal);
-    }
-    if (byPrincipal.size === 0) this.#byPrincipal = undefined;
+    this.#lists = this.#anyList = undefined;
   }
 
   /** Whether anything is left to collect here after sealing. */
@@ -114,14 +91,12 @@ export class RuleIndex {
 
   collect(ctx: MatchContext, visitor: RuleVisitor): void {
     const principal = ctx.sourcePrincipal;
-    if (principal !== undefined && this.#byPrincipal !== undefined) {
-      const found = this.#byPrincipal.get(principal);
-      if (found !== undefined) found.collect(ctx, visitor);
-    }
-    if (this.#anyPrincipal !== undefined) this.#anyPrincipal.collect(ctx, visitor);
+    if (principal !== undefined && this.#byPrincipal !== undefined) this.#byPrincipal.get(principal)?.collect(ctx, visitor);
+    this.#anyPrincipal?.collect(ctx, visitor);
   }
 }
 
-function pathIndex(existing: PathIndex | undefined, smallList: number): PathIndex {
-  return existing ?? new PathIndex(smallList);
+/** Rules arrive in ordinal order, so a repeat is always the last element. */
+function pushOnce(list: CompiledRule[], rule: CompiledRule): void {
+  if (list[list.length - 1] !== rule) list.push(rule);
 }
