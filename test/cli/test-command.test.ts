@@ -18,7 +18,7 @@ const OPS = [at('test/fixtures/workflow/policies'), '--cases', at('test/fixtures
 describe('meshwarden test', () => {
   test('the example policies pass their cases, exit 0', async () => {
     const run = await capture(testCommand, EXAMPLES);
-    expect(run.stdout).toMatch(/\nok: 19 passed, 0 failed\n$/);
+    expect(run.stdout).toMatch(/\nok: 20 passed, 0 failed\n$/);
     expect(run.code).toBe(0);
   });
 
@@ -86,7 +86,7 @@ describe('the built CLI', () => {
   test.runIf(existsSync(at('dist/cli/test.js')))('`node dist/cli/main.js test` runs the example cases and exits 0, or 1 on a failure', async () => {
     const run = promisify(execFile);
     const ok = await run(process.execPath, [cli, 'test', ...EXAMPLES], { cwd: ROOT });
-    expect(ok.stdout).toContain('ok: 19 passed, 0 failed');
+    expect(ok.stdout).toContain('ok: 20 passed, 0 failed');
     const failed = await run(process.execPath, [cli, 'test', ...OPS], { cwd: ROOT }).catch((e: { code: number; stdout: string }) => e);
     expect(failed).toMatchObject({ code: 1, stdout: expect.stringContaining('FAILED: 2 passed, 1 failed') });
   });

@@ -10,6 +10,7 @@ const CHECKOUT = 'spiffe://prod.example/ns/checkout/sa/checkout';
 const BATCH = 'spiffe://prod.example/ns/checkout/sa/batch';
 const FRONTEND = 'spiffe://cluster.local/ns/shop/sa/frontend';
 const PAYMENTS = 'spiffe://prod.example/ns/payments/sa/payments';
+const MONITORING = 'spiffe://prod.example/ns/monitoring/sa/prometheus';
 
 let server: ServerProcess;
 let client: CheckClient;
@@ -49,9 +50,12 @@ describe('meshwarden serve with the example policies', () => {
   });
 
   it('lets an enforced DENY win over an ALLOW that matches too', async () => {
-    const answer = await client.check(httpCheck({ principal: CHECKOUT, path: '/debug/pprof', service: 'payments' }));
+    // payments-api allows monitoring on /debug/*; deny-debug-endpoints denies it everywhere.
+    const answer = await client.check(httpCheck({ principal: MONITORING, path: '/debug/pprof', service: 'payments' }));
     expect(answer.status?.code).toBe(7);
     expect(metadata(answer)).toMatchObject({ reason: 'policy_deny', policy: 'deny-debug-endpoints' });
+    const metrics = await client.check(httpCheck({ principal: MONITORING, path: '/metrics', service: 'payments' }));
+    expect(metadata(metrics)).toMatchObject({ decision: 'allow', policy: 'payments-api', rule: 1 });
   });
 
   it('answers 400 for a path that tries to smuggle a slash, and never allows it', async () => {
