@@ -14,7 +14,7 @@ import { compileStringSet } from './matchers/string-match.js';
 import type { RequestAttribute } from './request-attribute.js';
 
 export function compileCondition(condition: Condition, site: CompileSite): Matcher {
-  const key = build(at(site, 'key'), () => parseConditionKey(condition.key));
+  const key = site.shared.conditionKey(condition.key, () => build(at(site, 'key'), () => parseConditionKey(condition.key)));
   if (!isSet(condition.values) && !isSet(condition.notValues)) {
     build(site, () => {
       throw new PatternError('ERR_COMPILE_CONDITION_EMPTY', `condition "${condition.key}" has no values or notValues`);
@@ -22,17 +22,13 @@ export function compileCondition(condition: Condition, site: CompileSite): Match
   }
   site.reads.add(conditionRead(key));
   const parts: Matcher[] = [];
-  if (isSet(condition.values)) parts.push(sharedMatcher(key, condition.key, condition.values, at(site, 'values')));
-  if (isSet(condition.notValues)) parts.push(not(sharedMatcher(key, condition.key, condition.notValues, at(site, 'notValues'))));
+  // One matcher per distinct (key, values) in a compile: conditions repeat across rules.
+  if (isSet(condition.values)) parts.push(site.shared.field(key, condition.values, site, 'values', conditionMatcher));
+  if (isSet(condition.notValues)) parts.push(not(site.shared.field(key, condition.notValues, site, 'notValues', conditionMatcher)));
   return and(parts);
 }
 
-/** One matcher per distinct (key, values) in a compile: conditions repeat across rules. */
-function sharedMatcher(key: ConditionKey, text: string, values: readonly string[], site: CompileSite): Matcher {
-  return site.shared.get(`when:${text}`, values, () => conditionMatcher(key, values, site));
-}
-
-function conditionMatcher(key: ConditionKey, values: readonly string[], site: CompileSite): Matcher {
+function conditionMatcher(values: readonly string[], site: CompileSite, key: ConditionKey): Matcher {
   const strings = () => build(site, () => compileStringSet(values));
   switch (key.kind) {
     case 'header': return new field.StringField(field.readHeader(key.name), strings());

@@ -37,10 +37,16 @@ export function compileRule(rule: Rule, site: CompileSite, principalsIndexed = f
 
 /** What compiling `principals` would check and record, without building its matcher. */
 function checkPrincipals(from: readonly Source[], site: CompileSite): void {
-  from.forEach((source, i) => {
-    const s = at(at(indexed(site, i), 'source'), 'principals');
-    build(s, () => source.principals!.forEach((p) => s.shared.principal(p)));
-  });
+  for (let i = 0; i < from.length; i += 1) {
+    try {
+      for (const pattern of from[i]!.principals!) site.shared.principal(pattern);
+    } catch (error) {
+      // The field is spelled out only for the error, as compileSource would name it.
+      build(at(at(indexed(site, i), 'source'), 'principals'), () => {
+        throw error;
+      });
+    }
+  }
   site.reads.add('source.principal');
 }
 
@@ -62,7 +68,10 @@ function onlyExactPrincipals(from: readonly Source[]): boolean {
 
 type Build = (values: readonly string[], site: CompileSite) => Matcher;
 
-/** The positive field and its `notX` twin, each only when set. */
+/**
+ * The positive field and its `notX` twin, each only when set; one matcher per distinct
+ * (field, values) in the compile (SharedMatchers), the twin wrapped in `not`.
+ */
 function pair(
   parts: Matcher[],
   site: CompileSite,
@@ -72,19 +81,16 @@ function pair(
   make: Build,
 ): void {
   const [positive, negative] = values;
-  if (isSet(positive)) parts.push(make(positive, at(site, names[0])));
-  if (isSet(negative)) parts.push(not(make(negative, at(site, names[1]))));
+  if (isSet(positive)) parts.push(site.shared.field(make, positive, site, names[0], make));
+  if (isSet(negative)) parts.push(not(site.shared.field(make, negative, site, names[1], make)));
   if (isSet(positive) || isSet(negative)) site.reads.add(read);
 }
 
-// Each field matcher is shared by every rule that names the same values (see SharedMatchers).
 const principals: Build = (v, s) =>
-  s.shared.get('principals', v, () => new field.StringField(field.readSourcePrincipal, build(s, () => compileStringSet(v.map((p) => s.shared.principal(p))))));
-const requestPrincipals: Build = (v, s) =>
-  s.shared.get('requestPrincipals', v, () => new field.StringField(field.readRequestPrincipal, build(s, () => compileStringSet(v))));
-const namespaces: Build = (v, s) =>
-  s.shared.get('namespaces', v, () => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v))));
-const sourceIps: Build = (v, s) => s.shared.get('ipBlocks', v, () => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v))));
+  new field.StringField(field.readSourcePrincipal, build(s, () => compileStringSet(v.map((p) => s.shared.principal(p)))));
+const requestPrincipals: Build = (v, s) => new field.StringField(field.readRequestPrincipal, build(s, () => compileStringSet(v)));
+const namespaces: Build = (v, s) => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v)));
+const sourceIps: Build = (v, s) => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v)));
 
 function compileSource(source: Source, site: CompileSite): Matcher {
   const s = at(site, 'source');
@@ -97,11 +103,10 @@ function compileSource(source: Source, site: CompileSite): Matcher {
   return parts.length === 0 ? ALWAYS : and(parts);
 }
 
-const hosts: Build = (v, s) =>
-  s.shared.get('hosts', v, () => new field.StringField(field.readHost, build(s, () => compileStringSet(v.map((h) => h.toLowerCase())))));
-const ports: Build = (v, s) => s.shared.get('ports', v, () => new field.PortField(build(s, () => compilePorts(v))));
-const methods: Build = (v, s) => s.shared.get('methods', v, () => new field.StringField(field.readMethod, build(s, () => compileStringSet(v))));
-const paths: Build = (v, s) => s.shared.get('paths', v, () => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v))));
+const hosts: Build = (v, s) => new field.StringField(field.readHost, build(s, () => compileStringSet(v.map((h) => h.toLowerCase()))));
+const ports: Build = (v, s) => new field.PortField(build(s, () => compilePorts(v)));
+const methods: Build = (v, s) => new field.StringField(field.readMethod, build(s, () => compileStringSet(v)));
+const paths: Build = (v, s) => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v)));
 
 function compileOperation(operation: Operation, site: CompileSite): Matcher {
   const o = at(site, 'operation');

@@ -5,25 +5,31 @@
  * many rules use hot in the CPU cache. One instance per compile: nothing outlives it but
  * the matchers the tree holds.
  */
+import { at, type CompileSite } from './compile-site.js';
+import type { ConditionKey } from './matchers/condition-key.js';
 import { and, flattenAnd, type Matcher } from './matchers/matcher.js';
 import { normalizePrincipalPattern } from './matchers/principal-match.js';
 
 export class SharedMatchers {
-  readonly #byKind = new Map<string, Map<string, unknown>>();
+  readonly #byKind = new Map<unknown, Map<string, unknown>>();
   readonly #principals = new Map<string, string>();
   readonly #strings = new Map<string, string>();
+  readonly #conditionKeys = new Map<string, ConditionKey>();
   readonly #ids = new Map<Matcher, number>();
   readonly #ands = new Map<string, Matcher>();
 
-  /** `make()` once per (kind, values); a failing `make` is not remembered, so it fails again. */
-  get<T>(kind: string, values: readonly string[], make: () => T): T {
+  /**
+   * `make(values, at(site, field), kind)` once per (kind, values); the field's site is
+   * built only then (most fields repeat), and a failing `make` is not remembered.
+   */
+  field<K, T>(kind: K, values: readonly string[], site: CompileSite, field: string, make: (values: readonly string[], site: CompileSite, kind: K) => T): T {
     let byValues = this.#byKind.get(kind);
     if (byValues === undefined) this.#byKind.set(kind, (byValues = new Map()));
     // A lone value is its own key (unless it could pass for a list's); a list is spelled out.
     const lone = values.length === 1 && values[0]!.charCodeAt(0) !== 0;
     const key = lone ? values[0]! : `\u0000${JSON.stringify(values)}`;
     let found = byValues.get(key) as T | undefined;
-    if (found === undefined) byValues.set(key, (found = make()));
+    if (found === undefined) byValues.set(key, (found = make(values, at(site, field), kind)));
     return found;
   }
 
@@ -44,6 +50,13 @@ export class SharedMatchers {
     let id = this.#ids.get(matcher);
     if (id === undefined) this.#ids.set(matcher, (id = this.#ids.size));
     return id;
+  }
+
+  /** A condition key parsed once per distinct text (`parse` throws for a bad one, each time). */
+  conditionKey(text: string, parse: () => ConditionKey): ConditionKey {
+    let key = this.#conditionKeys.get(text);
+    if (key === undefined) this.#conditionKeys.set(text, (key = parse()));
+    return key;
   }
 
   /** normalizePrincipalPattern, parsed once per distinct pattern. */

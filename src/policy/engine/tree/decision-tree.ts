@@ -61,7 +61,8 @@ class Tree implements DecisionTree {
   readonly stats: TreeStats;
   readonly #serviceIds: ReadonlyMap<string, number>;
   readonly #namespaceIds: ReadonlyMap<string, number>;
-  readonly #buckets: readonly Bucket[];
+  /** By bucket id; only buckets flagged Visit are kept. */
+  readonly #buckets: readonly (Bucket | undefined)[];
   readonly #flags: Uint8Array;
   readonly #table: PrincipalTable;
   /**
@@ -83,25 +84,15 @@ class Tree implements DecisionTree {
     const byNamespace = new Map<string, CompiledPolicy[]>();
     const everywhere: CompiledPolicy[] = [];
     for (const policy of compiled) file(policy, byService, byNamespace, everywhere);
-    const buckets: Bucket[] = [Bucket.of(everywhere, tuning.smallList)];
-    this.#serviceIds = compactKeys(addBuckets(byService, buckets, tuning));
-    this.#namespaceIds = compactKeys(addBuckets(byNamespace, buckets, tuning));
-    const table = new PrincipalTableBuilder();
-    const everywhereIds: number[] = [];
-    this.#flags = new Uint8Array(buckets.length);
-    buckets.forEach((bucket, id) => {
-      let any = 0;
-      bucket.seal((principal, list) => {
-        if (principal === undefined) any = BucketFlags.AnyPrincipal;
-        const principalId = table.add(id, principal, list);
-        if (id === EVERYWHERE && principal !== undefined) everywhereIds.push(principalId);
-      });
-      this.#flags[id] = bucket.flags | any;
-    });
-    this.#buckets = Object.freeze(buckets);
-    this.#table = table.build();
-    this.#everywhere = new Uint8Array(table.principalIds.size + 1);
-    for (const id of everywhereIds) this.#everywhere[id] = 1;
+    const builder = new IndexBuilder(tuning);
+    builder.add(everywhere);
+    this.#serviceIds = compactKeys(builder.addAll(byService));
+    this.#namespaceIds = compactKeys(builder.addAll(byNamespace));
+    this.#buckets = Object.freeze(builder.buckets);
+    this.#flags = Uint8Array.from(builder.flags);
+    this.#table = builder.table.build();
+    this.#everywhere = new Uint8Array(builder.table.principalIds.size + 1);
+    for (const id of builder.everywherePrincipals) this.#everywhere[id] = 1;
     this.#verdicts = new Verdicts(compiled, options.defaultAction === 'ALLOW');
     this.#state = new Accumulator(compiled.length, this.#ctx);
     this.stats = Object.freeze({
@@ -170,12 +161,39 @@ function listFor(map: Map<string, CompiledPolicy[]>, key: string): CompiledPolic
   return list;
 }
 
-/** Builds each bucket in one go, so its index sits together in memory; returns key → bucket id. */
-function addBuckets(policies: Map<string, readonly CompiledPolicy[]>, buckets: Bucket[], tuning: TreeTuning): Map<string, number> {
-  const ids = new Map<string, number>();
-  for (const [key, list] of policies) {
-    ids.set(key, buckets.length);
-    buckets.push(Bucket.of(list, tuning.smallList));
+/**
+ * Builds each bucket in one go and seals it at once, its short lists going straight to
+ * the principal table: nothing per bucket lives longer than it must (compile time at
+ * 100k rules is mostly the garbage collector copying what is still alive).
+ */
+class IndexBuilder {
+  readonly table = new PrincipalTableBuilder();
+  readonly buckets: (Bucket | undefined)[] = [];
+  readonly flags: number[] = [];
+  /** Principal ids the everywhere bucket has a list for. */
+  readonly everywherePrincipals: number[] = [];
+
+  constructor(readonly tuning: TreeTuning) {}
+
+  /** Returns key → bucket id. */
+  addAll(policies: ReadonlyMap<string, readonly CompiledPolicy[]>): Map<string, number> {
+    const ids = new Map<string, number>();
+    for (const [key, list] of policies) ids.set(key, this.add(list));
+    return ids;
   }
-  return ids;
+
+  add(policies: readonly CompiledPolicy[]): number {
+    const id = this.buckets.length;
+    const bucket = Bucket.of(policies, this.tuning.smallList);
+    let any = 0;
+    bucket.seal((principal, list) => {
+      if (principal === undefined) any = BucketFlags.AnyPrincipal;
+      const principalId = this.table.add(id, principal, list);
+      if (id === EVERYWHERE && principal !== undefined) this.everywherePrincipals.push(principalId);
+    });
+    const flags = bucket.flags | any;
+    this.flags.push(flags);
+    this.buckets.push((flags & BucketFlags.Visit) !== 0 ? bucket : undefined);
+    return id;
+  }
 }

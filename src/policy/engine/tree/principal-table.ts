@@ -9,6 +9,7 @@
 import type { Matcher } from '../matchers/matcher.js';
 import type { Accumulator } from './accumulator.js';
 import type { CompiledRule, Slot } from './compiled-rule.js';
+import type { Rules } from './rule-index.js';
 import { compactKeys } from './compact-keys.js';
 
 /** The principal id of the lists that hold rules for any principal. */
@@ -38,7 +39,7 @@ export class PrincipalTable {
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(4, lists.length * 2)));
     this.#mask = capacity - 1;
     this.#slots = new Int32Array(capacity * SLOT_INTS);
-    this.#entries = new Int32Array(lists.reduce((n, list) => (isLone(list) ? n : n + 1 + list.length * STRIDE), 0));
+    this.#entries = new Int32Array(lists.reduce((n, list) => (isLone(list) ? n : n + 1 + listOf(list).length * STRIDE), 0));
     this.#matchers = Object.freeze([...builder.matchers.keys()]);
     let offset = 0;
     for (let i = 0; i < lists.length; i += 1) {
@@ -49,12 +50,12 @@ export class PrincipalTable {
       this.#slots[at] = bucket + 1;
       this.#slots[at + 1] = principal;
       if (isLone(list)) {
-        const rule = list[0]!;
+        const rule = Array.isArray(list) ? list[0]! : list;
         this.#slots[at + 2] = rule.ordinal;
         this.#slots[at + 3] = (builder.matchers.get(rule.matcher)! << SLOT_BITS) | rule.slot;
       } else {
         this.#slots[at + 2] = -(offset + 1);
-        offset = this.#pack(list, offset, builder.matchers);
+        offset = this.#pack(listOf(list), offset, builder.matchers);
       }
     }
     Object.freeze(this);
@@ -111,8 +112,12 @@ export class PrincipalTable {
   }
 }
 
-function isLone(list: readonly CompiledRule[]): boolean {
-  return list.length === 1 && !list[0]!.residual;
+function isLone(rules: Rules): boolean {
+  return Array.isArray(rules) ? rules.length === 1 && !rules[0]!.residual : !rules.residual;
+}
+
+function listOf(rules: Rules): readonly CompiledRule[] {
+  return Array.isArray(rules) ? rules : [rules];
 }
 
 function hash(bucket: number, principal: number): number {
@@ -127,20 +132,25 @@ export class PrincipalTableBuilder {
   // Three parallel arrays rather than an object per list: 200k lists at 100k rules.
   readonly buckets: number[] = [];
   readonly principals: number[] = [];
-  readonly lists: (readonly CompiledRule[])[] = [];
+  readonly lists: Rules[] = [];
 
   /** Returns the principal id the list is filed under. */
-  add(bucket: number, principal: string | undefined, list: readonly CompiledRule[]): number {
+  add(bucket: number, principal: string | undefined, rules: Rules): number {
     const id = principal === undefined ? ANY_PRINCIPAL : this.#principalId(principal);
     this.buckets.push(bucket);
     this.principals.push(id);
-    this.lists.push(list);
-    for (const rule of list) if (!this.matchers.has(rule.matcher)) this.matchers.set(rule.matcher, this.matchers.size);
+    this.lists.push(rules);
+    if (Array.isArray(rules)) for (const rule of rules) this.#matcherId(rule.matcher);
+    else this.#matcherId(rules.matcher);
     return id;
   }
 
   build(): PrincipalTable {
     return new PrincipalTable(this);
+  }
+
+  #matcherId(matcher: Matcher): void {
+    if (!this.matchers.has(matcher)) this.matchers.set(matcher, this.matchers.size);
   }
 
   #principalId(principal: string): number {

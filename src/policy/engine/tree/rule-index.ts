@@ -46,8 +46,11 @@ class PathIndex {
  * sealing, the lists that stayed small go to the principal table and the rest become
  * path indexes here.
  */
+/** A lone rule, or several: most principals of a bucket have one, and an array each adds up. */
+export type Rules = CompiledRule | CompiledRule[];
+
 export class RuleIndex {
-  #lists: Map<string, CompiledRule[]> | undefined = new Map();
+  #lists: Map<string, Rules> | undefined = new Map();
   #anyList: CompiledRule[] | undefined = [];
   #byPrincipal: Map<string, PathIndex> | undefined;
   #anyPrincipal: PathIndex | undefined;
@@ -63,9 +66,10 @@ export class RuleIndex {
     }
     const lists = this.#lists!;
     for (const principal of principals) {
-      const list = lists.get(principal);
-      if (list === undefined) lists.set(principal, [rule]);
-      else pushOnce(list, rule);
+      const found = lists.get(principal);
+      if (found === undefined) lists.set(principal, rule);
+      else if (Array.isArray(found)) pushOnce(found, rule);
+      else if (found !== rule) lists.set(principal, [found, rule]);
     }
   }
 
@@ -73,13 +77,14 @@ export class RuleIndex {
    * Done adding: every list that stayed small goes to `take` (principal undefined: the
    * any-principal list); longer ones become path indexes, which this index keeps.
    */
-  seal(take: (principal: string | undefined, list: readonly CompiledRule[]) => void): void {
+  seal(take: (principal: string | undefined, rules: Rules) => void): void {
     const any = this.#anyList!;
     if (any.length > this.smallList) this.#anyPrincipal = new PathIndex(any);
-    else if (any.length > 0) take(undefined, any);
-    for (const [principal, list] of this.#lists!) {
-      if (list.length <= this.smallList) take(principal, list);
-      else (this.#byPrincipal ??= new Map()).set(principal, new PathIndex(list));
+    else if (any.length > 0) take(undefined, any.length === 1 ? any[0]! : any);
+    for (const [principal, rules] of this.#lists!) {
+      const count = Array.isArray(rules) ? rules.length : 1;
+      if (count <= this.smallList) take(principal, rules);
+      else (this.#byPrincipal ??= new Map()).set(principal, new PathIndex(Array.isArray(rules) ? rules : [rules]));
     }
     this.#lists = this.#anyList = undefined;
   }
