@@ -8,7 +8,7 @@ import { at, build, indexed, isSet, type CompileSite } from './compile-site.js';
 import { compileCondition, compilePorts } from './compile-condition.js';
 import { compileCidrs } from './matchers/cidr-match.js';
 import * as field from './matchers/field-matchers.js';
-import { ALWAYS, and, not, or, type Matcher } from './matchers/matcher.js';
+import { and, not, or, type Matcher } from './matchers/matcher.js';
 import { PathSetMatcher } from './matchers/path-match.js';
 import { compileStringSet } from './matchers/string-match.js';
 import type { RequestAttribute } from './request-attribute.js';
@@ -29,10 +29,25 @@ export function compileRule(rule: Rule, site: CompileSite, principalsIndexed = f
   const implied = principalsIndexed && isSet(rule.from) && onlyExactPrincipals(rule.from);
   const parts: Matcher[] = [];
   if (implied) checkPrincipals(rule.from!, at(site, 'from'));
-  else if (isSet(rule.from)) parts.push(or(rule.from.map((s, i) => compileSource(s, indexed(at(site, 'from'), i)))));
-  if (isSet(rule.to)) parts.push(or(rule.to.map((o, i) => compileOperation(o, indexed(at(site, 'to'), i)))));
-  if (isSet(rule.when)) parts.push(...rule.when.map((c, i) => compileCondition(c, indexed(at(site, 'when'), i))));
+  else if (isSet(rule.from)) entries(rule.from, at(site, 'from'), parts, sourceParts);
+  if (isSet(rule.to)) entries(rule.to, at(site, 'to'), parts, operationParts);
+  if (isSet(rule.when)) {
+    const when = at(site, 'when');
+    for (let i = 0; i < rule.when.length; i += 1) parts.push(compileCondition(rule.when[i]!, indexed(when, i)));
+  }
   return { matcher: site.shared.and(parts), principalImplied: implied };
+}
+
+/** Entries OR-ed; a lone entry's fields go straight into the rule's AND (the usual case). */
+function entries<E>(list: readonly E[], site: CompileSite, parts: Matcher[], partsOf: (entry: E, site: CompileSite, into: Matcher[]) => void): void {
+  if (list.length === 1) return partsOf(list[0]!, indexed(site, 0), parts);
+  parts.push(
+    or(list.map((entry, i) => {
+      const own: Matcher[] = [];
+      partsOf(entry, indexed(site, i), own);
+      return and(own);
+    })),
+  );
 }
 
 /** What compiling `principals` would check and record, without building its matcher. */
@@ -60,10 +75,12 @@ const OTHER_SOURCE_FIELDS = Object.freeze(
 );
 
 function onlyExactPrincipals(from: readonly Source[]): boolean {
-  return from.every((source) => {
-    if (!isSet(source.principals) || source.principals.some((p) => p.includes('*'))) return false;
-    return OTHER_SOURCE_FIELDS.every((name) => !isSet(source[name]));
-  });
+  for (const source of from) {
+    if (!isSet(source.principals)) return false;
+    for (const pattern of source.principals) if (pattern.includes('*')) return false;
+    for (const name of OTHER_SOURCE_FIELDS) if (isSet(source[name])) return false;
+  }
+  return true;
 }
 
 type Build = (values: readonly string[], site: CompileSite) => Matcher;
@@ -75,14 +92,15 @@ type Build = (values: readonly string[], site: CompileSite) => Matcher;
 function pair(
   parts: Matcher[],
   site: CompileSite,
-  names: readonly [string, string],
-  values: readonly [readonly string[] | undefined, readonly string[] | undefined],
+  name: string,
+  notName: string,
+  positive: readonly string[] | undefined,
+  negative: readonly string[] | undefined,
   read: RequestAttribute,
   make: Build,
 ): void {
-  const [positive, negative] = values;
-  if (isSet(positive)) parts.push(site.shared.field(make, positive, site, names[0], make));
-  if (isSet(negative)) parts.push(not(site.shared.field(make, negative, site, names[1], make)));
+  if (isSet(positive)) parts.push(site.shared.field(make, positive, site, name, make));
+  if (isSet(negative)) parts.push(not(site.shared.field(make, negative, site, notName, make)));
   if (isSet(positive) || isSet(negative)) site.reads.add(read);
 }
 
@@ -92,15 +110,13 @@ const requestPrincipals: Build = (v, s) => new field.StringField(field.readReque
 const namespaces: Build = (v, s) => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v)));
 const sourceIps: Build = (v, s) => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v)));
 
-function compileSource(source: Source, site: CompileSite): Matcher {
+function sourceParts(source: Source, site: CompileSite, parts: Matcher[]): void {
   const s = at(site, 'source');
-  const parts: Matcher[] = [];
-  pair(parts, s, ['principals', 'notPrincipals'], [source.principals, source.notPrincipals], 'source.principal', principals);
-  pair(parts, s, ['requestPrincipals', 'notRequestPrincipals'], [source.requestPrincipals, source.notRequestPrincipals], 'request.auth.principal', requestPrincipals);
-  pair(parts, s, ['namespaces', 'notNamespaces'], [source.namespaces, source.notNamespaces], 'source.namespace', namespaces);
-  pair(parts, s, ['ipBlocks', 'notIpBlocks'], [source.ipBlocks, source.notIpBlocks], 'source.ip', sourceIps);
-  pair(parts, s, ['remoteIpBlocks', 'notRemoteIpBlocks'], [source.remoteIpBlocks, source.notRemoteIpBlocks], 'source.ip', sourceIps);
-  return parts.length === 0 ? ALWAYS : and(parts);
+  pair(parts, s, 'principals', 'notPrincipals', source.principals, source.notPrincipals, 'source.principal', principals);
+  pair(parts, s, 'requestPrincipals', 'notRequestPrincipals', source.requestPrincipals, source.notRequestPrincipals, 'request.auth.principal', requestPrincipals);
+  pair(parts, s, 'namespaces', 'notNamespaces', source.namespaces, source.notNamespaces, 'source.namespace', namespaces);
+  pair(parts, s, 'ipBlocks', 'notIpBlocks', source.ipBlocks, source.notIpBlocks, 'source.ip', sourceIps);
+  pair(parts, s, 'remoteIpBlocks', 'notRemoteIpBlocks', source.remoteIpBlocks, source.notRemoteIpBlocks, 'source.ip', sourceIps);
 }
 
 const hosts: Build = (v, s) => new field.StringField(field.readHost, build(s, () => compileStringSet(v.map((h) => h.toLowerCase()))));
@@ -108,12 +124,10 @@ const ports: Build = (v, s) => new field.PortField(build(s, () => compilePorts(v
 const methods: Build = (v, s) => new field.StringField(field.readMethod, build(s, () => compileStringSet(v)));
 const paths: Build = (v, s) => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v)));
 
-function compileOperation(operation: Operation, site: CompileSite): Matcher {
+function operationParts(operation: Operation, site: CompileSite, parts: Matcher[]): void {
   const o = at(site, 'operation');
-  const parts: Matcher[] = [];
-  pair(parts, o, ['hosts', 'notHosts'], [operation.hosts, operation.notHosts], 'host', hosts);
-  pair(parts, o, ['ports', 'notPorts'], [operation.ports, operation.notPorts], 'destination.port', ports);
-  pair(parts, o, ['methods', 'notMethods'], [operation.methods, operation.notMethods], 'method', methods);
-  pair(parts, o, ['paths', 'notPaths'], [operation.paths, operation.notPaths], 'path', paths);
-  return parts.length === 0 ? ALWAYS : and(parts);
+  pair(parts, o, 'hosts', 'notHosts', operation.hosts, operation.notHosts, 'host', hosts);
+  pair(parts, o, 'ports', 'notPorts', operation.ports, operation.notPorts, 'destination.port', ports);
+  pair(parts, o, 'methods', 'notMethods', operation.methods, operation.notMethods, 'method', methods);
+  pair(parts, o, 'paths', 'notPaths', operation.paths, operation.notPaths, 'path', paths);
 }

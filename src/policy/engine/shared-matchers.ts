@@ -25,9 +25,7 @@ export class SharedMatchers {
   field<K, T>(kind: K, values: readonly string[], site: CompileSite, field: string, make: (values: readonly string[], site: CompileSite, kind: K) => T): T {
     let byValues = this.#byKind.get(kind);
     if (byValues === undefined) this.#byKind.set(kind, (byValues = new Map()));
-    // A lone value is its own key (unless it could pass for a list's); a list is spelled out.
-    const lone = values.length === 1 && values[0]!.charCodeAt(0) !== 0;
-    const key = lone ? values[0]! : `\u0000${JSON.stringify(values)}`;
+    const key = valuesKey(values);
     let found = byValues.get(key) as T | undefined;
     if (found === undefined) byValues.set(key, (found = make(values, at(site, field), kind)));
     return found;
@@ -73,4 +71,15 @@ export class SharedMatchers {
     this.#strings.set(text, text);
     return text;
   }
+}
+
+/**
+ * One string per list of values, distinct for distinct lists: a lone value is itself
+ * (unless it starts with one of the two marks below); a list whose values hold no NUL is
+ * NUL-joined after a NUL mark; any other list is its JSON after a \u0001 mark.
+ */
+function valuesKey(values: readonly string[]): string {
+  if (values.length === 1 && values[0]!.charCodeAt(0) > 1) return values[0]!;
+  for (let i = 0; i < values.length; i += 1) if (values[i]!.includes('\u0000')) return `\u0001${JSON.stringify(values)}`;
+  return `\u0000${values.join('\u0000')}`;
 }

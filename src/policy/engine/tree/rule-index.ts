@@ -65,7 +65,8 @@ export class RuleIndex {
       return pushOnce(this.#anyList!, rule);
     }
     const lists = this.#lists!;
-    for (const principal of principals) {
+    for (let i = 0; i < principals.length; i += 1) {
+      const principal = principals[i]!;
       const found = lists.get(principal);
       if (found === undefined) lists.set(principal, rule);
       else if (Array.isArray(found)) pushOnce(found, rule);
@@ -81,11 +82,11 @@ export class RuleIndex {
     const any = this.#anyList!;
     if (any.length > this.smallList) this.#anyPrincipal = new PathIndex(any);
     else if (any.length > 0) take(undefined, any.length === 1 ? any[0]! : any);
-    for (const [principal, rules] of this.#lists!) {
+    this.#lists!.forEach((rules, principal) => {
       const count = Array.isArray(rules) ? rules.length : 1;
       if (count <= this.smallList) take(principal, rules);
       else (this.#byPrincipal ??= new Map()).set(principal, new PathIndex(Array.isArray(rules) ? rules : [rules]));
-    }
+    });
     this.#lists = this.#anyList = undefined;
   }
 
