@@ -54,7 +54,8 @@ function entries<E>(list: readonly E[], site: CompileSite, parts: Matcher[], par
 function checkPrincipals(from: readonly Source[], site: CompileSite): void {
   for (let i = 0; i < from.length; i += 1) {
     try {
-      for (const pattern of from[i]!.principals!) site.shared.principal(pattern);
+      const patterns = from[i]!.principals!;
+      for (let j = 0; j < patterns.length; j += 1) site.shared.principal(patterns[j]!);
     } catch (error) {
       // The field is spelled out only for the error, as compileSource would name it.
       build(at(at(indexed(site, i), 'source'), 'principals'), () => {
@@ -75,10 +76,13 @@ const OTHER_SOURCE_FIELDS = Object.freeze(
 );
 
 function onlyExactPrincipals(from: readonly Source[]): boolean {
-  for (const source of from) {
-    if (!isSet(source.principals)) return false;
-    for (const pattern of source.principals) if (pattern.includes('*')) return false;
-    for (const name of OTHER_SOURCE_FIELDS) if (isSet(source[name])) return false;
+  // Indexed loops: this runs per rule, before the optimizer has had a look at it.
+  for (let i = 0; i < from.length; i += 1) {
+    const source = from[i]!;
+    const patterns = source.principals;
+    if (!isSet(patterns)) return false;
+    for (let j = 0; j < patterns.length; j += 1) if (patterns[j]!.includes('*')) return false;
+    for (let j = 0; j < OTHER_SOURCE_FIELDS.length; j += 1) if (isSet(source[OTHER_SOURCE_FIELDS[j]!])) return false;
   }
   return true;
 }
