@@ -161,8 +161,9 @@ describe('see → learn → shadow → enforce → diff → graph, at mesh scale
     expect(lateral.filter((a) => a.metadata['decision'] !== 'allow')).toEqual([]); // the shadow never changes the answer
     expect(await disagreements({ enforced: 'allow', shadow: 'deny' })).toBe(mesh.lateral.length);
     expect(await disagreements({ enforced: 'deny', shadow: 'allow' })).toBe(0);
-    const logged = shadowServer.logs
-      .filter((l) => l['msg'] === 'shadow disagreement')
+    const disagreementLines = () => shadowServer!.logs.filter((l) => l['msg'] === 'shadow disagreement');
+    await expect.poll(() => disagreementLines().length, { timeout: 10_000 }).toBe(mesh.lateral.length); // stderr may trail the answers
+    const logged = disagreementLines()
       .map((l) => `${l['source_principal']} ${l['destination']} ${l['method']} ${l['path']}`)
       .sort();
     expect(logged).toEqual(mesh.lateralRequests(1).map((r) => `${r.principal} ${r.service} ${r.method} ${r.path}`).sort());
