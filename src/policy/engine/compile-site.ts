@@ -27,10 +27,14 @@ export class CompileSite {
   }
 }
 
+/** The site of a policy's rules: `rules`; `indexed(rulesSite(...), i)` is rule i. */
+export function rulesSite(policy: string, reads: Set<RequestAttribute>, shared: SharedMatchers): CompileSite {
+  return new CompileSite(policy, reads, shared, undefined, 'rules', -1);
+}
+
 /** The site of one rule of a policy: `rules[index]`. */
 export function ruleSite(policy: string, index: number, reads: Set<RequestAttribute>, shared: SharedMatchers): CompileSite {
-  const rules = new CompileSite(policy, reads, shared, undefined, 'rules', -1);
-  return new CompileSite(policy, reads, shared, rules, '', index);
+  return indexed(rulesSite(policy, reads, shared), index);
 }
 
 export function at(site: CompileSite, field: string): CompileSite {

@@ -15,8 +15,8 @@ export class SharedMatchers {
   readonly #principals = new Map<string, string>();
   readonly #strings = new Map<string, string>();
   readonly #conditionKeys = new Map<string, ConditionKey>();
-  readonly #ids = new Map<Matcher, number>();
-  readonly #ands = new Map<string, Matcher>();
+  /** ANDs by their parts, a trie keyed by part identity (no key strings to build). */
+  readonly #ands: AndNode = { next: new Map(), and: undefined };
 
   /**
    * `make(values, at(site, field), kind)` once per (kind, values); the field's site is
@@ -38,16 +38,13 @@ export class SharedMatchers {
   and(parts: readonly Matcher[]): Matcher {
     const flat = flattenAnd(parts);
     if (flat.length < 2) return and(flat);
-    const key = flat.map((part) => this.#id(part)).join(',');
-    let found = this.#ands.get(key);
-    if (found === undefined) this.#ands.set(key, (found = and(flat)));
-    return found;
-  }
-
-  #id(matcher: Matcher): number {
-    let id = this.#ids.get(matcher);
-    if (id === undefined) this.#ids.set(matcher, (id = this.#ids.size));
-    return id;
+    let node = this.#ands;
+    for (let i = 0; i < flat.length; i += 1) {
+      let next = node.next.get(flat[i]!);
+      if (next === undefined) node.next.set(flat[i]!, (next = { next: new Map(), and: undefined }));
+      node = next;
+    }
+    return (node.and ??= and(flat));
   }
 
   /** A condition key parsed once per distinct text (`parse` throws for a bad one, each time). */
@@ -71,6 +68,11 @@ export class SharedMatchers {
     this.#strings.set(text, text);
     return text;
   }
+}
+
+interface AndNode {
+  readonly next: Map<Matcher, AndNode>;
+  and: Matcher | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Policies → CompiledPolicy values in decision order, recording every attribute they read. */
 import type { EngineOptions, Policy } from '../../model.js';
 import { compileRule } from '../compile-rule.js';
-import { isSet, ruleSite } from '../compile-site.js';
+import { indexed, isSet, rulesSite } from '../compile-site.js';
 import { sortPolicies } from '../policy-order.js';
 import type { RequestAttribute } from '../request-attribute.js';
 import { SharedMatchers } from '../shared-matchers.js';
@@ -36,8 +36,9 @@ function compilePolicy(
 ): CompiledPolicy {
   const plan = planScope(policy, options);
   const slot = slotOf(policy);
+  const site = rulesSite(policy.id, reads, shared);
   const rules = policy.rules.map((rule, index): CompiledRule => {
-    const { matcher, principalImplied } = compileRule(rule, ruleSite(policy.id, index, reads, shared), true);
+    const { matcher, principalImplied } = compileRule(rule, indexed(site, index), true);
     return Object.freeze({
       ordinal: firstOrdinal + index,
       policyRank: rank,
