@@ -20,7 +20,8 @@ import { bearerTokens } from './lib/bearer-tokens.js';
 import type { FetchFn } from './lib/issuer-keys.js';
 import { userFromMetadata } from './lib/jwt-authn-metadata.js';
 import { KeyMaterial, type ReloadErrorEvent, type ReloadEvent } from './lib/key-material.js';
-import { peerWorkload, principalOnly, type PeerContext } from './lib/peer-identity.js';
+import { peerWorkload, principalClaim, type PeerContext } from './lib/peer-identity.js';
+import { PrincipalMemo } from './lib/principal-memo.js';
 import { countRejection, createStats, type IdentityStats } from './lib/stats.js';
 import { TokenCache, VerificationCache } from './lib/token-cache.js';
 import { verifyBearer, type BearerContext } from './lib/verify-bearer.js';
@@ -68,11 +69,17 @@ export async function createIdentityResolver(
 
 function foundationResolver(): IdentityResolver {
   const stats = createStats();
+  // One frozen Subject per principal text: no parse and no allocation per request.
+  const subjects = new PrincipalMemo<Subject>(4096);
+  const subjectOf = (principal: string): Subject => {
+    const claim = principalClaim(principal);
+    return Object.freeze({ workload: claim.id, workloadEvidence: claim.evidence });
+  };
   return {
     resolve(request) {
       try {
-        const claim = principalOnly(request);
-        return claim === undefined ? ANONYMOUS : Object.freeze({ workload: claim.id, workloadEvidence: claim.evidence });
+        const principal = request.source.principal;
+        return principal === undefined || principal === '' ? ANONYMOUS : subjects.get(principal, subjectOf);
       } catch (error) {
         throw rejected(stats, error);
       }

@@ -11,6 +11,7 @@ import type { NormalizedOptions } from '../options.js';
 import type { SpiffeBundle } from '../parse-spiffe-bundle.js';
 import { parseSpiffeId, SpiffeIdError } from '../spiffe-id.js';
 import { parseXfcc } from '../parse-xfcc.js';
+import { PrincipalMemo } from './principal-memo.js';
 import type { IdentityStats } from './stats.js';
 import { VerificationCache } from './token-cache.js';
 import type { BundleLookup } from './verified-token.js';
@@ -33,11 +34,23 @@ export interface PeerContext {
 
 const XFCC = 'x-forwarded-client-cert';
 
+/** Frozen claims by principal text: the same text always parses to the same claim. */
+const principalClaims = new PrincipalMemo<WorkloadClaim>(4096);
+
 /** Without identity config: the principal, parsed and accepted as Envoy reports it. */
 export function principalOnly(request: AccessRequest): WorkloadClaim | undefined {
   const principal = request.source.principal;
   if (principal === undefined || principal === '') return undefined;
-  return { id: parsePrincipal(principal, 'principal'), evidence: 'mtls-principal' };
+  return principalClaim(principal);
+}
+
+/** The claim of a non-empty principal text; throws IdentityError when it is not a SPIFFE ID. */
+export function principalClaim(principal: string): WorkloadClaim {
+  return principalClaims.get(principal, claimOf);
+}
+
+function claimOf(principal: string): WorkloadClaim {
+  return Object.freeze({ id: parsePrincipal(principal, 'principal'), evidence: 'mtls-principal' });
 }
 
 export function peerWorkload(request: AccessRequest, ctx: PeerContext): WorkloadClaim | undefined {
