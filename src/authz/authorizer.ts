@@ -8,7 +8,7 @@ import type { AccessRequest } from '../domain/access-request.js';
 import { REASON_CODES, type Decision, type ReasonCode } from '../domain/decision.js';
 import type { Subject } from '../domain/subject.js';
 import type { Evaluation } from '../policy/evaluation.js';
-import { decisionKey } from '../policy/engine/index.js';
+import { decisionKeyBuilder, type DecisionKeyBuilder } from '../policy/engine/index.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { DecisionCache } from './decision-cache.js';
 import { failureVerdict } from './outcome.js';
@@ -48,10 +48,18 @@ export interface AuthorizerDeps {
   readonly newId?: () => string;
 }
 
+/** How one snapshot's cache keys are made: its generation, then the attributes it reads. */
+interface SnapshotKeys {
+  readonly snapshot: PolicySnapshot;
+  readonly prefix: string;
+  readonly build: DecisionKeyBuilder;
+}
+
 export class Authorizer {
   readonly #deps: AuthorizerDeps;
   readonly #wallNow: () => number;
   readonly #newId: () => string;
+  #keys: SnapshotKeys | undefined;
 
   constructor(deps: AuthorizerDeps) {
     this.#deps = deps;
@@ -104,12 +112,21 @@ export class Authorizer {
   #evaluate(snapshot: PolicySnapshot, subject: Subject, request: AccessRequest): Evaluation {
     const cache = this.#deps.cache;
     if (cache === undefined) return snapshot.tree.evaluate(subject, request);
-    const key = `${snapshot.generation}|${decisionKey(snapshot.tree.reads, subject, request)}`;
+    const keys = this.#keysOf(snapshot);
+    const key = keys.prefix + keys.build(subject, request);
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
     const evaluation = snapshot.tree.evaluate(subject, request);
     cache.set(key, evaluation, this.#remainingLifeMs(subject));
     return evaluation;
+  }
+
+  #keysOf(snapshot: PolicySnapshot): SnapshotKeys {
+    const keys = this.#keys;
+    if (keys !== undefined && keys.snapshot === snapshot) return keys;
+    const fresh = { snapshot, prefix: `${snapshot.generation}|`, build: decisionKeyBuilder(snapshot.tree.reads) };
+    this.#keys = fresh;
+    return fresh;
   }
 
   /** A decision resting on a token must not outlive it. */
@@ -118,16 +135,13 @@ export class Authorizer {
     return subject.expiresAt * 1000 - this.#wallNow();
   }
 
+  /** Optional members are set only when present (never present-and-undefined); no spreads on the hot path. */
   #toDecision(evaluation: Evaluation, generation: number): Decision {
-    return {
-      id: this.#newId(),
-      verdict: evaluation.effect,
-      reason: evaluation.reason,
-      generation,
-      ...(evaluation.by ? { by: evaluation.by } : {}),
-      ...(evaluation.dryRun ? { dryRun: evaluation.dryRun } : {}),
-      ...(evaluation.audit ? { audit: evaluation.audit } : {}),
-    };
+    const decision: Mutable<Decision> = { id: this.#newId(), verdict: evaluation.effect, reason: evaluation.reason, generation };
+    if (evaluation.by) decision.by = evaluation.by;
+    if (evaluation.dryRun) decision.dryRun = evaluation.dryRun;
+    if (evaluation.audit) decision.audit = evaluation.audit;
+    return decision;
   }
 
   #identityFailure(error: unknown): Decision {
@@ -136,6 +150,8 @@ export class Authorizer {
     return this.failure(reason, generation, describe(error));
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const KNOWN_REASONS: ReadonlySet<string> = new Set(REASON_CODES);
 

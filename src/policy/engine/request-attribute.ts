@@ -15,7 +15,6 @@
  */
 import type { AccessRequest } from '../../domain/access-request.js';
 import type { Subject } from '../../domain/subject.js';
-import { spiffeNamespace } from '../../domain/spiffe-id.js';
 import { resolveDestination, type Destination } from './destination.js';
 
 export type RequestAttribute =
@@ -43,59 +42,84 @@ export type RequestAttribute =
  * empty one, so different attribute values never produce one key.
  */
 export function decisionKey(reads: ReadonlySet<RequestAttribute>, subject: Subject, request: AccessRequest): string {
-  let key = '';
-  let destination: Destination | undefined;
-  for (const attribute of reads) {
-    if (attribute === 'destination.service' || attribute === 'destination.namespace') {
-      destination ??= resolveDestination(request);
+  return decisionKeyBuilder(reads)(subject, request);
+}
+
+/** Builds the decisionKey of one request; compiled once per attribute set. */
+export type DecisionKeyBuilder = (subject: Subject, request: AccessRequest) => string;
+
+type AttributeGetter = (subject: Subject, request: AccessRequest, destination: Destination | undefined) => string | undefined;
+
+const builders = new WeakMap<ReadonlySet<RequestAttribute>, DecisionKeyBuilder>();
+
+/**
+ * The key builder of an attribute set: one getter per attribute, chosen here, so a request
+ * pays for no dispatch on attribute names. Remembered per set (a snapshot's `reads` is one
+ * frozen set for its life).
+ */
+export function decisionKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBuilder {
+  let builder = builders.get(reads);
+  if (builder === undefined) {
+    builder = compileKeyBuilder(reads);
+    builders.set(reads, builder);
+  }
+  return builder;
+}
+
+function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBuilder {
+  const getters = [...reads].map(attributeGetter);
+  const count = getters.length;
+  const needsDestination = reads.has('destination.service') || reads.has('destination.namespace');
+  return (subject, request) => {
+    const destination = needsDestination ? resolveDestination(request) : undefined;
+    let key = '';
+    for (let i = 0; i < count; i++) {
+      const value = getters[i]!(subject, request, destination);
+      key += value === undefined ? '~' : value.length + ':' + value;
     }
-    const value = attributeText(attribute, subject, request, destination);
-    key += value === undefined ? '~' : `${value.length}:${value}`;
-  }
-  return key;
+    return key;
+  };
 }
 
-function attributeText(
-  attribute: RequestAttribute,
-  subject: Subject,
-  request: AccessRequest,
-  destination: Destination | undefined,
-): string | undefined {
-  const user = subject.user;
+function attributeGetter(attribute: RequestAttribute): AttributeGetter {
   switch (attribute) {
-    case 'source.principal': return subject.workload?.uri;
-    case 'source.namespace': return subject.workload && spiffeNamespace(subject.workload);
-    case 'source.ip': return request.source.address;
-    case 'request.auth.principal': return user?.principal;
-    case 'request.auth.audiences': return user && JSON.stringify(user.audiences);
-    case 'request.auth.presenter': return user?.presenter;
-    case 'method': return request.method;
-    case 'path': return request.path;
-    case 'host': return request.host;
-    case 'destination.ip': return request.destination.address;
-    case 'destination.port': return request.destination.port?.toString();
-    case 'connection.sni': return request.sni;
-    case 'destination.service': return destination?.service;
-    case 'destination.namespace': return destination?.namespace;
-    default: return prefixedText(attribute, user?.claims, request);
+    case 'source.principal': return (s) => s.workload?.uri;
+    case 'source.namespace': return (s) => s.workload && istioNamespace(s.workload.path);
+    case 'source.ip': return (_s, r) => r.source.address;
+    case 'request.auth.principal': return (s) => s.user?.principal;
+    case 'request.auth.audiences': return (s) => s.user && JSON.stringify(s.user.audiences);
+    case 'request.auth.presenter': return (s) => s.user?.presenter;
+    case 'method': return (_s, r) => r.method;
+    case 'path': return (_s, r) => r.path;
+    case 'host': return (_s, r) => r.host;
+    case 'destination.ip': return (_s, r) => r.destination.address;
+    case 'destination.port': return (_s, r) => r.destination.port?.toString();
+    case 'connection.sni': return (_s, r) => r.sni;
+    case 'destination.service': return (_s, _r, d) => d?.service;
+    case 'destination.namespace': return (_s, _r, d) => d?.namespace;
+    default: return prefixedGetter(attribute);
   }
 }
 
-function prefixedText(
-  attribute: `claim:${string}` | `header:${string}` | `context:${string}`,
-  claims: Readonly<Record<string, unknown>> | undefined,
-  request: AccessRequest,
-): string | undefined {
+function prefixedGetter(attribute: `claim:${string}` | `header:${string}` | `context:${string}`): AttributeGetter {
   const colon = attribute.indexOf(':');
   const name = attribute.slice(colon + 1);
   switch (attribute.slice(0, colon)) {
-    case 'header': return request.headers.get(name);
-    case 'context': return request.contextExtensions.get(name);
-    default: {
+    case 'header': return (_s, r) => r.headers.get(name);
+    case 'context': return (_s, r) => r.contextExtensions.get(name);
+    default: return (s) => {
+      const claims = s.user?.claims;
       const claim = claims && Object.hasOwn(claims, name) ? claims[name] : undefined;
       return claim === undefined ? undefined : JSON.stringify(claim);
-    }
+    };
   }
+}
+
+/** spiffeNamespace without splitting: the `ns` of a `/ns/NS/...` path, else undefined. */
+function istioNamespace(path: string): string | undefined {
+  if (!path.startsWith('/ns/')) return undefined;
+  const end = path.indexOf('/', 4);
+  return end === -1 ? path.slice(4) : path.slice(4, end);
 }
 
 /** The attributes in a fixed order, frozen: the form compileTree exposes as `reads`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTree, decisionKey } from '../../../src/policy/engine/index.js';
+import { compileTree, decisionKey, decisionKeyBuilder } from '../../../src/policy/engine/index.js';
 import type { Policy } from '../../../src/policy/model.js';
 import { BATCH, CHECKOUT, DENY_BY_DEFAULT, policy, request, subject } from './fixtures.js';
 
@@ -54,5 +54,20 @@ describe('decisionKey', () => {
     const one = decisionKey(reads, subject(), request({ headers: { a: '1:x', b: '' } }));
     const two = decisionKey(reads, subject(), request({ headers: { a: '1', b: 'x' } }));
     expect(one).not.toBe(two);
+  });
+
+  it.each([
+    ['spiffe://prod.example/ns/checkout/sa/a', 'spiffe://prod.example/ns/checkout/sa/b', true],
+    ['spiffe://prod.example/ns/checkout/sa/a', 'spiffe://prod.example/ns/batch/sa/a', false],
+    ['spiffe://prod.example/ns/checkout', 'spiffe://prod.example/ns/checkout/sa/a', true],
+    ['spiffe://prod.example/ns', 'spiffe://prod.example/other/x', true],
+    ['spiffe://prod.example/ns', 'spiffe://prod.example/ns/x', false],
+  ])('keys source.namespace by the ns segment: %s and %s same = %s', (a, b, same) => {
+    const reads = new Set(['source.namespace'] as const);
+    expect(decisionKey(reads, subject(a), request({})) === decisionKey(reads, subject(b), request({}))).toBe(same);
+  });
+
+  it('compiles one builder per attribute set', () => {
+    expect(decisionKeyBuilder(tree.reads)).toBe(decisionKeyBuilder(tree.reads));
   });
 });
