@@ -28,7 +28,7 @@ export interface CompiledRule {
   readonly matcher: Matcher;
   /**
    * `matcher` leaves out `from`, which named exact principals only (CompiledMatcher): the
-   * rule is filed under each of `keys.principals` and nowhere else, so it holds there.
+   * rule is filed under each of `principalKeys` and nowhere else, so it holds there.
    */
   readonly principalImplied: boolean;
   readonly ref: PolicyRef;
