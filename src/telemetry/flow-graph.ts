@@ -64,6 +64,8 @@ export const DEFAULT_FLOW_GRAPH_LIMITS: FlowGraphLimits = Object.freeze({
 /** Longer names are cut: they are hostile or broken, and must not grow memory unboundedly. */
 const MAX_NAME_LENGTH = 256;
 const MAX_TEMPLATE_LENGTH = 1024;
+/** Templated paths remembered (templating is a dozen regex tests per segment); starts over when full. */
+const MAX_REMEMBERED_TEMPLATES = 4096;
 
 interface PathEntry {
   count: number;
@@ -90,6 +92,7 @@ export class FlowGraph {
   readonly #limits: FlowGraphLimits;
   readonly #now: () => number;
   readonly #edges = new Map<string, Edge>();
+  readonly #templates = new Map<string, string>();
   #edgeOverflow = 0;
 
   constructor(limits: Partial<FlowGraphLimits> = {}, deps: FlowGraphDeps = {}) {
@@ -119,7 +122,18 @@ export class FlowGraph {
     edge.lastSeen = Math.max(edge.lastSeen, at);
     countDecision(edge.decisions, observation);
     this.#addMethod(edge, clip(observation.method, MAX_NAME_LENGTH), 1);
-    this.#addPath(edge, clip(templatePath(observation.path), MAX_TEMPLATE_LENGTH), 1, at);
+    this.#addPath(edge, this.#templateOf(observation.path), 1, at);
+  }
+
+  #templateOf(path: string): string {
+    let template = this.#templates.get(path);
+    if (template === undefined) {
+      template = clip(templatePath(path), MAX_TEMPLATE_LENGTH);
+      if (path.length > MAX_TEMPLATE_LENGTH) return template; // long paths are not kept: memory stays bounded
+      if (this.#templates.size >= MAX_REMEMBERED_TEMPLATES) this.#templates.clear();
+      this.#templates.set(path, template);
+    }
+    return template;
   }
 
   toJSON(): FlowGraphSnapshot {
