@@ -35,9 +35,21 @@ export function resolveDestinationInto<T extends { service: string | undefined; 
 
 const NOWHERE: Destination = Object.freeze({});
 
+/** Parsed destination principals (null: not a SPIFFE ID); a mesh has few, so bounded and restarted when full. */
+const destinationIds = new Map<string, SpiffeId | null>();
+const MAX_DESTINATION_IDS = 4096;
+
 function destinationId(request: AccessRequest): SpiffeId | undefined {
   const principal = request.destination.principal;
-  return principal ? tryParseSpiffeId(principal) : undefined;
+  if (!principal) return undefined;
+  if (principal.length > 2048) return tryParseSpiffeId(principal); // longer than any SPIFFE ID: never kept
+  let id = destinationIds.get(principal);
+  if (id === undefined) {
+    id = tryParseSpiffeId(principal) ?? null;
+    if (destinationIds.size >= MAX_DESTINATION_IDS) destinationIds.clear();
+    destinationIds.set(principal, id);
+  }
+  return id ?? undefined;
 }
 
 /**
