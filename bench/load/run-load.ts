@@ -139,7 +139,9 @@ async function drive(c: Contender, server: RunningServer, s: LoadSettings, durat
   if (c.driver === 'h2load') {
     const logFile = rate === undefined ? undefined : join(s.benchOut, `h2load-${c.id}.log`);
     const run = await runH2load({
-      target: server.grpc, bodyFile: c.input, clients: s.clients, streams: s.streams, durationS,
+      // At a fixed rate, one stream per connection: with 32 in flight per connection h2load's
+      // per-second pacing queues requests on the wire and the figure measures that queue.
+      target: server.grpc, bodyFile: c.input, clients: s.clients, streams: rate === undefined ? s.streams : 1, durationS,
       ...(rate !== undefined ? { rpsPerClient: Math.max(1, Math.round(rate / s.clients)) } : {}),
       ...(logFile ? { logFile } : {}),
     });
