@@ -5,7 +5,7 @@
  * a set of files that fails to load or compile leaves the snapshot in service untouched.
  */
 import { compileTree } from '../policy/engine/index.js';
-import { formatPolicyError, loadPolicies, type LoadResult } from '../policy/load/index.js';
+import { formatPolicyError, loadPolicies, type LoadResult, type PolicyError } from '../policy/load/index.js';
 import { countRules, type EngineOptions } from '../policy/model.js';
 import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
 import { watchPolicyPaths, type PolicyWatch } from './policy-watch.js';
@@ -105,11 +105,26 @@ export class PolicyReloader {
     return result;
   }
 
+  /**
+   * A file that held policies and now holds none is most likely caught mid-write (truncated,
+   * not yet rewritten): swapping it in could drop a DENY. It fails the reload; deleting the
+   * file is how its policies are removed on purpose.
+   */
+  #emptiedFiles(warnings: readonly PolicyError[]): string[] {
+    const current = this.#current;
+    if (current === undefined) return [];
+    return warnings
+      .filter((w) => w.code === 'empty_file' && current.policies.some((p) => p.origin.file === w.file))
+      .map((w) => `${w.file}: held policies and is now empty (a partial write?); delete the file to remove its policies`);
+  }
+
   async #loadOnce(): Promise<ReloadResult> {
     const { paths, engine, load = loadPolicies } = this.#options;
     try {
       const loaded = await load(paths, { rootNamespace: engine.rootNamespace });
       if (loaded.errors.length > 0) return { ok: false, errors: loaded.errors.map(formatPolicyError) };
+      const emptied = this.#emptiedFiles(loaded.warnings);
+      if (emptied.length > 0) return { ok: false, errors: emptied };
       const warnings = loaded.warnings.map(formatPolicyError);
       const hash = snapshotHash(loaded.files);
       // Same sources, same snapshot: keeping the generation keeps the decision cache warm.

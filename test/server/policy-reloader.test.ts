@@ -115,6 +115,20 @@ describe('reload on demand', () => {
     expect(reloader.current).toBe(good);
   });
 
+  it('refuses a file that held policies and is now empty, as a write caught half-way, and keeps the snapshot', async () => {
+    const { dir, file } = policyDir(policy('guard', 'DENY'));
+    writeFileSync(join(dir, 'allow.yaml'), policy('open'));
+    const reloader = reloaderOf([dir]);
+    const good = ok(await reloader.reload()).snapshot;
+    writeFileSync(file, '');
+    const result = await reloader.reload();
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.join('\n')).toContain(`${file}: held policies and is now empty`);
+    expect(reloader.current).toBe(good);
+    rmSync(file);
+    expect(ok(await reloader.reload()).snapshot.policies.map((p) => p.name)).toEqual(['open']);
+  });
+
   it('keeps reloading after an onReload hook that throws', async () => {
     const { file } = policyDir(policy('a'));
     const reloader = reloaderOf([file], {
