@@ -27,7 +27,7 @@ export interface RawConfig {
   metrics?: { perPolicy?: boolean; flows?: { enabled?: boolean; maxSeries?: number } };
   flowGraph?: { maxEdges?: number; maxPathsPerEdge?: number };
   reload?: { watch?: boolean; debounce?: number | string };
-  shutdown?: { drainTimeout?: number | string };
+  shutdown?: { drainTimeout?: number | string; notServingDelay?: number | string };
   workers?: number | 'auto';
 }
 
@@ -102,7 +102,10 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
       maxPathsPerEdge: raw.flowGraph?.maxPathsPerEdge ?? 64,
     },
     reload: { watch: raw.reload?.watch ?? true, debounceMs: durationMs(raw.reload?.debounce ?? '200ms') },
-    shutdown: { drainMs: durationMs(raw.shutdown?.drainTimeout ?? '10s') },
+    shutdown: {
+      drainMs: durationMs(raw.shutdown?.drainTimeout ?? '10s'),
+      notServingDelayMs: durationMs(raw.shutdown?.notServingDelay ?? 0),
+    },
     workers: raw.workers === 'auto' ? availableParallelism() : (raw.workers ?? 1),
   };
   return deepFreeze(config);

@@ -116,7 +116,7 @@ export const CONFIG_SCHEMA = {
       maxPathsPerEdge: { type: 'integer', minimum: 1 },
     }),
     reload: strictObject({ watch: { type: 'boolean' }, debounce: duration }),
-    shutdown: strictObject({ drainTimeout: duration }),
+    shutdown: strictObject({ drainTimeout: duration, notServingDelay: duration }),
     workers: {
       description: 'A number of worker processes from 1 to 256, or "auto" (one per CPU).',
       oneOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }],

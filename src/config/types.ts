@@ -48,6 +48,10 @@ export interface ServerConfig {
   };
   readonly flowGraph: { readonly maxEdges: number; readonly maxPathsPerEdge: number };
   readonly reload: { readonly watch: boolean; readonly debounceMs: number };
-  readonly shutdown: { readonly drainMs: number };
+  readonly shutdown: {
+    readonly drainMs: number;
+    /** Time between reporting NOT_SERVING and closing the listener, so balancers can see it. */
+    readonly notServingDelayMs: number;
+  };
   readonly workers: number;
 }

@@ -3,6 +3,7 @@
  * the admin server, wired together. Readiness (admin `/readyz` and gRPC Health) is true
  * only while a snapshot is in service, the trust bundles are loaded, and we are not draining.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Authorizer } from '../authz/authorizer.js';
 import { DecisionCache } from '../authz/decision-cache.js';
 import { createShadowObserver } from '../authz/shadow.js';
@@ -103,6 +104,8 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     async shutdown() {
       state.draining = true;
       updateHealth();
+      // Still answering: Envoys and load balancers move away before the listener closes.
+      if (config.shutdown.notServingDelayMs > 0) await delay(config.shutdown.notServingDelayMs);
       policies.close();
       shadow?.close();
       await grpc.close(config.shutdown.drainMs);

@@ -47,7 +47,7 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
     await pool.start();
   } catch (error) {
     policies.close();
-    await pool.stop(config.shutdown.drainMs + STOP_MARGIN_MS);
+    await pool.stop(config.shutdown.notServingDelayMs + config.shutdown.drainMs + STOP_MARGIN_MS);
     await admin?.close();
     throw error;
   }
@@ -63,7 +63,7 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
     async shutdown() {
       state.draining = true;
       policies.close();
-      await pool.stop(config.shutdown.drainMs + STOP_MARGIN_MS);
+      await pool.stop(config.shutdown.notServingDelayMs + config.shutdown.drainMs + STOP_MARGIN_MS);
       await admin?.close();
     },
   };
