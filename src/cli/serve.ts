@@ -25,22 +25,29 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, OPTIONS);
   const config = await loadConfig(values.config, flagOverrides(values));
   const logger = createLogger();
-  const serving = config.workers > 1 ? await startCluster(config, logger) : await startSingle(config, logger);
-  return runUntilSignalled(serving, logger);
+  const { serving, listening } = config.workers > 1 ? await startCluster(config, logger) : await startSingle(config, logger);
+  // Signal handlers first: whoever reads "listening" may send SIGTERM at once, and a signal
+  // that meets no handler kills the process without draining.
+  const stopped = runUntilSignalled(serving, logger);
+  logger.info(listening, 'listening');
+  return stopped;
 }
 
-async function startSingle(config: ServerConfig, logger: Logger): Promise<Serving> {
+interface Started {
+  readonly serving: Serving;
+  /** The fields of the "listening" line. */
+  readonly listening: Record<string, unknown>;
+}
+
+async function startSingle(config: ServerConfig, logger: Logger): Promise<Started> {
   const runtime = await startRuntime(config, logger);
-  logger.info({ grpc: runtime.grpcAddress, admin: runtime.adminAddress ?? 'off' }, 'listening');
-  return runtime;
+  return { serving: runtime, listening: { grpc: runtime.grpcAddress, admin: runtime.adminAddress ?? 'off' } };
 }
 
 /** Logged once every worker serves; each worker logs its own "worker listening" with its pid. */
-async function startCluster(config: ServerConfig, logger: Logger): Promise<Serving> {
+async function startCluster(config: ServerConfig, logger: Logger): Promise<Started> {
   const primary = await startClusterPrimary(config, logger);
-  const admin = primary.adminAddress ?? 'off';
-  logger.info({ grpc: primary.grpcAddress, admin, workers: primary.workerPids() }, 'listening');
-  return primary;
+  return { serving: primary, listening: { grpc: primary.grpcAddress, admin: primary.adminAddress ?? 'off', workers: primary.workerPids() } };
 }
 
 /** Paths given on the command line are relative to the working directory, not the config file. */

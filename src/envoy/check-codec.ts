@@ -46,7 +46,7 @@ export function encodeCheckResponse(message: CheckResponseMessage): Buffer {
   return asBuffer(checkResponseType.encode(message).finish());
 }
 
-/** grpc-js wants a Buffer; protobufjs returns one under Node, so this rarely copies. */
+/** A Buffer for the transport; protobufjs returns one under Node, so this rarely copies. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -4,39 +4,34 @@
  * optionally narrowed to an allowlist of client SPIFFE IDs.
  */
 import { readFile } from 'node:fs/promises';
-import { ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import type { GrpcTlsConfig } from '../config/types.js';
-import { clientAllowlistInterceptor, type ClientAllowlistOptions } from './grpc/client-allowlist.js';
+import { clientAllowlist, type ClientAllowlistOptions } from './grpc/client-allowlist.js';
+import type { ClientAdmission, GrpcTlsMaterial } from './grpc/grpc-server.js';
 
 export interface ListenerSecurity {
-  readonly credentials: ServerCredentials;
-  /** Admission checks to run before every call (empty without an allowlist). */
-  readonly interceptors: readonly ServerInterceptor[];
+  readonly tls?: GrpcTlsMaterial;
+  /** Admission of each connection before its calls run (absent without an allowlist). */
+  readonly admitClient?: ClientAdmission;
 }
 
 export async function grpcListenerSecurity(
   tls: GrpcTlsConfig | undefined,
   options: ClientAllowlistOptions = {},
 ): Promise<ListenerSecurity> {
-  if (tls === undefined) return { credentials: ServerCredentials.createInsecure(), interceptors: [] };
+  if (tls === undefined) return {};
   if (tls.allowedClientIds.length > 0 && tls.clientCa === undefined) {
     // the schema says so too; a ServerConfig built by hand must not silently admit everyone
     throw new TypeError('grpc.tls.allowedClientIds needs grpc.tls.clientCa: client IDs are only known from verified client certificates');
   }
-  return { credentials: await grpcCredentials(tls), interceptors: allowlist(tls, options) };
+  const material = await tlsMaterial(tls);
+  return tls.allowedClientIds.length === 0 ? { tls: material } : { tls: material, admitClient: clientAllowlist(tls.allowedClientIds, options) };
 }
 
-export async function grpcCredentials(tls: GrpcTlsConfig | undefined): Promise<ServerCredentials> {
-  if (tls === undefined) return ServerCredentials.createInsecure();
+async function tlsMaterial(tls: GrpcTlsConfig): Promise<GrpcTlsMaterial> {
   const [cert, key, clientCa] = await Promise.all([
     readFile(tls.cert),
     readFile(tls.key),
-    tls.clientCa === undefined ? Promise.resolve(null) : readFile(tls.clientCa),
+    tls.clientCa === undefined ? Promise.resolve(undefined) : readFile(tls.clientCa),
   ]);
-  // With a client CA, a client without a certificate that chains to it is refused in the handshake.
-  return ServerCredentials.createSsl(clientCa, [{ cert_chain: cert, private_key: key }], clientCa !== null);
-}
-
-function allowlist(tls: GrpcTlsConfig, options: ClientAllowlistOptions): ServerInterceptor[] {
-  return tls.allowedClientIds.length === 0 ? [] : [clientAllowlistInterceptor(tls.allowedClientIds, options)];
+  return clientCa === undefined ? { cert, key } : { cert, key, clientCa };
 }

@@ -3,11 +3,14 @@
  * upstream under the same name, and every field has the same number, type, cardinality
  * and oneof. Any drift fails here.
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
 import type { Enum, Field, Namespace, Service, Type } from 'protobufjs';
 import { loadTrimmedProtos } from '../../src/envoy/check-codec.js';
 import { loadOfficialProtos } from '../helpers/official-protos.js';
+
+const require = createRequire(import.meta.url);
 
 const ours = loadTrimmedProtos();
 const official = loadOfficialProtos();
@@ -82,5 +85,25 @@ describe('the trimmed protos', () => {
     const drifted = new protobuf.Type('HeaderValue').add(new protobuf.Field('raw_value', 4, 'bytes'));
     const theirs = official.lookupType('envoy.config.core.v3.HeaderValue').fields['rawValue'] as Field;
     expect(signature(drifted.fields['raw_value'] as Field)).not.toEqual(signature(theirs));
+  });
+});
+
+describe('the grpc.health.v1 proto', () => {
+  const ourHealth = protobuf.loadSync(new URL('../../proto/grpc/health/v1/health.proto', import.meta.url).pathname);
+  const grpcHealth = protobuf.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'));
+
+  it.each(['grpc.health.v1.HealthCheckRequest', 'grpc.health.v1.HealthCheckResponse'])('declares %s as the gRPC project does', (name) => {
+    const fields = (root: protobuf.Root) => root.lookupType(name).fieldsArray.map(signature);
+    expect(fields(ourHealth)).toEqual(fields(grpcHealth));
+  });
+
+  it('numbers the serving statuses and serves Check and Watch as the gRPC project does', () => {
+    const statuses = (root: protobuf.Root) => root.lookupEnum('grpc.health.v1.HealthCheckResponse.ServingStatus').values;
+    expect(statuses(ourHealth)).toEqual(statuses(grpcHealth));
+    const method = (root: protobuf.Root, name: string) => {
+      const m = (root.lookup('grpc.health.v1.Health') as Service).methods[name]!;
+      return [m.requestType, m.responseType, Boolean(m.responseStream)];
+    };
+    for (const name of ['Check', 'Watch']) expect(method(ourHealth, name)).toEqual(method(grpcHealth, name));
   });
 });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { AdminServerError } from './errors.js';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { routeAdminRequest, type AdminProviders } from './routes.js';
-import { removeStaleSocket } from './stale-socket.js';
+import { listenOn } from '../net/listen.js';
 
 export interface AdminServerOptions extends AdminProviders {
   /** `host:port`, `[v6]:port` or `unix:/path`; default `127.0.0.1:9901`. */
@@ -51,25 +51,10 @@ async function serve(request: IncomingMessage, response: ServerResponse, provide
 
 async function listenOrReclaim(server: Server, address: ListenAddress, configured: string): Promise<void> {
   try {
-    await listen(server, address, configured);
+    await listenOn(server, address);
   } catch (error) {
-    const inUse = error instanceof AdminServerError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
-    if (!inUse || address.kind !== 'unix' || !(await removeStaleSocket(address.path))) throw error;
-    await listen(server, address, configured);
+    throw new AdminServerError('ERR_ADMIN_LISTEN', configured, (error as Error).message, { cause: error });
   }
-}
-
-function listen(server: Server, address: ListenAddress, configured: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (cause: Error) => reject(new AdminServerError('ERR_ADMIN_LISTEN', configured, cause.message, { cause }));
-    server.once('error', fail);
-    const ready = () => {
-      server.off('error', fail);
-      resolve();
-    };
-    if (address.kind === 'unix') server.listen(address.path, ready);
-    else server.listen(address.port, address.host, ready);
-  });
 }
 
 function boundAddress(server: Server, address: ListenAddress): string {

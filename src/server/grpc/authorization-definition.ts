@@ -1,45 +1,24 @@
 /**
- * The grpc-js service definition of `envoy.service.auth.v3.Authorization`, written by hand
- * so requests and responses go straight through our protobufjs codecs: no proto-loader
- * object conversion on the hot path.
+ * `envoy.service.auth.v3.Authorization` on the wire: the method path, and the request
+ * decoder the server runs on every Check (our protobufjs codec, no object conversion).
  */
-import type { MethodDefinition } from '@grpc/grpc-js';
-import {
-  decodeCheckRequest,
-  decodeCheckResponse,
-  encodeCheckRequest,
-  encodeCheckResponse,
-  type CheckRequestMessage,
-  type CheckResponseMessage,
-} from '../../envoy/index.js';
+import { decodeCheckRequest, type CheckRequestMessage } from '../../envoy/index.js';
 
 export const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
 export const CHECK_METHOD_PATH = `/${AUTHORIZATION_SERVICE_NAME}/Check`;
 
 /**
- * Stands for a request whose bytes did not decode. Deserializers must not throw: grpc-js
- * would answer with a bare INTERNAL status, which Envoy treats as an error (and lets
- * through under `failure_mode_allow`); this way the handler still answers with a CheckResponse.
+ * Stands for a request whose bytes did not decode. Decoding must not end the call with a
+ * gRPC error: Envoy treats that as a failure of the authorization service (and lets the
+ * request through under `failure_mode_allow`); this way the handler still answers with a
+ * CheckResponse (400).
  */
 export const UNREADABLE_REQUEST: CheckRequestMessage = Object.freeze({});
 
-function decodeOrMark(bytes: Buffer): CheckRequestMessage {
+export function decodeOrMark(bytes: Uint8Array): CheckRequestMessage {
   try {
     return decodeCheckRequest(bytes);
   } catch {
     return UNREADABLE_REQUEST;
   }
 }
-
-export const authorizationServiceDefinition = {
-  Check: {
-    path: CHECK_METHOD_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: encodeCheckRequest,
-    requestDeserialize: decodeOrMark,
-    responseSerialize: encodeCheckResponse,
-    responseDeserialize: decodeCheckResponse,
-    originalName: 'check',
-  } satisfies MethodDefinition<CheckRequestMessage, CheckResponseMessage>,
-};

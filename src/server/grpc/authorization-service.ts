@@ -5,7 +5,6 @@
  * a handler that returns synchronously is answered synchronously (no promise tick).
  */
 import { randomUUID } from 'node:crypto';
-import type { handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import type { AccessRequest, Decision, ReasonCode, Subject } from '../../domain/index.js';
 import {
   DEFAULT_PRINCIPAL_HEADER,
@@ -15,7 +14,7 @@ import {
   type CheckRequestMessage,
   type CheckResponseMessage,
 } from '../../envoy/index.js';
-import { authorizationServiceDefinition, UNREADABLE_REQUEST } from './authorization-definition.js';
+import { UNREADABLE_REQUEST } from './authorization-definition.js';
 
 /**
  * A decision, plus what the pipeline established: the caller's SPIFFE ID (sent upstream),
@@ -52,9 +51,7 @@ export interface AuthorizationServiceOptions {
 }
 
 export interface AuthorizationService {
-  readonly definition: typeof authorizationServiceDefinition;
-  readonly implementation: { readonly Check: handleUnaryCall<CheckRequestMessage, CheckResponseMessage> };
-  /** The same logic without gRPC: `respond` is called exactly once, synchronously when it can be. */
+  /** One Check: `respond` is called exactly once, synchronously when it can be. */
   check(message: CheckRequestMessage, respond: (response: CheckResponseMessage) => void): void;
 }
 
@@ -65,10 +62,7 @@ export function createAuthorizationService(handler: CheckHandler, options: Autho
   const check = (message: CheckRequestMessage, respond: (response: CheckResponseMessage) => void): void => {
     new CheckCall(handler, config, respond).run(message);
   };
-  const Check: handleUnaryCall<CheckRequestMessage, CheckResponseMessage> = (call, callback: sendUnaryData<CheckResponseMessage>) => {
-    check(call.request, (response) => callback(null, response));
-  };
-  return { definition: authorizationServiceDefinition, implementation: { Check }, check };
+  return { check };
 }
 
 interface Config {

@@ -1,39 +1,54 @@
 /**
- * Starts the gRPC server Envoy calls: the Authorization service, grpc.health.v1, and any
- * other service the caller registers, on `host:port` or `unix:/path`.
+ * The gRPC server Envoy calls, on Node's own HTTP/2: Authorization/Check and
+ * grpc.health.v1 (Check, Watch), on `host:port` or `unix:/path`, plaintext or (m)TLS.
+ *
+ * Why not @grpc/grpc-js' Server: its per-call machinery (metadata objects, filters, call
+ * state) costs about 65 µs of CPU per Check on our benchmark machine, more than everything
+ * meshwarden does to decide (bench/results/report.md). We serve three methods, each with
+ * one request message, so the part of gRPC we need is small: framing, status trailers,
+ * `grpc-timeout`, `grpc-encoding`, and the size limit. It is held to grpc-js clients in the
+ * tests and to Envoy's official protos in test/conformance.
  */
-import {
-  Server,
-  ServerCredentials,
-  type ChannelOptions,
-  type ServerInterceptor,
-  type ServiceDefinition,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import http2 from 'node:http2';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { encodeCheckResponse } from '../../envoy/index.js';
+import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
+import { listenOn } from '../net/listen.js';
+import { CHECK_METHOD_PATH, decodeOrMark } from './authorization-definition.js';
 import type { AuthorizationService } from './authorization-service.js';
-import { createHealthReporter, type HealthReporter } from './health.js';
+import { GrpcCallError, GrpcStatus } from './grpc-status.js';
+import { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
+import { messageEncodingOf, RequestBody } from './request-message.js';
+import { ServerCall } from './server-call.js';
 
-export interface GrpcServiceRegistration {
-  readonly definition: ServiceDefinition;
-  readonly implementation: UntypedServiceImplementation;
+/** A method's whole server side: its one request message, and the call to answer on. */
+export type GrpcMethodHandler = (request: Buffer, call: ServerCall) => void;
+
+export interface GrpcTlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** With it, every client must present a certificate that chains to it (mTLS). */
+  readonly clientCa?: Buffer;
 }
+
+/** Transport admission: told a connection's client certificate, says whether its calls may run. */
+export type ClientAdmission = (certificate: PeerCertificate | undefined) => boolean;
 
 export interface GrpcServerOptions {
   /** `host:port` (port 0 picks a free one) or `unix:/path`. */
   readonly address: string;
-  /** Default: insecure (a sidecar on loopback or a unix socket). */
-  readonly credentials?: ServerCredentials;
+  /** Default: plaintext (a sidecar on loopback or a unix socket). */
+  readonly tls?: GrpcTlsMaterial;
+  /** Run once per connection before any call; a refused client's calls end PERMISSION_DENIED. */
+  readonly admitClient?: ClientAdmission;
   readonly authorization: AuthorizationService;
-  readonly services?: readonly GrpcServiceRegistration[];
-  readonly channelOptions?: ChannelOptions;
-  /** Run on every call of every service, in order, before its handler (e.g. client admission). */
-  readonly interceptors?: readonly ServerInterceptor[];
   /** Health status at start; default NOT_SERVING until the lifecycle says policies are loaded. */
   readonly initiallyServing?: boolean;
+  /** Largest request message accepted (after decompression); default 4 MiB, as gRPC's. */
+  readonly maxReceiveMessageBytes?: number;
 }
 
 export interface RunningGrpcServer {
-  readonly server: Server;
   /** The bound address: `host:port` with the real port, or the `unix:` address as given. */
   readonly address: string;
   /** The bound TCP port; undefined on a unix socket. */
@@ -43,58 +58,174 @@ export interface RunningGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const target = parseAddress(options.address);
-  // Channelz (grpc-js' introspection, which nothing here reads) costs a trace and counters per call.
-  const server = new Server({ 'grpc.enable_channelz': 0, ...options.channelOptions, interceptors: [...(options.interceptors ?? [])] });
-  server.addService(options.authorization.definition, options.authorization.implementation);
-  for (const service of options.services ?? []) server.addService(service.definition, service.implementation);
+  const target = parseListenAddress(options.address);
   const health = createHealthReporter(options.initiallyServing === true);
-  health.implementation.addToServer(server);
-  const port = await bind(server, options.address, options.credentials ?? ServerCredentials.createInsecure());
-  const isUnix = target.kind === 'unix';
+  const methods = new Map<string, GrpcMethodHandler>([
+    [CHECK_METHOD_PATH, checkHandler(options.authorization)],
+    [HEALTH_CHECK_PATH, health.check],
+    [HEALTH_WATCH_PATH, health.watch],
+  ]);
+  const server = createHttp2Server(options.tls);
+  const sessions = trackSessions(server);
+  const dispatch = dispatcher(methods, options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, admission(options.admitClient));
+  server.on('stream', dispatch);
+  const port = await listenOn(server, target);
   return {
-    server,
-    address: isUnix ? options.address : `${target.host}:${port}`,
-    port: isUnix ? undefined : port,
+    address: target.kind === 'unix' ? options.address : formatListenAddress({ ...target, port: port! }),
+    port,
     health,
-    close: (graceMs = 5_000) => close(server, health, graceMs),
+    close: (graceMs = 5_000) => close(server, sessions, health, graceMs),
   };
 }
 
-type Target = { kind: 'unix' } | { kind: 'tcp'; host: string };
-
-/** Misused options fail at start-up, with a TypeError. */
-function parseAddress(address: string): Target {
-  if (address.startsWith('unix:')) {
-    if (address.length <= 'unix:'.length) throw new TypeError('grpc address "unix:" has no path');
-    return { kind: 'unix' };
-  }
-  const colon = address.lastIndexOf(':');
-  const port = address.slice(colon + 1);
-  if (colon <= 0 || !/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
-    throw new TypeError(`grpc address must be host:port or unix:/path, got "${address}"`);
-  }
-  return { kind: 'tcp', host: address.slice(0, colon) };
+function checkHandler(authorization: AuthorizationService): GrpcMethodHandler {
+  return (request, call) => authorization.check(decodeOrMark(request), (response) => call.reply(encodeCheckResponse(response)));
 }
 
-function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+function createHttp2Server(tls: GrpcTlsMaterial | undefined): http2.Http2Server | http2.Http2SecureServer {
+  if (tls === undefined) return http2.createServer();
+  const mutual = tls.clientCa !== undefined;
+  // With a client CA, a client without a certificate that chains to it is refused in the handshake.
+  return http2.createSecureServer({
+    cert: tls.cert,
+    key: tls.key,
+    ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    allowHTTP1: false,
+    minVersion: 'TLSv1.2',
   });
 }
 
-function close(server: Server, health: HealthReporter, graceMs: number): Promise<void> {
+type Admission = (session: http2.Http2Session) => boolean;
+
+/** Each connection is judged once, on its first call. */
+function admission(admitClient: ClientAdmission | undefined): Admission | undefined {
+  if (admitClient === undefined) return undefined;
+  const verdicts = new WeakMap<http2.Http2Session, boolean>();
+  return (session) => {
+    let verdict = verdicts.get(session);
+    if (verdict === undefined) {
+      const certificate = (session.socket as TLSSocket).getPeerCertificate?.();
+      verdict = admitClient(certificate?.raw === undefined ? undefined : certificate);
+      verdicts.set(session, verdict);
+    }
+    return verdict;
+  };
+}
+
+function dispatcher(methods: ReadonlyMap<string, GrpcMethodHandler>, maxMessageBytes: number, admits: Admission | undefined) {
+  return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
+    stream.on('error', () => {}); // a reset or broken stream ends this call only
+    if (!isGrpcRequest(stream, headers)) return;
+    const call = new ServerCall(stream);
+    const method = methods.get(headers[':path'] ?? '');
+    const refusal = method === undefined
+      ? new GrpcCallError(GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[':path']}`)
+      : admits !== undefined && !admits(stream.session!)
+        ? new GrpcCallError(GrpcStatus.PERMISSION_DENIED, 'client identity is not allowed on this listener')
+        : undefined;
+    if (refusal !== undefined) {
+      call.fail(refusal.code, refusal.message);
+      stream.resume();
+      return;
+    }
+    readRequest(stream, headers, call, maxMessageBytes, method!);
+  };
+}
+
+/** Not gRPC at all (wrong HTTP method or content type): answered in plain HTTP, as the gRPC spec says. */
+function isGrpcRequest(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+  const contentType = headers['content-type'];
+  const status = headers[':method'] !== 'POST' ? 405 : contentType?.startsWith('application/grpc') ? 0 : 415;
+  if (status === 0) return true;
+  stream.respond({ ':status': status }, { endStream: true });
+  stream.resume();
+  return false;
+}
+
+function readRequest(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  call: ServerCall,
+  maxMessageBytes: number,
+  method: GrpcMethodHandler,
+): void {
+  const started = performance.now();
+  const body = new RequestBody(maxMessageBytes);
+  const refuse = (error: unknown) => {
+    const known = error instanceof GrpcCallError ? error : new GrpcCallError(GrpcStatus.INTERNAL, 'the request could not be read');
+    call.fail(known.code, known.message);
+  };
+  const onData = (chunk: Buffer) => {
+    try {
+      body.push(chunk);
+    } catch (error) {
+      stream.off('data', onData);
+      stream.resume(); // the rest of an oversized body is read and dropped, never buffered
+      refuse(error);
+    }
+  };
+  stream.on('data', onData);
+  stream.once('end', () => {
+    if (call.ended) return;
+    try {
+      const deadlineMs = deadlineOf(headers['grpc-timeout']);
+      const request = body.message(messageEncodingOf(headers['grpc-encoding']));
+      method(request, call);
+      if (deadlineMs !== undefined && !call.ended) enforceDeadline(stream, call, deadlineMs - (performance.now() - started));
+    } catch (error) {
+      refuse(error);
+    }
+  });
+}
+
+/** Ends a call still unanswered when its deadline passes; the handler's late answer is then dropped. */
+function enforceDeadline(stream: http2.ServerHttp2Stream, call: ServerCall, remainingMs: number): void {
+  const timer = setTimeout(() => call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded'), Math.max(0, remainingMs));
+  stream.once('close', () => clearTimeout(timer));
+}
+
+const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
+
+/** `grpc-timeout`: at most 8 digits and a unit (gRPC over HTTP/2); anything else is refused. */
+function deadlineOf(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const match = typeof header === 'string' ? /^(\d{1,8})([HMSmun])$/.exec(header) : null;
+  if (match === null) throw new GrpcCallError(GrpcStatus.OUT_OF_RANGE, `grpc-timeout "${String(header)}" is malformed`);
+  return Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
+}
+
+function trackSessions(server: http2.Http2Server | http2.Http2SecureServer): Set<http2.ServerHttp2Session> {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('error', () => {}); // a broken connection ends its own calls only
+    session.once('close', () => sessions.delete(session));
+  });
+  server.on('sessionError', () => {});
+  return sessions;
+}
+
+/** Stop accepting, GOAWAY every connection, end health watches; what is left after `graceMs` is cut. */
+function close(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  sessions: Set<http2.ServerHttp2Session>,
+  health: HealthReporter,
+  graceMs: number,
+): Promise<void> {
   health.setServing(false);
+  health.endWatches();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
+      for (const session of sessions) session.destroy();
     }, graceMs);
     timer.unref();
-    server.tryShutdown(() => {
+    server.close(() => {
       clearTimeout(timer);
       resolve();
     });
+    for (const session of sessions) session.close();
   });
 }

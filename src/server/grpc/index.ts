@@ -1,4 +1,4 @@
-/** The gRPC face of meshwarden: Authorization (ext_authz v3) and Health services. */
+/** The gRPC face of meshwarden: Authorization (ext_authz v3) and Health services on node:http2. */
 export {
   createAuthorizationService,
   type AuthorizationService,
@@ -7,6 +7,13 @@ export {
   type CheckOutcome,
   type CheckResult,
 } from './authorization-service.js';
-export { authorizationServiceDefinition, AUTHORIZATION_SERVICE_NAME, CHECK_METHOD_PATH } from './authorization-definition.js';
-export { createHealthReporter, HEALTH_SERVICE_NAMES, type HealthReporter } from './health.js';
-export { startGrpcServer, type GrpcServerOptions, type GrpcServiceRegistration, type RunningGrpcServer } from './grpc-server.js';
+export { AUTHORIZATION_SERVICE_NAME, CHECK_METHOD_PATH } from './authorization-definition.js';
+export { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_SERVICE_NAMES, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
+export {
+  startGrpcServer,
+  type ClientAdmission,
+  type GrpcServerOptions,
+  type GrpcTlsMaterial,
+  type RunningGrpcServer,
+} from './grpc-server.js';
+export { GrpcStatus, type GrpcStatusCode } from './grpc-status.js';

@@ -6,9 +6,10 @@ import { credentials, makeGenericClientConstructor, type Client, type ServiceDef
 import { service as healthService } from 'grpc-health-check';
 import type { Decision } from '../../../src/domain/index.js';
 import type { CheckResponseMessage } from '../../../src/envoy/index.js';
+import { decodeCheckResponse, encodeCheckRequest, type CheckRequestMessage } from '../../../src/envoy/index.js';
 import {
   AUTHORIZATION_SERVICE_NAME,
-  authorizationServiceDefinition,
+  CHECK_METHOD_PATH,
   createAuthorizationService,
   startGrpcServer,
   type RunningGrpcServer,
@@ -19,7 +20,20 @@ const authorization = () => createAuthorizationService(() => ALLOW);
 
 type Unary<Req, Res> = (request: Req, callback: (error: Error | null, response?: Res) => void) => void;
 const HealthClient = makeGenericClientConstructor(healthService as unknown as ServiceDefinition, 'Health');
-const AuthorizationClient = makeGenericClientConstructor(authorizationServiceDefinition, 'Authorization');
+const AuthorizationClient = makeGenericClientConstructor(
+  {
+    Check: {
+      path: CHECK_METHOD_PATH,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (message: CheckRequestMessage) => Buffer.from(encodeCheckRequest(message)),
+      requestDeserialize: () => ({}),
+      responseSerialize: () => Buffer.alloc(0),
+      responseDeserialize: (bytes: Buffer) => decodeCheckResponse(bytes),
+    },
+  },
+  'Authorization',
+);
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -1,0 +1,241 @@
+/**
+ * The gRPC protocol as the server speaks it on node:http2, seen from the wire: a raw HTTP/2
+ * client sends what well-behaved and ill-behaved clients send, and reads headers, messages
+ * and trailers as they arrive. (Well-behaved grpc-js clients are used everywhere else.)
+ */
+import http2 from 'node:http2';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { credentials, makeGenericClientConstructor, status, type Client } from '@grpc/grpc-js';
+import type { Decision } from '../../../src/domain/index.js';
+import { decodeCheckResponse, encodeCheckRequest, type CheckRequestMessage } from '../../../src/envoy/index.js';
+import {
+  CHECK_METHOD_PATH,
+  createAuthorizationService,
+  GrpcStatus,
+  HEALTH_CHECK_PATH,
+  HEALTH_WATCH_PATH,
+  startGrpcServer,
+  type CheckHandler,
+  type RunningGrpcServer,
+} from '../../../src/server/grpc/index.js';
+
+const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
+const CHECK: CheckRequestMessage = { attributes: { request: { http: { method: 'GET', path: '/x', host: 'svc' } } } };
+const HEALTH_REQUEST = Buffer.from([0x0a, 0x00]); // HealthCheckRequest { service: "" }
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(handler: CheckHandler = () => ALLOW, maxReceiveMessageBytes?: number): Promise<RunningGrpcServer> {
+  const running = await startGrpcServer({
+    address: '127.0.0.1:0',
+    authorization: createAuthorizationService(handler),
+    initiallyServing: false,
+    ...(maxReceiveMessageBytes === undefined ? {} : { maxReceiveMessageBytes }),
+  });
+  cleanups.push(() => running.close(200));
+  return running;
+}
+
+interface Exchange {
+  readonly status: number | undefined;
+  readonly grpcStatus: number | undefined;
+  readonly grpcMessage: string | undefined;
+  readonly messages: Buffer[];
+}
+
+function frame(message: Uint8Array, flag = 0): Buffer {
+  const framed = Buffer.alloc(5 + message.length);
+  framed[0] = flag;
+  framed.writeUInt32BE(message.length, 1);
+  framed.set(message, 5);
+  return framed;
+}
+
+/** One HTTP/2 request; resolves when the stream ends, with grpc-status from headers (trailers-only) or trailers. */
+function exchange(server: RunningGrpcServer, path: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<Exchange> {
+  const session = http2.connect(`http://${server.address}`);
+  cleanups.push(() => void session.destroy());
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    const result = { status: undefined as number | undefined, grpcStatus: undefined as number | undefined, grpcMessage: undefined as string | undefined, body: [] as Buffer[] };
+    const readStatus = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-status'] !== undefined) result.grpcStatus = Number(h['grpc-status']);
+      if (h['grpc-message'] !== undefined) result.grpcMessage = decodeURIComponent(String(h['grpc-message']));
+    };
+    stream.on('response', (h) => {
+      result.status = Number(h[':status']);
+      readStatus(h);
+    });
+    stream.on('trailers', readStatus);
+    stream.on('data', (chunk: Buffer) => result.body.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => resolve({ ...result, messages: messagesOf(Buffer.concat(result.body)) }));
+    stream.end(body);
+  });
+}
+
+function messagesOf(body: Buffer): Buffer[] {
+  const messages: Buffer[] = [];
+  for (let at = 0; at + 5 <= body.length; ) {
+    const length = body.readUInt32BE(at + 1);
+    messages.push(body.subarray(at + 5, at + 5 + length));
+    at += 5 + length;
+  }
+  return messages;
+}
+
+const checkBytes = () => Buffer.from(encodeCheckRequest(CHECK));
+
+describe('the gRPC server on node:http2', () => {
+  it('answers a Check with one CheckResponse message and grpc-status 0 in the trailers', async () => {
+    const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes()));
+    expect(answer).toMatchObject({ status: 200, grpcStatus: GrpcStatus.OK });
+    expect(answer.messages).toHaveLength(1);
+    expect(decodeCheckResponse(answer.messages[0]!).status?.code ?? 0).toBe(0);
+  });
+
+  it('ends an unknown method with UNIMPLEMENTED, in a trailers-only response', async () => {
+    const answer = await exchange(await serve(), '/envoy.service.auth.v2.Authorization/Check', frame(checkBytes()));
+    expect(answer).toMatchObject({ status: 200, grpcStatus: GrpcStatus.UNIMPLEMENTED, messages: [] });
+  });
+
+  it('answers what is not gRPC in plain HTTP: 405 for GET, 415 for another content type', async () => {
+    const server = await serve();
+    const session = http2.connect(`http://${server.address}`);
+    cleanups.push(() => void session.destroy());
+    const statusOf = (headers: http2.OutgoingHttpHeaders) =>
+      new Promise<number>((resolve) => {
+        const stream = session.request(headers);
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.resume();
+        stream.end();
+      });
+    expect(await statusOf({ ':method': 'GET', ':path': CHECK_METHOD_PATH, 'content-type': 'application/grpc' })).toBe(405);
+    expect(await statusOf({ ':method': 'POST', ':path': CHECK_METHOD_PATH, 'content-type': 'application/json' })).toBe(415);
+  });
+
+  it.each([
+    ['no message', Buffer.alloc(0)],
+    ['a truncated prefix', Buffer.from([0, 0, 0])],
+    ['a truncated message', frame(Buffer.alloc(10)).subarray(0, 9)],
+    ['two messages', Buffer.concat([frame(Buffer.alloc(0)), frame(Buffer.alloc(0))])],
+    ['a compressed flag without grpc-encoding', frame(Buffer.alloc(3), 1)],
+    ['unknown message flags', frame(Buffer.alloc(3), 4)],
+  ])('ends a request with %s with INTERNAL, and keeps serving', async (_what, body) => {
+    const server = await serve();
+    expect((await exchange(server, CHECK_METHOD_PATH, body)).grpcStatus).toBe(GrpcStatus.INTERNAL);
+    expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
+  });
+
+  it('refuses a message over the size limit with RESOURCE_EXHAUSTED, whether its prefix says so or its bytes do', async () => {
+    const server = await serve(() => ALLOW, 1024);
+    const lyingPrefix = Buffer.from([0, 0, 0, 0x10, 0]); // claims 4096 bytes, sends none
+    expect((await exchange(server, CHECK_METHOD_PATH, lyingPrefix)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    const answer = await exchange(server, CHECK_METHOD_PATH, frame(Buffer.alloc(64 * 1024)));
+    expect(answer).toMatchObject({ grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED, messages: [] });
+    expect(answer.grpcMessage).toMatch(/larger than 1024 bytes/);
+  });
+
+  it('reads a gzip-compressed request, and refuses one that inflates past the size limit', async () => {
+    const server = await serve(() => ALLOW, 4096);
+    const gzip = { 'grpc-encoding': 'gzip' };
+    expect((await exchange(server, CHECK_METHOD_PATH, frame(gzipSync(checkBytes()), 1), gzip)).grpcStatus).toBe(GrpcStatus.OK);
+    const bomb = frame(gzipSync(Buffer.alloc(1 << 20)), 1);
+    expect((await exchange(server, CHECK_METHOD_PATH, bomb, gzip)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect((await exchange(server, CHECK_METHOD_PATH, frame(Buffer.from('not gzip'), 1), gzip)).grpcStatus).toBe(GrpcStatus.INTERNAL);
+  });
+
+  it('refuses an encoding it does not know with UNIMPLEMENTED, naming those it accepts', async () => {
+    const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes(), 1), { 'grpc-encoding': 'br' });
+    expect(answer.grpcStatus).toBe(GrpcStatus.UNIMPLEMENTED);
+    expect(answer.grpcMessage).toMatch(/identity,gzip,deflate/);
+  });
+
+  it('serves a grpc-js client that compresses every message with gzip', async () => {
+    const server = await serve();
+    const bytes = (b: Buffer) => b;
+    const check = { path: CHECK_METHOD_PATH, requestStream: false, responseStream: false };
+    const codecs = { requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes };
+    const Raw = makeGenericClientConstructor({ Check: { ...check, ...codecs } }, 'Authorization');
+    const client = new Raw(server.address, credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 }) as unknown as Client & {
+      Check: (b: Buffer, cb: (e: Error | null, r?: Buffer) => void) => void;
+    };
+    cleanups.push(() => client.close());
+    const response = await new Promise<Buffer>((resolve, reject) => client.Check(checkBytes(), (e, r) => (e || !r ? reject(e) : resolve(r))));
+    expect(decodeCheckResponse(response).okResponse).toBeDefined();
+  });
+
+  it('ends a call whose handler has not answered by the grpc-timeout with DEADLINE_EXCEEDED, and drops the late answer', async () => {
+    let late: ((d: Decision) => void) | undefined;
+    const server = await serve(() => new Promise<Decision>((resolve) => (late = resolve)));
+    const answer = await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': '50m' });
+    expect(answer).toMatchObject({ grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, messages: [] });
+    late!(ALLOW);
+    expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': '100000u' })).grpcStatus).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+  });
+
+  it.each(['1', '123456789S', '5s', '-1m'])('refuses the malformed grpc-timeout %j with OUT_OF_RANGE', async (timeout) => {
+    const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': timeout });
+    expect(answer.grpcStatus).toBe(GrpcStatus.OUT_OF_RANGE);
+  });
+
+  it('survives a client that resets the stream before the answer, and answers the next call', async () => {
+    let answer: ((d: Decision) => void) | undefined;
+    const server = await serve(() => new Promise<Decision>((resolve) => (answer = resolve)));
+    const session = http2.connect(`http://${server.address}`);
+    cleanups.push(() => void session.destroy());
+    const stream = session.request({ ':method': 'POST', ':path': CHECK_METHOD_PATH, 'content-type': 'application/grpc' });
+    stream.on('error', () => {});
+    stream.end(frame(checkBytes()));
+    await expect.poll(() => answer).toBeDefined();
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    answer!(ALLOW);
+    answer = undefined;
+    const next = exchange(server, CHECK_METHOD_PATH, frame(checkBytes()));
+    await expect.poll(() => answer).toBeDefined();
+    answer!(ALLOW);
+    expect((await next).grpcStatus).toBe(GrpcStatus.OK);
+  });
+});
+
+describe('grpc.health.v1 on the server', () => {
+  it('ends Check of an unknown service with NOT_FOUND', async () => {
+    const unknown = Buffer.from([0x0a, 0x03, ...Buffer.from('foo')]);
+    expect((await exchange(await serve(), HEALTH_CHECK_PATH, frame(unknown))).grpcStatus).toBe(GrpcStatus.NOT_FOUND);
+  });
+
+  it('streams the status to a Watch as it changes, and ends the Watch with UNAVAILABLE on close', async () => {
+    const server = await serve();
+    const session = http2.connect(`http://${server.address}`);
+    cleanups.push(() => void session.destroy());
+    const stream = session.request({ ':method': 'POST', ':path': HEALTH_WATCH_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    const statuses: number[] = [];
+    let trailerStatus: number | undefined;
+    stream.on('data', (chunk: Buffer) => statuses.push(...messagesOf(chunk).map((m) => m[1] ?? 0)));
+    stream.on('trailers', (h) => (trailerStatus = Number(h['grpc-status'])));
+    stream.end(frame(HEALTH_REQUEST));
+    await expect.poll(() => statuses).toEqual([2]); // NOT_SERVING
+    server.health.setServing(true);
+    await expect.poll(() => statuses).toEqual([2, 1]); // SERVING
+    await server.close(200);
+    await expect.poll(() => statuses).toEqual([2, 1, 2]);
+    await expect.poll(() => trailerStatus).toBe(status.UNAVAILABLE);
+  });
+
+  it('streams SERVICE_UNKNOWN to a Watch of an unknown service', async () => {
+    const server = await serve();
+    const session = http2.connect(`http://${server.address}`);
+    cleanups.push(() => void session.destroy());
+    const stream = session.request({ ':method': 'POST', ':path': HEALTH_WATCH_PATH, 'content-type': 'application/grpc' });
+    const statuses: number[] = [];
+    stream.on('data', (chunk: Buffer) => statuses.push(...messagesOf(chunk).map((m) => m[1] ?? 0)));
+    stream.on('error', () => {});
+    stream.end(frame(Buffer.from([0x0a, 0x03, ...Buffer.from('foo')])));
+    await expect.poll(() => statuses).toEqual([3]);
+  });
+});
