@@ -69,7 +69,12 @@ export interface LoadResults {
   readonly notes: string[];
 }
 
-const LATENCY_CONTENDERS = ['ceiling', 'baseline', 'mw-hit', 'mw-miss', 'mw-large'];
+const LATENCY_CONTENDERS = ['ceiling', 'baseline', 'mw-hit', 'mw-miss', 'mw-hit-sender', 'mw-large'];
+/**
+ * The node sender's latency includes its own event loop and wake-ups: mw-hit-sender runs at
+ * mw-miss's rate, so the sender's share of mw-miss's percentiles can be read off beside it.
+ */
+const LATENCY_RATE_OF: Readonly<Record<string, string>> = { 'mw-hit-sender': 'mw-miss' };
 
 export async function runLoad(f: LoadFixtures, s: LoadSettings): Promise<LoadResults> {
   const notes: string[] = [];
@@ -187,7 +192,8 @@ async function throughputRounds(active: Contender[], servers: Map<string, Runnin
 
 async function latencyRounds(active: Contender[], runs: LoadRun[], servers: Map<string, RunningServer>, s: LoadSettings): Promise<LatencyRun[]> {
   const chosen = active.filter((c) => LATENCY_CONTENDERS.includes(c.id));
-  const half = new Map(chosen.map((c) => [c.id, spread(runs.filter((r) => r.contender === c.id).map((r) => r.rps)).median / 2]));
+  const halfOf = (id: string) => spread(runs.filter((r) => r.contender === id).map((r) => r.rps)).median / 2;
+  const half = new Map(chosen.map((c) => [c.id, halfOf(LATENCY_RATE_OF[c.id] ?? c.id)]));
   const out: LatencyRun[] = [];
   for (let round = 1; round <= s.rounds; round++) {
     for (const c of rotate(chosen, round - 1)) {

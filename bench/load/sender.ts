@@ -67,10 +67,17 @@ async function run(o: Options): Promise<SenderResult> {
     inFlight++;
     const t0 = process.hrtime.bigint();
     let status: string | undefined;
+    let answeredNs: bigint | undefined;
     const stream = session.request(HEADERS);
-    stream.on('trailers', (trailers) => (status = String(trailers['grpc-status'])));
+    // Latency ends when the status arrives, not at 'close', which comes a few ticks later.
+    stream.on('trailers', (trailers) => {
+      status = String(trailers['grpc-status']);
+      answeredNs = process.hrtime.bigint();
+    });
     stream.on('response', (headers) => {
-      if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']); // trailers-only answer
+      if (headers['grpc-status'] === undefined) return;
+      status = String(headers['grpc-status']); // trailers-only answer
+      answeredNs = process.hrtime.bigint();
     });
     stream.on('data', () => {});
     stream.on('error', () => transportErrors++);
@@ -79,7 +86,7 @@ async function run(o: Options): Promise<SenderResult> {
       if (status === '0') ok++;
       else if (status !== undefined) grpcErrors++;
       else transportErrors++;
-      if (o.latencies) latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (o.latencies) latencies.push(Number((answeredNs ?? process.hrtime.bigint()) - t0) / 1000);
       onDone();
     });
     stream.end(frame);
