@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestPki, type Issuer } from '../identity/helpers/pki.js';
@@ -154,6 +155,26 @@ describe('a TLS listener without a client CA', () => {
   it('serves clients that present no certificate', async () => {
     const server = await serve('{ cert: server.pem, key: server.key }');
     expect(structToJson((await clientOf(server).check(statusCheck())).dynamicMetadata)).toMatchObject({ decision: 'allow' });
+  });
+});
+
+describe('a TLS listener and ALPN', () => {
+  /** Milliseconds until the server hangs up (or refuses the handshake) on a TLS client offering `alpn`. */
+  function hangUpAfter(server: ServerProcess, alpn: string[] | undefined): Promise<number> {
+    const [host, port] = server.grpc.split(':') as [string, string];
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const socket = tls.connect({ host, port: Number(port), ca: file('mesh-ca.pem'), ...(alpn ? { ALPNProtocols: alpn } : {}) });
+      socket.on('error', () => {}); // an ALPN alert in the handshake is a hang-up too
+      socket.resume();
+      socket.on('close', () => resolve(Date.now() - started));
+    });
+  }
+
+  it('disconnects at once a client that offers no ALPN or only http/1.1', async () => {
+    const server = await serve('{ cert: server.pem, key: server.key }');
+    expect(await hangUpAfter(server, undefined)).toBeLessThan(2_000);
+    expect(await hangUpAfter(server, ['http/1.1'])).toBeLessThan(2_000);
   });
 });
 
