@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -87,6 +88,17 @@ describe('startGrpcServer', () => {
     });
     expect(response.status.code).toBe(0);
     expect(response.okResponse).toBeDefined();
+  });
+
+  it('reclaims a unix socket left behind by a crashed process, but never a live server\'s', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshwarden-grpc-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const socket = path.join(dir, 'authz.sock');
+    spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => process.exit(0))`]);
+    expect(existsSync(socket)).toBe(true);
+    const running = await start(`unix:${socket}`, true);
+    await expect(startGrpcServer({ address: running.address, authorization: authorization() })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(await healthOf(running.address, '')).toBe('SERVING');
   });
 
   it('reports NOT_SERVING and stops accepting calls once closed', async () => {
