@@ -91,7 +91,9 @@ export interface FlowGraphDeps {
 export class FlowGraph {
   readonly #limits: FlowGraphLimits;
   readonly #now: () => number;
-  readonly #edges = new Map<string, Edge>();
+  /** By source, then destination: no key string is built per observation. */
+  readonly #edges = new Map<string, Map<string, Edge>>();
+  #edgeCount = 0;
   readonly #templates = new Map<string, string>();
   #edgeOverflow = 0;
 
@@ -108,7 +110,7 @@ export class FlowGraph {
   }
 
   get size(): number {
-    return this.#edges.size;
+    return this.#edgeCount;
   }
 
   observe(observation: FlowObservation): void {
@@ -137,18 +139,19 @@ export class FlowGraph {
   }
 
   toJSON(): FlowGraphSnapshot {
-    const edges = [...this.#edges.values()].map(edgeSnapshot);
+    const edges = [...this.#edges.values()].flatMap((byDestination) => [...byDestination.values()].map(edgeSnapshot));
     edges.sort((a, b) => compare(a.source, b.source) || compare(a.destination, b.destination));
     return { edges, overflow: { edges: this.#edgeOverflow } };
   }
 
   #edgeFor(source: string, destination: string): Edge | undefined {
-    const key = `${source}\u0000${destination}`;
-    let edge = this.#edges.get(key);
-    if (edge === undefined && this.#edges.size < this.#limits.maxEdges) {
-      edge = newEdge(source, destination);
-      this.#edges.set(key, edge);
-    }
+    let byDestination = this.#edges.get(source);
+    let edge = byDestination?.get(destination);
+    if (edge !== undefined || this.#edgeCount >= this.#limits.maxEdges) return edge;
+    if (byDestination === undefined) this.#edges.set(source, (byDestination = new Map()));
+    edge = newEdge(source, destination);
+    byDestination.set(destination, edge);
+    this.#edgeCount++;
     return edge;
   }
 

@@ -31,8 +31,13 @@ export function templateSegment(segment: string): string {
   return isIdentifierLike(segment) ? ANY_SEGMENT : segment;
 }
 
+/** Every identifier shape below has a digit, except a UUID made only of the letters a–f. */
+const UUID_LENGTH = 36;
+
 function isIdentifierLike(segment: string): boolean {
   if (segment.length === 0 || segment === ANY_SEGMENT) return false;
+  // Most segments are words: one scan settles them (templating runs on every observed request).
+  if (segment.length !== UUID_LENGTH && !HAS_DIGIT.test(segment)) return false;
   if (DIGITS.test(segment) || UUID.test(segment)) return true;
   if (LONG_HEX.test(segment) && HAS_DIGIT.test(segment)) return true;
   return isOpaqueToken(segment);

@@ -19,6 +19,8 @@ describe('templatePath', () => {
     ['/beef/cafebabe', '/beef/cafebabe'],
     ['/a/b/c', '/a/b/c'],
     ['/', '/'],
+    ['/sessions/abcdefab-cdef-abcd-efab-cdefabcdefab', '/sessions/{*}'],
+    ['/watch/dQwXwYWgXcQzz', '/watch/dQwXwYWgXcQzz'],
     ['', ''],
     ['/users/{*}/orders', '/users/{*}/orders'],
     ['//double//slash', '//double//slash'],
