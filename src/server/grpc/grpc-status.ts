@@ -32,11 +32,18 @@ export class GrpcCallError extends Error {
   }
 }
 
+const PRINTABLE_WITHOUT_PERCENT = /^[\x20-\x24\x26-\x7e]*$/;
+
 /**
- * `grpc-message` is percent-encoded: every byte outside printable ASCII, and `%` itself
- * (gRPC over HTTP/2, "Responses"). encodeURIComponent escapes too much, but a compliant
- * reader decodes any `%XX`, so over-escaping is safe; under-escaping would not be.
+ * `grpc-message` is percent-encoded UTF-8: every byte outside printable ASCII, and `%`
+ * itself, becomes `%XX` (gRPC over HTTP/2, "Responses"). A lone surrogate, which has no
+ * UTF-8, is sent as U+FFFD rather than failing the answer.
  */
 export function encodeStatusMessage(message: string): string {
-  return /^[\x20-\x24\x26-\x7e]*$/.test(message) ? message : encodeURIComponent(message);
+  if (PRINTABLE_WITHOUT_PERCENT.test(message)) return message;
+  let encoded = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
 }
