@@ -20,6 +20,7 @@ import { GrpcCallError, GrpcStatus } from './grpc-status.js';
 import { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
 import { messageEncodingOf, RequestBody } from './request-message.js';
 import { ServerCall } from './server-call.js';
+import { BODY_TIMEOUT_MS, UnfinishedBodies } from './unfinished-bodies.js';
 
 /** A method's whole server side: its one request message, and the call to answer on. */
 export type GrpcMethodHandler = (request: Buffer, call: ServerCall) => void;
@@ -70,14 +71,20 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   ]);
   const server = createHttp2Server(options.tls);
   const sessions = trackSessions(server);
-  const dispatch = dispatcher(methods, options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, admission(options.admitClient));
-  server.on('stream', dispatch);
-  const port = await listenOn(server, target);
+  const reading: Reading = { maxMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, bodies: new UnfinishedBodies() };
+  server.on('stream', dispatcher(methods, reading, admission(options.admitClient)));
+  const port = await listenOn(server, target).catch((error: unknown) => {
+    reading.bodies.close();
+    throw error;
+  });
   return {
     address: target.kind === 'unix' ? options.address : formatListenAddress({ ...target, port: port! }),
     port,
     health,
-    close: (graceMs = 5_000) => close(server, sessions, health, graceMs),
+    close: (graceMs = 5_000) => {
+      reading.bodies.close();
+      return close(server, sessions, health, graceMs);
+    },
   };
 }
 
@@ -115,7 +122,13 @@ function admission(admitClient: ClientAdmission | undefined): Admission | undefi
   };
 }
 
-function dispatcher(methods: ReadonlyMap<string, GrpcMethodHandler>, maxMessageBytes: number, admits: Admission | undefined) {
+/** How request bodies are read: the size limit, and the calls whose body has not ended yet. */
+interface Reading {
+  readonly maxMessageBytes: number;
+  readonly bodies: UnfinishedBodies;
+}
+
+function dispatcher(methods: ReadonlyMap<string, GrpcMethodHandler>, reading: Reading, admits: Admission | undefined) {
   return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
     stream.on('error', () => {}); // a reset or broken stream ends this call only
     if (!isGrpcRequest(stream, headers)) return;
@@ -131,7 +144,7 @@ function dispatcher(methods: ReadonlyMap<string, GrpcMethodHandler>, maxMessageB
       stream.resume();
       return;
     }
-    readRequest(stream, headers, call, maxMessageBytes, method!);
+    readRequest(stream, headers, call, reading, method!);
   };
 }
 
@@ -149,15 +162,24 @@ function readRequest(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   call: ServerCall,
-  maxMessageBytes: number,
+  reading: Reading,
   method: GrpcMethodHandler,
 ): void {
   const started = performance.now();
-  const body = new RequestBody(maxMessageBytes);
   const refuse = (error: unknown) => {
     const known = error instanceof GrpcCallError ? error : new GrpcCallError(GrpcStatus.INTERNAL, 'the request could not be read');
     call.fail(known.code, known.message);
   };
+  let deadlineMs: number | undefined;
+  try {
+    deadlineMs = deadlineOf(headers['grpc-timeout']);
+  } catch (error) {
+    refuse(error);
+    stream.resume();
+    return;
+  }
+  const body = new RequestBody(reading.maxMessageBytes);
+  reading.bodies.add(call, started + (deadlineMs ?? BODY_TIMEOUT_MS));
   const onData = (chunk: Buffer) => {
     try {
       body.push(chunk);
@@ -169,11 +191,10 @@ function readRequest(
   };
   stream.on('data', onData);
   stream.once('end', () => {
+    reading.bodies.delete(call);
     if (call.ended) return;
     try {
-      const deadlineMs = deadlineOf(headers['grpc-timeout']);
-      const request = body.message(messageEncodingOf(headers['grpc-encoding']));
-      method(request, call);
+      method(body.message(messageEncodingOf(headers['grpc-encoding'])), call);
       if (deadlineMs !== undefined && !call.ended) enforceDeadline(stream, call, deadlineMs - (performance.now() - started));
     } catch (error) {
       refuse(error);

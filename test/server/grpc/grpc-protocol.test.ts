@@ -178,6 +178,18 @@ describe('the gRPC server on node:http2', () => {
     expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': '100000u' })).grpcStatus).toBe(GrpcStatus.DEADLINE_EXCEEDED);
   });
 
+  it('ends a call whose request body has not finished by its grpc-timeout with DEADLINE_EXCEEDED, and keeps serving', async () => {
+    const server = await serve();
+    const session = http2.connect(`http://${server.address}`);
+    cleanups.push(() => void session.destroy());
+    const stream = session.request({ ':method': 'POST', ':path': CHECK_METHOD_PATH, 'content-type': 'application/grpc', 'grpc-timeout': '200m' });
+    stream.on('error', () => {});
+    stream.write(frame(checkBytes()).subarray(0, 8)); // a prefix and three bytes, then nothing
+    const status = await new Promise<number>((resolve) => stream.on('response', (h) => resolve(Number(h['grpc-status']))));
+    expect(status).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
+  });
+
   it.each(['1', '123456789S', '5s', '-1m'])('refuses the malformed grpc-timeout %j with OUT_OF_RANGE', async (timeout) => {
     const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': timeout });
     expect(answer.grpcStatus).toBe(GrpcStatus.OUT_OF_RANGE);
