@@ -20,7 +20,7 @@ import { GrpcCallError, GrpcStatus } from './grpc-status.js';
 import { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
 import { messageEncodingOf, RequestBody } from './request-message.js';
 import { ServerCall } from './server-call.js';
-import { BODY_TIMEOUT_MS, UnfinishedBodies } from './unfinished-bodies.js';
+import { BODY_TIMEOUT_MS, CallDeadlines } from './call-deadlines.js';
 
 /** A method's whole server side: its one request message, and the call to answer on. */
 export type GrpcMethodHandler = (request: Buffer, call: ServerCall) => void;
@@ -71,10 +71,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   ]);
   const server = createHttp2Server(options.tls);
   const sessions = trackSessions(server);
-  const reading: Reading = { maxMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, bodies: new UnfinishedBodies() };
+  const reading: Reading = { maxMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, deadlines: new CallDeadlines() };
   server.on('stream', dispatcher(methods, reading, admission(options.admitClient)));
   const port = await listenOn(server, target).catch((error: unknown) => {
-    reading.bodies.close();
+    reading.deadlines.close();
     throw error;
   });
   return {
@@ -82,7 +82,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     port,
     health,
     close: (graceMs = 5_000) => {
-      reading.bodies.close();
+      reading.deadlines.close();
       return close(server, sessions, health, graceMs);
     },
   };
@@ -122,10 +122,10 @@ function admission(admitClient: ClientAdmission | undefined): Admission | undefi
   };
 }
 
-/** How request bodies are read: the size limit, and the calls whose body has not ended yet. */
+/** How requests are read: the size limit, and the calls that must end by a deadline. */
 interface Reading {
   readonly maxMessageBytes: number;
-  readonly bodies: UnfinishedBodies;
+  readonly deadlines: CallDeadlines;
 }
 
 function dispatcher(methods: ReadonlyMap<string, GrpcMethodHandler>, reading: Reading, admits: Admission | undefined) {
@@ -179,7 +179,7 @@ function readRequest(
     return;
   }
   const body = new RequestBody(reading.maxMessageBytes);
-  reading.bodies.add(call, started + (deadlineMs ?? BODY_TIMEOUT_MS));
+  reading.deadlines.add(call, started + (deadlineMs ?? BODY_TIMEOUT_MS));
   const onData = (chunk: Buffer) => {
     try {
       body.push(chunk);
@@ -191,21 +191,16 @@ function readRequest(
   };
   stream.on('data', onData);
   stream.once('end', () => {
-    reading.bodies.delete(call);
-    if (call.ended) return;
-    try {
-      method(body.message(messageEncodingOf(headers['grpc-encoding'])), call);
-      if (deadlineMs !== undefined && !call.ended) enforceDeadline(stream, call, deadlineMs - (performance.now() - started));
-    } catch (error) {
-      refuse(error);
+    if (!call.ended) {
+      try {
+        method(body.message(messageEncodingOf(headers['grpc-encoding'])), call);
+      } catch (error) {
+        refuse(error);
+      }
     }
+    // An answer still being worked out stays under its grpc-timeout; without one, nothing is due.
+    if (call.ended || deadlineMs === undefined) reading.deadlines.delete(call);
   });
-}
-
-/** Ends a call still unanswered when its deadline passes; the handler's late answer is then dropped. */
-function enforceDeadline(stream: http2.ServerHttp2Stream, call: ServerCall, remainingMs: number): void {
-  const timer = setTimeout(() => call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded'), Math.max(0, remainingMs));
-  stream.once('close', () => clearTimeout(timer));
 }
 
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
