@@ -2,7 +2,10 @@
  * CheckRequest bodies as Envoy sends them: encoded with Envoy's official protos (the same
  * reference the conformance tests use), wrapped in the 5-byte gRPC message prefix.
  */
+import { grpcFrame } from '../../test/helpers/grpc-frame.js';
 import { decodeOfficial, encodeOfficial } from '../../test/helpers/official-protos.js';
+
+export { grpcFrame };
 
 export const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
 
@@ -31,13 +34,6 @@ export function checkMessage(o: CheckMessageOptions): Record<string, unknown> {
   };
 }
 
-/** The 5-byte gRPC prefix (uncompressed, big-endian length) followed by the message. */
-export function grpcFrame(message: Uint8Array): Buffer {
-  const frame = Buffer.alloc(5 + message.length);
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, 5);
-  return frame;
-}
 
 export function checkRequestFrame(o: CheckMessageOptions): Buffer {
   return grpcFrame(encodeOfficial('envoy.service.auth.v3.CheckRequest', checkMessage(o)));

@@ -19,6 +19,7 @@ import {
   type CheckHandler,
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
+import { grpcFrame } from '../../helpers/grpc-frame.js';
 
 const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
 const CHECK: CheckRequestMessage = { attributes: { request: { http: { method: 'GET', path: '/x', host: 'svc' } } } };
@@ -45,14 +46,6 @@ interface Exchange {
   readonly grpcStatus: number | undefined;
   readonly grpcMessage: string | undefined;
   readonly messages: Buffer[];
-}
-
-function frame(message: Uint8Array, flag = 0): Buffer {
-  const framed = Buffer.alloc(5 + message.length);
-  framed[0] = flag;
-  framed.writeUInt32BE(message.length, 1);
-  framed.set(message, 5);
-  return framed;
 }
 
 /** One HTTP/2 request; resolves when the stream ends, with grpc-status from headers (trailers-only) or trailers. */
@@ -92,14 +85,14 @@ const checkBytes = () => Buffer.from(encodeCheckRequest(CHECK));
 
 describe('the gRPC server on node:http2', () => {
   it('answers a Check with one CheckResponse message and grpc-status 0 in the trailers', async () => {
-    const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes()));
+    const answer = await exchange(await serve(), CHECK_METHOD_PATH, grpcFrame(checkBytes()));
     expect(answer).toMatchObject({ status: 200, grpcStatus: GrpcStatus.OK });
     expect(answer.messages).toHaveLength(1);
     expect(decodeCheckResponse(answer.messages[0]!).status?.code ?? 0).toBe(0);
   });
 
   it('ends an unknown method with UNIMPLEMENTED, in a trailers-only response', async () => {
-    const answer = await exchange(await serve(), '/envoy.service.auth.v2.Authorization/Check', frame(checkBytes()));
+    const answer = await exchange(await serve(), '/envoy.service.auth.v2.Authorization/Check', grpcFrame(checkBytes()));
     expect(answer).toMatchObject({ status: 200, grpcStatus: GrpcStatus.UNIMPLEMENTED, messages: [] });
   });
 
@@ -121,21 +114,21 @@ describe('the gRPC server on node:http2', () => {
   it.each([
     ['no message', Buffer.alloc(0)],
     ['a truncated prefix', Buffer.from([0, 0, 0])],
-    ['a truncated message', frame(Buffer.alloc(10)).subarray(0, 9)],
-    ['two messages', Buffer.concat([frame(Buffer.alloc(0)), frame(Buffer.alloc(0))])],
-    ['a compressed flag without grpc-encoding', frame(Buffer.alloc(3), 1)],
-    ['unknown message flags', frame(Buffer.alloc(3), 4)],
+    ['a truncated message', grpcFrame(Buffer.alloc(10)).subarray(0, 9)],
+    ['two messages', Buffer.concat([grpcFrame(Buffer.alloc(0)), grpcFrame(Buffer.alloc(0))])],
+    ['a compressed flag without grpc-encoding', grpcFrame(Buffer.alloc(3), 1)],
+    ['unknown message flags', grpcFrame(Buffer.alloc(3), 4)],
   ])('ends a request with %s with INTERNAL, and keeps serving', async (_what, body) => {
     const server = await serve();
     expect((await exchange(server, CHECK_METHOD_PATH, body)).grpcStatus).toBe(GrpcStatus.INTERNAL);
-    expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
+    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
   });
 
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED, whether its prefix says so or its bytes do', async () => {
     const server = await serve(() => ALLOW, 1024);
     const lyingPrefix = Buffer.from([0, 0, 0, 0x10, 0]); // claims 4096 bytes, sends none
     expect((await exchange(server, CHECK_METHOD_PATH, lyingPrefix)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    const answer = await exchange(server, CHECK_METHOD_PATH, frame(Buffer.alloc(64 * 1024)));
+    const answer = await exchange(server, CHECK_METHOD_PATH, grpcFrame(Buffer.alloc(64 * 1024)));
     expect(answer).toMatchObject({ grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED, messages: [] });
     expect(answer.grpcMessage).toMatch(/larger than 1024 bytes/);
   });
@@ -143,14 +136,14 @@ describe('the gRPC server on node:http2', () => {
   it('reads a gzip-compressed request, and refuses one that inflates past the size limit', async () => {
     const server = await serve(() => ALLOW, 4096);
     const gzip = { 'grpc-encoding': 'gzip' };
-    expect((await exchange(server, CHECK_METHOD_PATH, frame(gzipSync(checkBytes()), 1), gzip)).grpcStatus).toBe(GrpcStatus.OK);
-    const bomb = frame(gzipSync(Buffer.alloc(1 << 20)), 1);
+    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(gzipSync(checkBytes()), 1), gzip)).grpcStatus).toBe(GrpcStatus.OK);
+    const bomb = grpcFrame(gzipSync(Buffer.alloc(1 << 20)), 1);
     expect((await exchange(server, CHECK_METHOD_PATH, bomb, gzip)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect((await exchange(server, CHECK_METHOD_PATH, frame(Buffer.from('not gzip'), 1), gzip)).grpcStatus).toBe(GrpcStatus.INTERNAL);
+    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(Buffer.from('not gzip'), 1), gzip)).grpcStatus).toBe(GrpcStatus.INTERNAL);
   });
 
   it('refuses an encoding it does not know with UNIMPLEMENTED, naming those it accepts', async () => {
-    const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes(), 1), { 'grpc-encoding': 'br' });
+    const answer = await exchange(await serve(), CHECK_METHOD_PATH, grpcFrame(checkBytes(), 1), { 'grpc-encoding': 'br' });
     expect(answer.grpcStatus).toBe(GrpcStatus.UNIMPLEMENTED);
     expect(answer.grpcMessage).toMatch(/identity,gzip,deflate/);
   });
@@ -172,10 +165,10 @@ describe('the gRPC server on node:http2', () => {
   it('ends a call whose handler has not answered by the grpc-timeout with DEADLINE_EXCEEDED, and drops the late answer', async () => {
     let late: ((d: Decision) => void) | undefined;
     const server = await serve(() => new Promise<Decision>((resolve) => (late = resolve)));
-    const answer = await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': '50m' });
+    const answer = await exchange(server, CHECK_METHOD_PATH, grpcFrame(checkBytes()), { 'grpc-timeout': '50m' });
     expect(answer).toMatchObject({ grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, messages: [] });
     late!(ALLOW);
-    expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': '100000u' })).grpcStatus).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(checkBytes()), { 'grpc-timeout': '100000u' })).grpcStatus).toBe(GrpcStatus.DEADLINE_EXCEEDED);
   });
 
   it('ends a call whose request body has not finished by its grpc-timeout with DEADLINE_EXCEEDED, and keeps serving', async () => {
@@ -184,14 +177,14 @@ describe('the gRPC server on node:http2', () => {
     cleanups.push(() => void session.destroy());
     const stream = session.request({ ':method': 'POST', ':path': CHECK_METHOD_PATH, 'content-type': 'application/grpc', 'grpc-timeout': '200m' });
     stream.on('error', () => {});
-    stream.write(frame(checkBytes()).subarray(0, 8)); // a prefix and three bytes, then nothing
+    stream.write(grpcFrame(checkBytes()).subarray(0, 8)); // a prefix and three bytes, then nothing
     const status = await new Promise<number>((resolve) => stream.on('response', (h) => resolve(Number(h['grpc-status']))));
     expect(status).toBe(GrpcStatus.DEADLINE_EXCEEDED);
-    expect((await exchange(server, CHECK_METHOD_PATH, frame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
+    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
   });
 
   it.each(['1', '123456789S', '5s', '-1m'])('refuses the malformed grpc-timeout %j with OUT_OF_RANGE', async (timeout) => {
-    const answer = await exchange(await serve(), CHECK_METHOD_PATH, frame(checkBytes()), { 'grpc-timeout': timeout });
+    const answer = await exchange(await serve(), CHECK_METHOD_PATH, grpcFrame(checkBytes()), { 'grpc-timeout': timeout });
     expect(answer.grpcStatus).toBe(GrpcStatus.OUT_OF_RANGE);
   });
 
@@ -202,13 +195,13 @@ describe('the gRPC server on node:http2', () => {
     cleanups.push(() => void session.destroy());
     const stream = session.request({ ':method': 'POST', ':path': CHECK_METHOD_PATH, 'content-type': 'application/grpc' });
     stream.on('error', () => {});
-    stream.end(frame(checkBytes()));
+    stream.end(grpcFrame(checkBytes()));
     await expect.poll(() => answer).toBeDefined();
     stream.close(http2.constants.NGHTTP2_CANCEL);
     await new Promise((resolve) => setTimeout(resolve, 20));
     answer!(ALLOW);
     answer = undefined;
-    const next = exchange(server, CHECK_METHOD_PATH, frame(checkBytes()));
+    const next = exchange(server, CHECK_METHOD_PATH, grpcFrame(checkBytes()));
     await expect.poll(() => answer).toBeDefined();
     answer!(ALLOW);
     expect((await next).grpcStatus).toBe(GrpcStatus.OK);
@@ -218,7 +211,7 @@ describe('the gRPC server on node:http2', () => {
 describe('grpc.health.v1 on the server', () => {
   it('ends Check of an unknown service with NOT_FOUND', async () => {
     const unknown = Buffer.from([0x0a, 0x03, ...Buffer.from('foo')]);
-    expect((await exchange(await serve(), HEALTH_CHECK_PATH, frame(unknown))).grpcStatus).toBe(GrpcStatus.NOT_FOUND);
+    expect((await exchange(await serve(), HEALTH_CHECK_PATH, grpcFrame(unknown))).grpcStatus).toBe(GrpcStatus.NOT_FOUND);
   });
 
   it('streams the status to a Watch as it changes, and ends the Watch with UNAVAILABLE on close', async () => {
@@ -230,7 +223,7 @@ describe('grpc.health.v1 on the server', () => {
     let trailerStatus: number | undefined;
     stream.on('data', (chunk: Buffer) => statuses.push(...messagesOf(chunk).map((m) => m[1] ?? 0)));
     stream.on('trailers', (h) => (trailerStatus = Number(h['grpc-status'])));
-    stream.end(frame(HEALTH_REQUEST));
+    stream.end(grpcFrame(HEALTH_REQUEST));
     await expect.poll(() => statuses).toEqual([2]); // NOT_SERVING
     server.health.setServing(true);
     await expect.poll(() => statuses).toEqual([2, 1]); // SERVING
@@ -247,7 +240,7 @@ describe('grpc.health.v1 on the server', () => {
     const statuses: number[] = [];
     stream.on('data', (chunk: Buffer) => statuses.push(...messagesOf(chunk).map((m) => m[1] ?? 0)));
     stream.on('error', () => {});
-    stream.end(frame(Buffer.from([0x0a, 0x03, ...Buffer.from('foo')])));
+    stream.end(grpcFrame(Buffer.from([0x0a, 0x03, ...Buffer.from('foo')])));
     await expect.poll(() => statuses).toEqual([3]);
   });
 });

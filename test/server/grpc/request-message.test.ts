@@ -3,18 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GrpcCallError, GrpcStatus } from '../../../src/server/grpc/grpc-status.js';
 import { messageEncodingOf, RequestBody, type MessageEncoding } from '../../../src/server/grpc/request-message.js';
+import { grpcFrame } from '../../helpers/grpc-frame.js';
 
 const LIMIT = 1024;
 const ENCODINGS = fc.constantFrom<MessageEncoding>('identity', 'gzip', 'deflate');
 const PROTOCOL_STATUSES: number[] = [GrpcStatus.INTERNAL, GrpcStatus.RESOURCE_EXHAUSTED];
-
-function frame(payload: Uint8Array, flag = 0): Buffer {
-  const framed = Buffer.alloc(5 + payload.length);
-  framed[0] = flag;
-  framed.writeUInt32BE(payload.length, 1);
-  framed.set(payload, 5);
-  return framed;
-}
 
 /** Feeds `body` in the given chunk sizes, then reads the message; returns it or the GrpcCallError. */
 function read(body: Buffer, cuts: number[], encoding: MessageEncoding = 'identity'): Buffer | GrpcCallError {
@@ -37,7 +30,7 @@ describe('RequestBody', () => {
   it('returns exactly the one message a well-framed body holds, however the body is cut into chunks', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: LIMIT }), fc.array(fc.nat(LIMIT + 5)), (payload, cuts) => {
-        expect(read(frame(payload), cuts)).toEqual(Buffer.from(payload));
+        expect(read(grpcFrame(payload), cuts)).toEqual(Buffer.from(payload));
       }),
       { numRuns: 2_000 },
     );
@@ -61,8 +54,8 @@ describe('RequestBody', () => {
   });
 
   it('inflates gzip within the limit and refuses what inflates past it', () => {
-    expect(read(frame(gzipSync(Buffer.from('hello')), 1), [], 'gzip')).toEqual(Buffer.from('hello'));
-    expect(read(frame(gzipSync(Buffer.alloc(LIMIT + 1)), 1), [], 'gzip')).toMatchObject({ code: GrpcStatus.RESOURCE_EXHAUSTED });
+    expect(read(grpcFrame(gzipSync(Buffer.from('hello')), 1), [], 'gzip')).toEqual(Buffer.from('hello'));
+    expect(read(grpcFrame(gzipSync(Buffer.alloc(LIMIT + 1)), 1), [], 'gzip')).toMatchObject({ code: GrpcStatus.RESOURCE_EXHAUSTED });
   });
 });
 
