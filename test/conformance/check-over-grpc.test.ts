@@ -4,10 +4,10 @@
  * answer is decoded with the official protos, as Envoy reads it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import type { AccessRequest, Decision } from '../../src/domain/index.js';
 import { createAuthorizationService, startGrpcServer, type RunningGrpcServer } from '../../src/server/grpc/index.js';
 import { decodeOfficial, encodeOfficial } from '../helpers/official-protos.js';
+import { rawClient, type RawClient } from '../helpers/check-client.js';
 
 const SPIFFE = 'spiffe://prod.example/ns/checkout/sa/checkout';
 const seen: AccessRequest[] = [];
@@ -21,29 +21,12 @@ function decide(request: AccessRequest): Decision {
   return { ...base, verdict: 'allow', reason: 'policy_allow', by: { policy: 'prod/payments', rule: 0 }, dryRun: { verdict: 'deny' } };
 }
 
-type RawCall = (bytes: Buffer, callback: (error: Error | null, response?: Buffer) => void) => void;
-const identity = (bytes: Buffer) => bytes;
-const RawAuthorizationClient = makeGenericClientConstructor(
-  {
-    Check: {
-      path: '/envoy.service.auth.v3.Authorization/Check',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
-  'Authorization',
-);
-
 let running: RunningGrpcServer;
-let client: Client & { Check: RawCall };
+let client: RawClient;
 
 beforeAll(async () => {
   running = await startGrpcServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(decide) });
-  client = new RawAuthorizationClient(running.address, credentials.createInsecure()) as unknown as Client & { Check: RawCall };
+  client = rawClient(running.address);
 });
 
 afterAll(async () => {
@@ -54,7 +37,7 @@ afterAll(async () => {
 async function check(request: Record<string, unknown>): Promise<Record<string, unknown>> {
   const bytes = Buffer.isBuffer(request['raw']) ? request['raw'] : encodeOfficial('envoy.service.auth.v3.CheckRequest', request);
   const response = await new Promise<Buffer>((resolve, reject) => {
-    client.Check(bytes, (error, answer) => (error || !answer ? reject(error) : resolve(answer)));
+    client.Check(bytes, {}, (error, answer) => (error || !answer ? reject(error) : resolve(answer)));
   });
   return decodeOfficial('envoy.service.auth.v3.CheckResponse', response);
 }

@@ -13,32 +13,30 @@ const HEALTH = protobuf.loadSync(require.resolve('grpc-health-check/proto/health
 const HealthRequest = HEALTH.lookupType('grpc.health.v1.HealthCheckRequest');
 const HealthResponse = HEALTH.lookupType('grpc.health.v1.HealthCheckResponse');
 
-type RawCall = (bytes: Buffer, options: CallOptions, callback: (error: Error | null, response?: Buffer) => void) => void;
-const identity = (bytes: Buffer) => bytes;
+export type RawCall = (bytes: Buffer, options: CallOptions, callback: (error: Error | null, response?: Buffer) => void) => void;
+/** Bytes in, bytes out: the caller encodes and decodes (with Envoy's official protos). */
+export type RawClient = Client & { Check: RawCall; HealthCheck: RawCall };
 
-const RawClient = makeGenericClientConstructor(
-  {
-    Check: {
-      path: '/envoy.service.auth.v3.Authorization/Check',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-    HealthCheck: {
-      path: '/grpc.health.v1.Health/Check',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
+const identity = (bytes: Buffer) => bytes;
+const rawUnary = (path: string) => ({
+  path,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: identity,
+  requestDeserialize: identity,
+  responseSerialize: identity,
+  responseDeserialize: identity,
+});
+
+const RawClientConstructor = makeGenericClientConstructor(
+  { Check: rawUnary('/envoy.service.auth.v3.Authorization/Check'), HealthCheck: rawUnary('/grpc.health.v1.Health/Check') },
   'Authorization',
 );
+
+/** A grpc-js client for meshwarden's Check and Health Check that sends and receives raw message bytes. */
+export function rawClient(address: string, channel: ChannelCredentials = credentials.createInsecure(), options?: ChannelOptions): RawClient {
+  return new RawClientConstructor(address, channel, options) as unknown as RawClient;
+}
 
 export type Decoded = Record<string, unknown> & {
   status?: { code?: number };
@@ -70,16 +68,12 @@ export interface CheckClientOptions {
 }
 
 export class CheckClient {
-  readonly #client: Client & { Check: RawCall; HealthCheck: RawCall };
+  readonly #client: RawClient;
   readonly #deadlineMs: number | undefined;
 
   constructor(address: string, options: CheckClientOptions = {}) {
     this.#deadlineMs = options.deadlineMs;
-    const channelCredentials = options.credentials ?? credentials.createInsecure();
-    this.#client = new RawClient(address, channelCredentials, options.channelOptions) as unknown as Client & {
-      Check: RawCall;
-      HealthCheck: RawCall;
-    };
+    this.#client = rawClient(address, options.credentials, options.channelOptions);
   }
 
   async check(request: Record<string, unknown>): Promise<Decoded> {

@@ -6,7 +6,7 @@
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentials, makeGenericClientConstructor, status, type Client } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
 import type { Decision } from '../../../src/domain/index.js';
 import { decodeCheckResponse, encodeCheckRequest, type CheckRequestMessage } from '../../../src/envoy/index.js';
 import {
@@ -19,6 +19,7 @@ import {
   type CheckHandler,
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
+import { rawClient } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
 
 const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
@@ -150,15 +151,9 @@ describe('the gRPC server on node:http2', () => {
 
   it('serves a grpc-js client that compresses every message with gzip', async () => {
     const server = await serve();
-    const bytes = (b: Buffer) => b;
-    const check = { path: CHECK_METHOD_PATH, requestStream: false, responseStream: false };
-    const codecs = { requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes };
-    const Raw = makeGenericClientConstructor({ Check: { ...check, ...codecs } }, 'Authorization');
-    const client = new Raw(server.address, credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 }) as unknown as Client & {
-      Check: (b: Buffer, cb: (e: Error | null, r?: Buffer) => void) => void;
-    };
+    const client = rawClient(server.address, credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
     cleanups.push(() => client.close());
-    const response = await new Promise<Buffer>((resolve, reject) => client.Check(checkBytes(), (e, r) => (e || !r ? reject(e) : resolve(r))));
+    const response = await new Promise<Buffer>((resolve, reject) => client.Check(checkBytes(), {}, (e, r) => (e || !r ? reject(e) : resolve(r))));
     expect(decodeCheckResponse(response).okResponse).toBeDefined();
   });
 
