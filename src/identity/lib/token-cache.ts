@@ -73,39 +73,29 @@ export class VerificationCache<V extends object> {
  * 160 MiB with the defaults if every cached token were maximal, 10 MiB for typical 1 KiB tokens.
  */
 export class TokenCache<V extends object> {
-  readonly #lru: LRUCache<string, Entry<V> & { readonly token: string }>;
-  readonly #now: () => number;
-  readonly #maxTtlMs: number;
+  /** Expiry and bounds as for certificates; the entry keeps the whole token to confirm a hit. */
+  readonly #byTail: VerificationCache<{ readonly token: string; readonly value: V }>;
 
   constructor(options: CacheOptions) {
-    this.#lru = new LRUCache({ max: options.max });
-    this.#now = options.now;
-    this.#maxTtlMs = options.maxTtlSeconds * 1000;
+    this.#byTail = new VerificationCache(options);
   }
 
   get size(): number {
-    return this.#lru.size;
+    return this.#byTail.size;
   }
 
   get(token: string): V | undefined {
-    const key = tailOf(token);
-    const entry = this.#lru.get(key);
-    if (entry === undefined || entry.token !== token) return undefined;
-    if (this.#now() >= entry.until) {
-      this.#lru.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    const entry = this.#byTail.get(tailOf(token));
+    return entry !== undefined && entry.token === token ? entry.value : undefined;
   }
 
   /** `expiresAt` in epoch seconds: the token's own `exp`. */
   set(token: string, value: V, expiresAt: number): void {
-    const until = untilOf(expiresAt, this.#now(), this.#maxTtlMs);
-    if (until !== undefined) this.#lru.set(tailOf(token), { token, value, until });
+    this.#byTail.set(tailOf(token), { token, value }, expiresAt);
   }
 
   clear(): void {
-    this.#lru.clear();
+    this.#byTail.clear();
   }
 }
 
