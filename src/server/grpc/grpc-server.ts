@@ -15,12 +15,12 @@ import { encodeCheckResponse } from '../../envoy/index.js';
 import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
 import { listenOn } from '../net/listen.js';
 import { CHECK_METHOD_PATH, decodeOrMark } from './authorization-definition.js';
+import { BODY_TIMEOUT_MS, CallDeadlines } from './call-deadlines.js';
 import type { AuthorizationService } from './authorization-service.js';
 import { GrpcCallError, GrpcStatus } from './grpc-status.js';
 import { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
 import { messageEncodingOf, RequestBody } from './request-message.js';
 import { ServerCall } from './server-call.js';
-import { BODY_TIMEOUT_MS, CallDeadlines } from './call-deadlines.js';
 
 /** A method's whole server side: its one request message, and the call to answer on. */
 export type GrpcMethodHandler = (request: Buffer, call: ServerCall) => void;
@@ -81,10 +81,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     address: target.kind === 'unix' ? options.address : formatListenAddress({ ...target, port: port! }),
     port,
     health,
-    close: (graceMs = 5_000) => {
-      reading.deadlines.close();
-      return close(server, sessions, health, graceMs);
-    },
+    // deadlines keep being enforced while calls drain
+    close: (graceMs = 5_000) => close(server, sessions, health, graceMs).finally(() => reading.deadlines.close()),
   };
 }
 
