@@ -20,14 +20,15 @@ export class ServerCall {
   #headersSent = false;
   #ended = false;
   #trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
-  readonly #cancelHandlers: Array<() => void> = [];
+  /** Only streaming calls register any: no array for every unary Check. */
+  #cancelHandlers: Array<() => void> | undefined;
 
   constructor(stream: http2.ServerHttp2Stream) {
     this.#stream = stream;
     stream.once('close', () => {
       if (this.#ended) return;
       this.#ended = true;
-      for (const handler of this.#cancelHandlers) handler();
+      for (const handler of this.#cancelHandlers ?? []) handler();
     });
   }
 
@@ -38,7 +39,7 @@ export class ServerCall {
 
   /** Runs `handler` if the client cancels or the stream dies before the call is ended. */
   onCancel(handler: () => void): void {
-    this.#cancelHandlers.push(handler);
+    (this.#cancelHandlers ??= []).push(handler);
   }
 
   /** The unary answer: headers, the message, OK trailers. */
@@ -67,14 +68,6 @@ export class ServerCall {
       return;
     }
     this.#trailers = status;
-    this.#stream.end();
-  }
-
-  /** Ends a server stream with OK. */
-  finish(): void {
-    if (this.ended) return;
-    this.#ended = true;
-    this.#sendHeaders();
     this.#stream.end();
   }
 
