@@ -30,6 +30,8 @@ export interface HealthReporter {
   readonly watch: (request: Buffer, call: ServerCall) => void;
   /** Ends every Watch stream (after it has seen the last status), for shutdown. */
   endWatches(): void;
+  /** Watch streams open now. */
+  readonly watching: number;
 }
 
 export function createHealthReporter(initiallyServing = false): HealthReporter {
@@ -39,6 +41,9 @@ export function createHealthReporter(initiallyServing = false): HealthReporter {
   return {
     get serving() {
       return serving;
+    },
+    get watching() {
+      return watchers.size;
     },
     setServing(next) {
       if (next === serving) return;
@@ -56,7 +61,7 @@ export function createHealthReporter(initiallyServing = false): HealthReporter {
       if (known === undefined) return call.fail(GrpcStatus.INTERNAL, 'the request is not a HealthCheckRequest');
       const watcher = { call, known };
       watchers.add(watcher);
-      call.onCancel(() => watchers.delete(watcher));
+      call.onClose(() => watchers.delete(watcher));
       call.send(encodeStatus(statusOf(known)));
     },
     endWatches() {

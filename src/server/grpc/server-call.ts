@@ -21,14 +21,13 @@ export class ServerCall {
   #ended = false;
   #trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
   /** Only streaming calls register any: no array for every unary Check. */
-  #cancelHandlers: Array<() => void> | undefined;
+  #closeHandlers: Array<() => void> | undefined;
 
   constructor(stream: http2.ServerHttp2Stream) {
     this.#stream = stream;
     stream.once('close', () => {
-      if (this.#ended) return;
       this.#ended = true;
-      for (const handler of this.#cancelHandlers ?? []) handler();
+      for (const handler of this.#closeHandlers ?? []) handler();
     });
   }
 
@@ -37,9 +36,9 @@ export class ServerCall {
     return this.#ended || this.#stream.destroyed;
   }
 
-  /** Runs `handler` if the client cancels or the stream dies before the call is ended. */
-  onCancel(handler: () => void): void {
-    (this.#cancelHandlers ??= []).push(handler);
+  /** Runs `handler` once the stream is closed, however the call ended: answered, failed, cancelled. */
+  onClose(handler: () => void): void {
+    (this.#closeHandlers ??= []).push(handler);
   }
 
   /** The unary answer: headers, the message, OK trailers. */

@@ -227,6 +227,26 @@ describe('grpc.health.v1 on the server', () => {
     await expect.poll(() => trailerStatus).toBe(status.UNAVAILABLE);
   });
 
+  it('forgets a Watch that ended by its deadline or was cancelled by the client', async () => {
+    const server = await serve();
+    const session = http2.connect(`http://${server.address}`);
+    cleanups.push(() => void session.destroy());
+    const watch = (headers: http2.OutgoingHttpHeaders) => {
+      const stream = session.request({ ':method': 'POST', ':path': HEALTH_WATCH_PATH, 'content-type': 'application/grpc', ...headers });
+      stream.on('error', () => {});
+      stream.resume();
+      stream.end(grpcFrame(HEALTH_REQUEST));
+      return stream;
+    };
+    const timed = watch({ 'grpc-timeout': '100m' });
+    const cancelled = watch({});
+    await expect.poll(() => server.health.watching).toBe(2);
+    cancelled.close(http2.constants.NGHTTP2_CANCEL);
+    const deadline = await new Promise<number>((resolve) => timed.on('trailers', (h) => resolve(Number(h['grpc-status']))));
+    expect(deadline).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    await expect.poll(() => server.health.watching).toBe(0);
+  });
+
   it('streams SERVICE_UNKNOWN to a Watch of an unknown service', async () => {
     const server = await serve();
     const session = http2.connect(`http://${server.address}`);
