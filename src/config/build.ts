@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
 import { durationMs } from './duration.js';
-import type { ServerConfig } from './types.js';
+import type { GrpcConnectionPolicy, GrpcLimits, ServerConfig } from './types.js';
 
 /** The raw shape the schema accepts (every key optional). */
 export interface RawConfig {
@@ -14,6 +14,12 @@ export interface RawConfig {
     address?: string;
     principalHeader?: string;
     decodeEncodedSlashes?: boolean;
+    transport?: 'native' | 'grpc-js';
+    keepalive?: { time?: Duration; timeout?: Duration };
+    maxConnectionAge?: Duration;
+    maxConnectionAgeGrace?: Duration;
+    maxConnectionIdle?: Duration;
+    limits?: Partial<Omit<GrpcLimits, 'deadlineMs'>> & { deadline?: Duration };
     tls?: { cert: string; key: string; clientCa?: string; allowedClientIds?: string[] };
   };
   admin?: { address?: string };
@@ -63,6 +69,9 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
       address: grpc.address ?? DEFAULT_GRPC_ADDRESS,
       principalHeader: grpc.principalHeader ?? 'x-meshwarden-principal',
       decodeEncodedSlashes: grpc.decodeEncodedSlashes ?? false,
+      transport: grpc.transport ?? 'native',
+      connections: buildConnectionPolicy(grpc),
+      limits: buildLimits(grpc.limits ?? {}),
       ...(grpc.tls
         ? {
             tls: {
@@ -109,6 +118,44 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
     workers: raw.workers === 'auto' ? availableParallelism() : (raw.workers ?? 1),
   };
   return deepFreeze(config);
+}
+
+/**
+ * Defaults fit what Envoy sends: its own limits are 100 headers and 60 KiB of them
+ * (`max_headers_count`, `max_request_headers_kb`), so ours leave room for an operator who
+ * raised Envoy's, and no more.
+ */
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = Object.freeze({
+  connections: 1024,
+  streamsPerConnection: 1000,
+  messageBytes: 4 * 1024 * 1024,
+  bufferedBytes: 64 * 1024 * 1024,
+  deadlineMs: 30_000,
+  headers: 1000,
+  headerBytes: 256 * 1024,
+  pathBytes: 64 * 1024,
+  attributeBytes: 512 * 1024,
+});
+
+function buildLimits(raw: NonNullable<NonNullable<RawConfig['grpc']>['limits']>): GrpcLimits {
+  const { deadline, ...counts } = raw;
+  return {
+    ...DEFAULT_GRPC_LIMITS,
+    ...counts,
+    deadlineMs: deadline === undefined ? DEFAULT_GRPC_LIMITS.deadlineMs : durationMs(deadline),
+  };
+}
+
+/** gRPC's own defaults for keepalive (2 h, 20 s); an idle connection is closed after 5 minutes. */
+function buildConnectionPolicy(grpc: NonNullable<RawConfig['grpc']>): GrpcConnectionPolicy {
+  const optional = (key: keyof GrpcConnectionPolicy, value: Duration | undefined) => (value === undefined ? {} : { [key]: durationMs(value) });
+  return {
+    keepaliveTimeMs: durationMs(grpc.keepalive?.time ?? '2h'),
+    keepaliveTimeoutMs: durationMs(grpc.keepalive?.timeout ?? '20s'),
+    maxConnectionIdleMs: durationMs(grpc.maxConnectionIdle ?? '5m'),
+    ...optional('maxConnectionAgeMs', grpc.maxConnectionAge),
+    ...optional('maxConnectionAgeGraceMs', grpc.maxConnectionAgeGrace),
+  };
 }
 
 /**

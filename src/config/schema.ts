@@ -68,6 +68,22 @@ export const CONFIG_SCHEMA = {
       address,
       principalHeader: { type: 'string', pattern: '^[a-z0-9-]+$' },
       decodeEncodedSlashes: { type: 'boolean' },
+      transport: { description: 'native (node:http2, the default) or grpc-js.', enum: ['native', 'grpc-js'] },
+      keepalive: strictObject({ time: duration, timeout: duration }),
+      maxConnectionAge: duration,
+      maxConnectionAgeGrace: duration,
+      maxConnectionIdle: duration,
+      limits: strictObject({
+        connections: { type: 'integer', minimum: 1 },
+        streamsPerConnection: { type: 'integer', minimum: 1, maximum: 2147483647 },
+        messageBytes: { type: 'integer', minimum: 1024 },
+        bufferedBytes: { type: 'integer', minimum: 1024 },
+        deadline: duration,
+        headers: { type: 'integer', minimum: 1 },
+        headerBytes: { type: 'integer', minimum: 1024 },
+        pathBytes: { type: 'integer', minimum: 256 },
+        attributeBytes: { type: 'integer', minimum: 1024 },
+      }),
       tls: {
         ...strictObject(
           {

@@ -15,6 +15,37 @@ export interface GrpcTlsConfig {
   readonly allowedClientIds: readonly string[];
 }
 
+/** How a gRPC listener guards itself against its clients; every bound is on by default. */
+export interface GrpcLimits {
+  /** Open connections at once; more are closed as they arrive. */
+  readonly connections: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to every client. */
+  readonly streamsPerConnection: number;
+  /** Largest request message, after decompression. */
+  readonly messageBytes: number;
+  /** Request bytes buffered across all calls still arriving; a call past it is refused. */
+  readonly bufferedBytes: number;
+  /** Upper bound of any call's deadline, and the deadline of a call without `grpc-timeout`. */
+  readonly deadlineMs: number;
+  /** A CheckRequest's HTTP headers (`headers` and `header_map` entries together). */
+  readonly headers: number;
+  /** Bytes of those headers' names and values together. */
+  readonly headerBytes: number;
+  /** Bytes of the request path (with its query). */
+  readonly pathBytes: number;
+  /** Bytes of a CheckRequest other than the request body Envoy may forward (`with_request_body`). */
+  readonly attributeBytes: number;
+}
+
+/** Connection management: keepalive pings and connection lifetimes (undefined: none). */
+export interface GrpcConnectionPolicy {
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly maxConnectionAgeMs?: number;
+  readonly maxConnectionAgeGraceMs?: number;
+  readonly maxConnectionIdleMs?: number;
+}
+
 export interface ServerConfig {
   /** Directory of the config file: relative paths in it are resolved from here. */
   readonly baseDir: string;
@@ -25,6 +56,10 @@ export interface ServerConfig {
     readonly principalHeader: string;
     /** Decode %2F and %5C in paths instead of rejecting them with 400. */
     readonly decodeEncodedSlashes: boolean;
+    /** `native` (node:http2, ours) or `grpc-js` (@grpc/grpc-js' Server). */
+    readonly transport: 'native' | 'grpc-js';
+    readonly connections: GrpcConnectionPolicy;
+    readonly limits: GrpcLimits;
   };
   readonly admin: { readonly address: ListenAddress | 'off' };
   readonly policies: readonly string[];

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GrpcTlsConfig } from '../config/types.js';
 import { clientAllowlist, type ClientAllowlistOptions } from './grpc/client-allowlist.js';
-import type { ClientAdmission, GrpcTlsMaterial } from './grpc/grpc-server.js';
+import type { ClientAdmission, GrpcTlsMaterial } from './grpc/listener.js';
 
 export interface ListenerSecurity {
   readonly tls?: GrpcTlsMaterial;

@@ -7,7 +7,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { AccessRequest, Decision } from '../domain/index.js';
 import type { ShadowDisagreement } from '../authz/shadow.js';
 import { resolveDestination } from '../policy/engine/index.js';
-import type { CheckOutcome } from './grpc/index.js';
+import type { CheckOutcome } from '../check/index.js';
 import {
   createDecisionLog,
   createDecisionRecorder,

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest, Decision } from '../../src/domain/index.js';
-import { createAuthorizationService, startGrpcServer, type RunningGrpcServer } from '../../src/server/grpc/index.js';
+import { startGrpcServer, type RunningGrpcServer } from '../../src/server/grpc/index.js';
+import { createAuthorizationService } from '../../src/check/index.js';
 import { decodeOfficial, encodeOfficial } from '../helpers/official-protos.js';
 import { rawClient, type RawClient } from '../helpers/check-client.js';
 

@@ -5,7 +5,7 @@
  */
 import type { PeerCertificate } from 'node:tls';
 import { parseSpiffeId, spiffeIdOfCertificate } from '../../identity/index.js';
-import type { ClientAdmission } from './grpc-server.js';
+import type { ClientAdmission } from './listener.js';
 
 export interface ClientAllowlistOptions {
   /** Told once per distinct refused client ID (bounded), for the log. Must not throw. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { AUTHORIZATION_SERVICE_NAME } from './authorization-definition.js';
 import { GrpcStatus } from './grpc-status.js';
-import type { ServerCall } from './server-call.js';
+import type { GrpcCall } from './grpc-call.js';
 
 export const HEALTH_SERVICE_NAMES = ['', AUTHORIZATION_SERVICE_NAME] as const;
 export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
@@ -26,8 +26,8 @@ export interface HealthReporter {
   setServing(serving: boolean): void;
   readonly serving: boolean;
   /** The gRPC methods, for the server's method table. */
-  readonly check: (request: Buffer, call: ServerCall) => void;
-  readonly watch: (request: Buffer, call: ServerCall) => void;
+  readonly check: (request: Buffer, call: GrpcCall) => void;
+  readonly watch: (request: Buffer, call: GrpcCall) => void;
   /** Ends every Watch stream (after it has seen the last status), for shutdown. */
   endWatches(): void;
   /** Watch streams open now. */
@@ -36,7 +36,7 @@ export interface HealthReporter {
 
 export function createHealthReporter(initiallyServing = false): HealthReporter {
   let serving = initiallyServing;
-  const watchers = new Set<{ readonly call: ServerCall; readonly known: boolean }>();
+  const watchers = new Set<{ readonly call: GrpcCall; readonly known: boolean }>();
   const statusOf = (known: boolean) => (!known ? ServingStatus.SERVICE_UNKNOWN : serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
   return {
     get serving() {

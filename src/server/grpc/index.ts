@@ -1,19 +1,14 @@
-/** The gRPC face of meshwarden: Authorization (ext_authz v3) and Health services on node:http2. */
-export {
-  createAuthorizationService,
-  type AuthorizationService,
-  type AuthorizationServiceOptions,
-  type CheckHandler,
-  type CheckOutcome,
-  type CheckResult,
-} from './authorization-service.js';
+/** The gRPC face of meshwarden: Authorization (ext_authz v3) and Health, on either transport. */
 export { AUTHORIZATION_SERVICE_NAME, CHECK_METHOD_PATH } from './authorization-definition.js';
+export type { GrpcCall, GrpcMethodHandler } from './grpc-call.js';
 export { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_SERVICE_NAMES, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
-export {
-  startGrpcServer,
-  type ClientAdmission,
-  type GrpcServerOptions,
-  type GrpcTlsMaterial,
-  type RunningGrpcServer,
-} from './grpc-server.js';
+export type {
+  ClientAdmission,
+  GrpcServerOptions,
+  GrpcTlsMaterial,
+  GrpcTransport,
+  RunningGrpcServer,
+  TlsMaterialSource,
+} from './listener.js';
+export { startGrpcServer } from './start.js';
 export { GrpcStatus, type GrpcStatusCode } from './grpc-status.js';

@@ -11,10 +11,10 @@ import { decodeCheckResponse, encodeCheckRequest, type CheckRequestMessage } fro
 import {
   AUTHORIZATION_SERVICE_NAME,
   CHECK_METHOD_PATH,
-  createAuthorizationService,
   startGrpcServer,
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
+import { createAuthorizationService } from '../../../src/check/index.js';
 
 const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
 const authorization = () => createAuthorizationService(() => ALLOW);

@@ -5,7 +5,7 @@
  * is enforced while the body arrives, not after it has been buffered.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { GrpcCallError, GrpcStatus } from './grpc-status.js';
+import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
 
 const PREFIX_BYTES = 5;
 

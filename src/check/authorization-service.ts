@@ -5,7 +5,7 @@
  * a handler that returns synchronously is answered synchronously (no promise tick).
  */
 import { randomUUID } from 'node:crypto';
-import type { AccessRequest, Decision, ReasonCode, Subject } from '../../domain/index.js';
+import type { AccessRequest, Decision, ReasonCode, Subject } from '../domain/index.js';
 import {
   DEFAULT_PRINCIPAL_HEADER,
   InvalidRequestError,
@@ -13,8 +13,8 @@ import {
   toCheckResponse,
   type CheckRequestMessage,
   type CheckResponseMessage,
-} from '../../envoy/index.js';
-import { UNREADABLE_REQUEST } from './authorization-definition.js';
+} from '../envoy/index.js';
+import { UNREADABLE_REQUEST } from '../server/grpc/authorization-definition.js';
 
 /**
  * A decision, plus what the pipeline established: the caller's SPIFFE ID (sent upstream),

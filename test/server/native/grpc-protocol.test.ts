@@ -11,14 +11,13 @@ import type { Decision } from '../../../src/domain/index.js';
 import { decodeCheckResponse, encodeCheckRequest, type CheckRequestMessage } from '../../../src/envoy/index.js';
 import {
   CHECK_METHOD_PATH,
-  createAuthorizationService,
   GrpcStatus,
   HEALTH_CHECK_PATH,
   HEALTH_WATCH_PATH,
   startGrpcServer,
-  type CheckHandler,
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
+import { createAuthorizationService, type CheckHandler } from '../../../src/check/index.js';
 import { rawClient } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
 
@@ -36,7 +35,7 @@ async function serve(handler: CheckHandler = () => ALLOW, maxReceiveMessageBytes
     address: '127.0.0.1:0',
     authorization: createAuthorizationService(handler),
     initiallyServing: false,
-    ...(maxReceiveMessageBytes === undefined ? {} : { maxReceiveMessageBytes }),
+    ...(maxReceiveMessageBytes === undefined ? {} : { limits: { messageBytes: maxReceiveMessageBytes } }),
   });
   cleanups.push(() => running.close(200));
   return running;

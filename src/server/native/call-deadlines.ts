@@ -7,7 +7,7 @@
  * bodies arrive with their headers and most answers are synchronous, so the hot path only
  * adds and deletes.
  */
-import { GrpcStatus } from './grpc-status.js';
+import { GrpcStatus } from '../grpc/grpc-status.js';
 import type { ServerCall } from './server-call.js';
 
 export const BODY_TIMEOUT_MS = 30_000;

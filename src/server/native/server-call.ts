@@ -5,8 +5,9 @@
  * at most once.
  */
 import http2 from 'node:http2';
+import type { GrpcCall } from '../grpc/grpc-call.js';
 import { ACCEPTED_ENCODINGS } from './request-message.js';
-import { encodeStatusMessage, GrpcStatus, type GrpcStatusCode } from './grpc-status.js';
+import { encodeStatusMessage, GrpcStatus, type GrpcStatusCode } from '../grpc/grpc-status.js';
 
 const RESPONSE_HEADERS = Object.freeze({
   ':status': 200,
@@ -15,7 +16,7 @@ const RESPONSE_HEADERS = Object.freeze({
 });
 const OK_TRAILERS = Object.freeze({ 'grpc-status': String(GrpcStatus.OK) });
 
-export class ServerCall {
+export class ServerCall implements GrpcCall {
   readonly #stream: http2.ServerHttp2Stream;
   #headersSent = false;
   #ended = false;

@@ -10,68 +10,25 @@
  * tests and to Envoy's official protos in test/conformance.
  */
 import http2 from 'node:http2';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { encodeCheckResponse } from '../../envoy/index.js';
+import type { TLSSocket } from 'node:tls';
 import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
 import { listenOn } from '../net/listen.js';
-import { CHECK_METHOD_PATH, decodeOrMark } from './authorization-definition.js';
 import { BODY_TIMEOUT_MS, CallDeadlines } from './call-deadlines.js';
-import type { AuthorizationService } from './authorization-service.js';
-import { GrpcCallError, GrpcStatus } from './grpc-status.js';
-import { createHealthReporter, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
+import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
+import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
+import type { HealthReporter } from '../grpc/health.js';
+import type { ClientAdmission, GrpcServerOptions, GrpcTlsMaterial, RunningGrpcServer } from '../grpc/listener.js';
+import type { MethodTable } from '../grpc/methods.js';
 import { messageEncodingOf, RequestBody } from './request-message.js';
 import { ServerCall } from './server-call.js';
 
-/** A method's whole server side: its one request message, and the call to answer on. */
-export type GrpcMethodHandler = (request: Buffer, call: ServerCall) => void;
-
-export interface GrpcTlsMaterial {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-  /** With it, every client must present a certificate that chains to it (mTLS). */
-  readonly clientCa?: Buffer;
-}
-
-/** Transport admission: told a connection's client certificate, says whether its calls may run. */
-export type ClientAdmission = (certificate: PeerCertificate | undefined) => boolean;
-
-export interface GrpcServerOptions {
-  /** `host:port` (port 0 picks a free one) or `unix:/path`. */
-  readonly address: string;
-  /** Default: plaintext (a sidecar on loopback or a unix socket). */
-  readonly tls?: GrpcTlsMaterial;
-  /** Run once per connection before any call; a refused client's calls end PERMISSION_DENIED. */
-  readonly admitClient?: ClientAdmission;
-  readonly authorization: AuthorizationService;
-  /** Health status at start; default NOT_SERVING until the lifecycle says policies are loaded. */
-  readonly initiallyServing?: boolean;
-  /** Largest request message accepted (after decompression); default 4 MiB, as gRPC's. */
-  readonly maxReceiveMessageBytes?: number;
-}
-
-export interface RunningGrpcServer {
-  /** The bound address: `host:port` with the real port, or the `unix:` address as given. */
-  readonly address: string;
-  /** The bound TCP port; undefined on a unix socket. */
-  readonly port: number | undefined;
-  readonly health: HealthReporter;
-  /** Reports NOT_SERVING, lets calls in flight finish for up to `graceMs`, then cuts the rest. */
-  close(graceMs?: number): Promise<void>;
-}
-
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+export async function startNativeServer(options: GrpcServerOptions, methods: MethodTable, health: HealthReporter): Promise<RunningGrpcServer> {
   const target = parseListenAddress(options.address);
-  const health = createHealthReporter(options.initiallyServing === true);
-  const methods = new Map<string, GrpcMethodHandler>([
-    [CHECK_METHOD_PATH, checkHandler(options.authorization)],
-    [HEALTH_CHECK_PATH, health.check],
-    [HEALTH_WATCH_PATH, health.watch],
-  ]);
-  const server = createHttp2Server(options.tls);
+  const server = createHttp2Server(options.tls as GrpcTlsMaterial | undefined);
   const sessions = trackSessions(server);
-  const reading: Reading = { maxMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, deadlines: new CallDeadlines() };
+  const reading: Reading = { maxMessageBytes: options.limits?.messageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, deadlines: new CallDeadlines() };
   server.on('stream', dispatcher(methods, reading, admission(options.admitClient)));
   const port = await listenOn(server, target).catch((error: unknown) => {
     reading.deadlines.close();
@@ -80,14 +37,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   return {
     address: target.kind === 'unix' ? options.address : formatListenAddress({ ...target, port: port! }),
     port,
+    transport: 'native',
     health,
     // deadlines keep being enforced while calls drain
     close: (graceMs = 5_000) => close(server, sessions, health, graceMs).finally(() => reading.deadlines.close()),
   };
-}
-
-function checkHandler(authorization: AuthorizationService): GrpcMethodHandler {
-  return (request, call) => authorization.check(decodeOrMark(request), (response) => call.reply(encodeCheckResponse(response)));
 }
 
 function createHttp2Server(tls: GrpcTlsMaterial | undefined): http2.Http2Server | http2.Http2SecureServer {

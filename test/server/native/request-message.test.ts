@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GrpcCallError, GrpcStatus } from '../../../src/server/grpc/grpc-status.js';
-import { messageEncodingOf, RequestBody, type MessageEncoding } from '../../../src/server/grpc/request-message.js';
+import { messageEncodingOf, RequestBody, type MessageEncoding } from '../../../src/server/native/request-message.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
 
 const LIMIT = 1024;

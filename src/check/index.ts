@@ -1,0 +1,9 @@
+/** The Check service, transport-free: CheckRequest → pipeline → exactly one CheckResponse, never a throw. */
+export {
+  createAuthorizationService,
+  type AuthorizationService,
+  type AuthorizationServiceOptions,
+  type CheckHandler,
+  type CheckOutcome,
+  type CheckResult,
+} from './authorization-service.js';

@@ -1,0 +1,22 @@
+/**
+ * One gRPC call as a method handler sees it, whichever transport carries it (ours on
+ * node:http2, or grpc-js'). Every method is safe after the client went away, and a call
+ * ends at most once: the transport, not the handler, owns that rule.
+ */
+import type { GrpcStatusCode } from './grpc-status.js';
+
+export interface GrpcCall {
+  /** True once the call has a final status or the client has gone. */
+  readonly ended: boolean;
+  /** Runs `handler` once the call is over, however it ended: answered, failed, cancelled. */
+  onClose(handler: () => void): void;
+  /** The unary answer: the message, then OK. */
+  reply(message: Uint8Array): void;
+  /** One message of a server stream. */
+  send(message: Uint8Array): void;
+  /** Ends the call with a status (trailers-only when nothing was sent yet). */
+  fail(code: GrpcStatusCode, message: string): void;
+}
+
+/** A method's whole server side: its one request message (already decompressed), and the call to answer on. */
+export type GrpcMethodHandler = (request: Buffer, call: GrpcCall) => void;

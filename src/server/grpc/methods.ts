@@ -1,0 +1,23 @@
+/**
+ * The methods meshwarden serves, by gRPC path, the same table for every transport:
+ * Authorization/Check and grpc.health.v1 Check and Watch.
+ */
+import type { AuthorizationService } from '../../check/index.js';
+import { encodeCheckResponse } from '../../envoy/index.js';
+import { CHECK_METHOD_PATH, decodeOrMark } from './authorization-definition.js';
+import type { GrpcMethodHandler } from './grpc-call.js';
+import { HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
+
+export type MethodTable = ReadonlyMap<string, GrpcMethodHandler>;
+
+export function methodTable(authorization: AuthorizationService, health: HealthReporter): MethodTable {
+  return new Map<string, GrpcMethodHandler>([
+    [CHECK_METHOD_PATH, checkHandler(authorization)],
+    [HEALTH_CHECK_PATH, health.check],
+    [HEALTH_WATCH_PATH, health.watch],
+  ]);
+}
+
+function checkHandler(authorization: AuthorizationService): GrpcMethodHandler {
+  return (request, call) => authorization.check(decodeOrMark(request), (response) => call.reply(encodeCheckResponse(response)));
+}
