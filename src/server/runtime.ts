@@ -75,6 +75,9 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   });
   const grpc = await startGrpcServer({
     address: config.grpc.address,
+    transport: config.grpc.transport,
+    limits: config.grpc.limits,
+    connections: config.grpc.connections,
     authorization: service,
     ...(await grpcListenerSecurity(config.grpc.tls, {
       onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
