@@ -73,15 +73,22 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
     observe: (decision, request, durationNs, outcome) => telemetry.observe(decision, request, durationNs, outcome),
   });
+  const security = await grpcListenerSecurity(config.grpc.tls, {
+    onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
+    onRotated: ({ paths, certificate }) => logger.info({ ...paths, certificate }, 'gRPC listener TLS material rotated'),
+    onRejected: (error) => logger.error({ code: error.code, path: error.path, cause: error.message }, 'gRPC listener TLS material rejected; keeping the material in service'),
+    debounceMs: config.reload.debounceMs,
+  });
   const grpc = await startGrpcServer({
     address: config.grpc.address,
     transport: config.grpc.transport,
     limits: config.grpc.limits,
     connections: config.grpc.connections,
     authorization: service,
-    ...(await grpcListenerSecurity(config.grpc.tls, {
-      onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
-    })),
+    ...security,
+  }).catch((error: unknown) => {
+    security.tls?.close(); // its watches would keep a process that failed to start alive
+    throw error;
   });
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
   const admin = await startAdmin(config, telemetry, policies, ready);
@@ -101,7 +108,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     policies,
     telemetry,
     async reload() {
-      await Promise.all([policies.reload(), shadow?.reload(), identity.reload()]);
+      await Promise.all([policies.reload(), shadow?.reload(), identity.reload(), security.tls?.reload()]);
       updateHealth();
     },
     ready,
@@ -113,6 +120,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
       policies.close();
       shadow?.close();
       await grpc.close(config.shutdown.drainMs);
+      security.tls?.close();
       await admin?.close();
       identity.close();
       await telemetry.close();
