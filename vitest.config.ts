@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // finds Envoy for test/through-envoy: skips it with one line when absent, fails the run under CI
+    globalSetup: ['test/helpers/envoy/global-setup.ts'],
   },
 });

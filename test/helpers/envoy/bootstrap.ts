@@ -1,0 +1,217 @@
+/**
+ * Bootstrap pieces in the shape of the shipped configs (envoy/sidecar.yaml, envoy/gateway.yaml),
+ * pointed at loopback: listeners on port 0, meshwarden and the workload on 127.0.0.1 (or a
+ * unix socket), certificates from the test PKI, one JSON access log in Envoy's temp dir that
+ * reads meshwarden's dynamic metadata.
+ */
+import { ACCESS_LOG, loopback } from './envoy-process.js';
+
+type Json = Record<string, unknown>;
+
+const TYPE = 'type.googleapis.com/envoy.extensions';
+export const EXT_AUTHZ = 'envoy.filters.http.ext_authz';
+export const JWT_AUTHN = 'envoy.filters.http.jwt_authn';
+
+export function bootstrap(parts: { listeners: Json[]; clusters: Json[]; node?: Json }): Json {
+  return { ...(parts.node ? { node: parts.node } : {}), static_resources: { listeners: parts.listeners, clusters: parts.clusters } };
+}
+
+const authz = (key: string) => `%DYNAMIC_METADATA(${EXT_AUTHZ}:${key})%`;
+
+/** What Envoy's access log says of each request; the meshwarden fields come from its dynamic metadata. */
+export const ACCESS_LOG_FORMAT = {
+  path: '%REQ(:PATH)%',
+  method: '%REQ(:METHOD)%',
+  status: '%RESPONSE_CODE%',
+  flags: '%RESPONSE_FLAGS%',
+  details: '%RESPONSE_CODE_DETAILS%',
+  route: '%ROUTE_NAME%',
+  upstream: '%UPSTREAM_HOST%',
+  request_id: '%REQ(X-REQUEST-ID)%',
+  decision: authz('decision'),
+  policy: authz('policy'),
+  rule: authz('rule'),
+  reason: authz('reason'),
+  decision_id: authz('decision_id'),
+} as const;
+
+export function accessLog(): Json {
+  return {
+    name: 'envoy.access_loggers.file',
+    typed_config: {
+      '@type': `${TYPE}.access_loggers.file.v3.FileAccessLog`,
+      path: ACCESS_LOG,
+      log_format: { json_format: ACCESS_LOG_FORMAT },
+    },
+  };
+}
+
+export interface RouteSpec {
+  readonly name: string;
+  readonly match: { path: string } | { prefix: string };
+  /** context_extensions.service (and namespace) for meshwarden; absent: none set. */
+  readonly service?: string;
+  readonly namespace?: string;
+  /** ext_authz disabled on this route, as /healthz is in the shipped configs. */
+  readonly authzDisabled?: boolean;
+  readonly cluster?: string;
+}
+
+export function route(spec: RouteSpec): Json {
+  const extensions = { ...(spec.service ? { service: spec.service } : {}), ...(spec.namespace ? { namespace: spec.namespace } : {}) };
+  const perRoute = spec.authzDisabled
+    ? { disabled: true }
+    : Object.keys(extensions).length > 0 ? { check_settings: { context_extensions: extensions } } : undefined;
+  return {
+    name: spec.name,
+    match: spec.match,
+    route: { cluster: spec.cluster ?? 'app', timeout: '5s' },
+    ...(perRoute
+      ? { typed_per_filter_config: { [EXT_AUTHZ]: { '@type': `${TYPE}.filters.http.ext_authz.v3.ExtAuthzPerRoute`, ...perRoute } } }
+      : {}),
+  };
+}
+
+export interface ExtAuthzOptions {
+  /** ext_authz's gRPC timeout; the shipped configs say 0.25s. */
+  readonly timeout?: string;
+  readonly includePeerCertificate?: boolean;
+  readonly metadataContextNamespaces?: readonly string[];
+}
+
+/** As in the shipped configs: V3, fail closed, 503 when meshwarden does not answer. */
+export function extAuthzFilter(options: ExtAuthzOptions = {}): Json {
+  return {
+    name: EXT_AUTHZ,
+    typed_config: {
+      '@type': `${TYPE}.filters.http.ext_authz.v3.ExtAuthz`,
+      transport_api_version: 'V3',
+      grpc_service: { envoy_grpc: { cluster_name: 'meshwarden' }, timeout: options.timeout ?? '1s' },
+      failure_mode_allow: false,
+      status_on_error: { code: 'ServiceUnavailable' },
+      include_peer_certificate: options.includePeerCertificate ?? false,
+      ...(options.metadataContextNamespaces ? { metadata_context_namespaces: options.metadataContextNamespaces } : {}),
+    },
+  };
+}
+
+export function routerFilter(): Json {
+  return { name: 'envoy.filters.http.router', typed_config: { '@type': `${TYPE}.filters.http.router.v3.Router` } };
+}
+
+export interface DownstreamTls {
+  readonly certificateChain: string;
+  readonly privateKey: string;
+  /** Client certificates required and checked by Envoy's SPIFFE validator against these bundles (PEM files). */
+  readonly spiffeTrustDomains?: readonly { name: string; bundle: string }[];
+}
+
+export function downstreamTls(tls: DownstreamTls): Json {
+  const validation = tls.spiffeTrustDomains
+    ? {
+        validation_context: {
+          custom_validator_config: {
+            name: 'envoy.tls.cert_validator.spiffe',
+            typed_config: {
+              '@type': `${TYPE}.transport_sockets.tls.v3.SPIFFECertValidatorConfig`,
+              trust_domains: tls.spiffeTrustDomains.map((td) => ({ name: td.name, trust_bundle: { filename: td.bundle } })),
+            },
+          },
+        },
+      }
+    : {};
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': `${TYPE}.transport_sockets.tls.v3.DownstreamTlsContext`,
+      require_client_certificate: tls.spiffeTrustDomains !== undefined,
+      common_tls_context: {
+        tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
+        alpn_protocols: ['h2', 'http/1.1'],
+        tls_certificates: [{ certificate_chain: { filename: tls.certificateChain }, private_key: { filename: tls.privateKey } }],
+        ...validation,
+      },
+    },
+  };
+}
+
+export interface ListenerSpec {
+  readonly name: string;
+  readonly routes: readonly RouteSpec[];
+  /** HTTP filters before the router (default: ext_authz alone). */
+  readonly filters?: readonly Json[];
+  readonly tls?: DownstreamTls;
+}
+
+/** An HTTP listener with the shipped configs' path hardening and header hygiene. */
+export function httpListener(spec: ListenerSpec): Json {
+  const hcm = {
+    '@type': `${TYPE}.filters.network.http_connection_manager.v3.HttpConnectionManager`,
+    stat_prefix: spec.name,
+    codec_type: 'AUTO',
+    use_remote_address: true,
+    normalize_path: true,
+    merge_slashes: true,
+    path_with_escaped_slashes_action: 'REJECT_REQUEST',
+    common_http_protocol_options: { headers_with_underscores_action: 'REJECT_REQUEST' },
+    ...(spec.tls?.spiffeTrustDomains ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
+    access_log: [accessLog()],
+    route_config: {
+      name: spec.name,
+      virtual_hosts: [{ name: 'app', domains: ['*'], routes: spec.routes.map(route) }],
+    },
+    http_filters: [...(spec.filters ?? [extAuthzFilter()]), routerFilter()],
+  };
+  return {
+    name: spec.name,
+    address: loopback(0),
+    filter_chains: [{
+      ...(spec.tls ? { transport_socket: downstreamTls(spec.tls) } : {}),
+      filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }],
+    }],
+  };
+}
+
+/** The workload: our echo upstream, HTTP/1.1. */
+export function appCluster(port: number, name = 'app'): Json {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: loopback(port) } }] }] },
+  };
+}
+
+/**
+ * meshwarden as the shipped configs reach it: HTTP/2, gRPC-health-checked on the Authorization
+ * service (so Envoy is ready only once meshwarden says SERVING). `grpc` is what meshwarden
+ * logged: `HOST:PORT` or `unix:/path`.
+ */
+export function meshwardenCluster(grpc: string): Json {
+  return {
+    name: 'meshwarden',
+    type: 'STATIC',
+    connect_timeout: '0.25s',
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': `${TYPE}.upstreams.http.v3.HttpProtocolOptions`,
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    health_checks: [{
+      timeout: '1s',
+      interval: '5s',
+      unhealthy_threshold: 2,
+      healthy_threshold: 1,
+      grpc_health_check: { service_name: 'envoy.service.auth.v3.Authorization' },
+    }],
+    load_assignment: { cluster_name: 'meshwarden', endpoints: [{ lb_endpoints: [{ endpoint: { address: grpcAddress(grpc) } }] }] },
+  };
+}
+
+function grpcAddress(grpc: string): Json {
+  if (grpc.startsWith('unix:')) return { pipe: { path: grpc.slice('unix:'.length) } };
+  const match = /^\[?([^\]]+)\]?:(\d+)$/.exec(grpc);
+  if (!match) throw new Error(`not a meshwarden gRPC address: ${grpc}`);
+  return { socket_address: { address: match[1], port_value: Number(match[2]) } };
+}

@@ -1,0 +1,62 @@
+/**
+ * One through-Envoy world: our echo upstream, a real meshwarden process on the chosen gRPC
+ * transport, and a real Envoy in front of both. Tests talk to Envoy's listeners only.
+ */
+import { parse, stringify } from 'yaml';
+import { startServer, tempDir, type ServerProcess } from '../server-process.js';
+import { envoyBin } from './describe-with-envoy.js';
+import { EchoUpstream } from './echo-upstream.js';
+import { startEnvoy, type EnvoyProcess } from './envoy-process.js';
+
+/** The gRPC transports meshwarden serves Envoy with; every through-Envoy file runs once per entry. */
+export const TRANSPORTS = ['native'] as const; // add 'grpc-js' here once src/server/grpc-js serves
+export type Transport = 'native' | 'grpc-js';
+
+export interface Stack {
+  readonly envoy: EnvoyProcess;
+  readonly meshwarden: ServerProcess;
+  readonly upstream: EchoUpstream;
+  /** Envoy's bound port for `listener`. */
+  port(listener: string): number;
+  /** meshwarden's Prometheus exposition. */
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly transport: Transport;
+  /** meshwarden's config (YAML); `grpc.transport` is set from `transport`. */
+  readonly meshwardenConfig: string;
+  /** Where relative paths in the config resolve from (default: a temp dir). */
+  readonly configDir?: string;
+  /** The Envoy bootstrap, built once meshwarden and the upstream are listening. */
+  readonly envoy: (ports: { readonly grpc: string; readonly upstream: number }) => Record<string, unknown>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const bin = envoyBin();
+  if (bin === undefined) throw new Error('startStack needs Envoy: call it inside describeWithEnvoy');
+  const upstream = await EchoUpstream.start();
+  const config = (parse(options.meshwardenConfig) ?? {}) as Record<string, unknown>;
+  config['grpc'] = { ...(config['grpc'] as Record<string, unknown> | undefined), transport: options.transport };
+  let meshwarden: ServerProcess | undefined;
+  try {
+    meshwarden = await startServer({ configText: stringify(config), configDir: options.configDir ?? tempDir() });
+    const envoy = await startEnvoy({ bin, bootstrap: options.envoy({ grpc: meshwarden.grpc, upstream: upstream.port }) });
+    const admin = meshwarden.admin;
+    return {
+      envoy, meshwarden, upstream,
+      port: (listener) => envoy.port(listener),
+      metrics: async () => (await fetch(`http://${admin}/metrics`, { signal: AbortSignal.timeout(2_000) })).text(),
+      async stop() {
+        await envoy.stop();
+        await meshwarden?.stop();
+        await upstream.close();
+      },
+    };
+  } catch (error) {
+    await meshwarden?.stop();
+    await upstream.close();
+    throw error;
+  }
+}
