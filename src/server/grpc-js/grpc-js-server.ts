@@ -1,8 +1,102 @@
-/** The ext_authz listener on @grpc/grpc-js' Server (work in progress: not yet served). */
-import type { HealthReporter } from '../grpc/health.js';
+/**
+ * The ext_authz listener on @grpc/grpc-js' Server (`grpc.transport: grpc-js`): the same
+ * method table as the native transport, with raw Buffer (de)serializers, so the handlers get
+ * the request bytes and grpc-js converts nothing. grpc-js' options carry the size limit,
+ * streams per connection, keepalive and connection ages; what it lacks is added around it:
+ * the deadline cap and admission (call-guard.ts), and the connection cap and unix socket
+ * reclaim, by accepting connections on our own node:net server (connections.ts).
+ */
+import { Server, type ServerOptions, type ServerWritableStream, type handleServerStreamingCall, type handleUnaryCall } from '@grpc/grpc-js';
+import { DEFAULT_GRPC_LIMITS } from '../../config/build.js';
+import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/types.js';
+import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
+import { HEALTH_WATCH_PATH, type HealthReporter } from '../grpc/health.js';
 import type { GrpcServerOptions, RunningGrpcServer } from '../grpc/listener.js';
 import type { MethodTable } from '../grpc/methods.js';
+import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
+import { listenOn } from '../net/listen.js';
+import { callGuard } from './call-guard.js';
+import { ConnectionTable } from './connections.js';
+import { invoke, StreamingGrpcJsCall, UnaryGrpcJsCall } from './grpc-js-call.js';
+import { listenerCredentials } from './tls-credentials.js';
 
-export async function startGrpcJsServer(_options: GrpcServerOptions, _methods: MethodTable, _health: HealthReporter): Promise<RunningGrpcServer> {
-  throw new TypeError('grpc.transport grpc-js is not available yet');
+/** The methods that stream their answer; every other one is unary. */
+const SERVER_STREAMING: ReadonlySet<string> = new Set([HEALTH_WATCH_PATH]);
+/** The listener's default when the options name none (the config always does). */
+const DEFAULT_IDLE_MS = 5 * 60_000;
+
+export async function startGrpcJsServer(options: GrpcServerOptions, methods: MethodTable, health: HealthReporter): Promise<RunningGrpcServer> {
+  const target = parseListenAddress(options.address);
+  const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
+  const connections = new ConnectionTable();
+  const server = new Server({
+    ...serverOptions(limits, options.connections ?? {}),
+    interceptors: [callGuard({ deadlineMs: limits.deadlineMs, ...(options.admitClient ? { admits: connections.admission(options.admitClient) } : {}) })],
+  });
+  for (const [path, method] of methods) register(server, path, method);
+  const tls = listenerCredentials(options.tls);
+  const injector = server.createConnectionInjector(tls.credentials);
+  // TLS material reaches grpc-js' TLS server on a microtask (tls-credentials.ts): accept nothing before
+  await new Promise((resolve) => setImmediate(resolve));
+  const listener = connections.listener(limits.connections, (socket) => injector.injectConnection(socket));
+  const port = await listenOn(listener, target).catch((error: unknown) => {
+    server.forceShutdown();
+    tls.close();
+    throw error;
+  });
+  return {
+    address: target.kind === 'unix' ? options.address : formatListenAddress({ ...target, port: port! }),
+    port,
+    transport: 'grpc-js',
+    health,
+    close: async (graceMs = 5_000) => {
+      health.setServing(false);
+      health.endWatches();
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        connections.destroyAll();
+      }, graceMs);
+      timer.unref();
+      await Promise.all([closed, drained]);
+      clearTimeout(timer);
+      tls.close();
+    },
+  };
+}
+
+/**
+ * GrpcServerOptions in grpc-js' words. Channelz is off: it keeps a record of every call and
+ * connection that nothing here reads. `limits.connections` has no grpc-js option (1.14 has
+ * no `grpc.max_connections`); it is node:net's `maxConnections` on our own listener.
+ */
+function serverOptions(limits: GrpcLimits, connections: Partial<GrpcConnectionPolicy>): ServerOptions {
+  const optional = (key: keyof ServerOptions, value: number | undefined) => (value === undefined ? {} : { [key]: value });
+  return {
+    'grpc.enable_channelz': 0,
+    'grpc.max_receive_message_length': limits.messageBytes,
+    'grpc.max_concurrent_streams': limits.streamsPerConnection,
+    'grpc.max_connection_idle_ms': connections.maxConnectionIdleMs ?? DEFAULT_IDLE_MS,
+    ...optional('grpc.keepalive_time_ms', connections.keepaliveTimeMs),
+    ...optional('grpc.keepalive_timeout_ms', connections.keepaliveTimeoutMs),
+    ...optional('grpc.max_connection_age_ms', connections.maxConnectionAgeMs),
+    ...optional('grpc.max_connection_age_grace_ms', connections.maxConnectionAgeGraceMs),
+  };
+}
+
+/** Raw bytes both ways: the handlers decode and encode with our own codecs. */
+const deserialize = (bytes: Buffer): Buffer => bytes;
+const serialize = (message: Uint8Array): Buffer =>
+  Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+
+function register(server: Server, path: string, method: GrpcMethodHandler): void {
+  if (SERVER_STREAMING.has(path)) {
+    const streaming: handleServerStreamingCall<Buffer, Uint8Array> = (stream: ServerWritableStream<Buffer, Uint8Array>) =>
+      invoke(method, stream.request, new StreamingGrpcJsCall(stream));
+    server.register(path, streaming, serialize, deserialize, 'serverStream');
+  } else {
+    const unary: handleUnaryCall<Buffer, Uint8Array> = (call, respond) => invoke(method, call.request, new UnaryGrpcJsCall(call, respond));
+    server.register(path, unary, serialize, deserialize, 'unary');
+  }
 }

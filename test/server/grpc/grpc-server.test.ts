@@ -12,6 +12,7 @@ import {
   AUTHORIZATION_SERVICE_NAME,
   CHECK_METHOD_PATH,
   startGrpcServer,
+  type GrpcTransport,
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
@@ -41,8 +42,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(address: string, initiallyServing?: boolean): Promise<RunningGrpcServer> {
-  const running = await startGrpcServer({ address, authorization: authorization(), initiallyServing });
+async function startOn(transport: GrpcTransport, address: string, initiallyServing?: boolean): Promise<RunningGrpcServer> {
+  const running = await startGrpcServer({ address, transport, authorization: authorization(), initiallyServing });
   cleanups.push(() => running.close(500));
   return running;
 }
@@ -62,7 +63,9 @@ async function healthOf(address: string, service: string): Promise<string> {
   return (await call(client.check.bind(client), { service })).status;
 }
 
-describe('startGrpcServer', () => {
+describe.each(['native', 'grpc-js'] as const)('startGrpcServer on %s', (transport) => {
+  const start = (address: string, initiallyServing?: boolean) => startOn(transport, address, initiallyServing);
+
   it('binds 127.0.0.1:0 to a free port and reports the real address', async () => {
     const running = await start('127.0.0.1:0');
     expect(running.port).toBeGreaterThan(0);
@@ -97,18 +100,18 @@ describe('startGrpcServer', () => {
     spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => process.exit(0))`]);
     expect(existsSync(socket)).toBe(true);
     const running = await start(`unix:${socket}`, true);
-    await expect(startGrpcServer({ address: running.address, authorization: authorization() })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startGrpcServer({ address: running.address, transport, authorization: authorization() })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect(await healthOf(running.address, '')).toBe('SERVING');
   });
 
   it('reports NOT_SERVING and stops accepting calls once closed', async () => {
-    const running = await startGrpcServer({ address: '127.0.0.1:0', authorization: authorization(), initiallyServing: true });
+    const running = await startGrpcServer({ address: '127.0.0.1:0', transport, authorization: authorization(), initiallyServing: true });
     await running.close(500);
     expect(running.health.serving).toBe(false);
     await expect(healthOf(running.address, '')).rejects.toThrow();
   });
 
   it.each(['', 'localhost', 'localhost:http', '127.0.0.1:70000', 'unix:'])('refuses the address %j at start-up', async (address) => {
-    await expect(startGrpcServer({ address, authorization: authorization() })).rejects.toThrow(TypeError);
+    await expect(startGrpcServer({ address, transport, authorization: authorization() })).rejects.toThrow(TypeError);
   });
 });
