@@ -2,6 +2,8 @@
  * One through-Envoy world: our echo upstream, a real meshwarden process on the chosen gRPC
  * transport, and a real Envoy in front of both. Tests talk to Envoy's listeners only.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { startServer, tempDir, type ServerProcess } from '../server-process.js';
 import { envoyBin } from './describe-with-envoy.js';
@@ -25,10 +27,12 @@ export interface Stack {
 
 export interface StackOptions {
   readonly transport: Transport;
-  /** meshwarden's config (YAML); `grpc.transport` is set from `transport`. */
+  /** meshwarden's config (YAML); `grpc.transport` is set from `transport`, `decisionLog` defaults to every line on stdout. */
   readonly meshwardenConfig: string;
   /** Where relative paths in the config resolve from (default: a temp dir). */
   readonly configDir?: string;
+  /** Files written into `configDir` first (e.g. `{ 'policies.yaml': TEXT }`). */
+  readonly files?: Readonly<Record<string, string>>;
   /** The Envoy bootstrap, built once meshwarden and the upstream are listening. */
   readonly envoy: (ports: { readonly grpc: string; readonly upstream: number }) => Record<string, unknown>;
 }
@@ -39,9 +43,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const upstream = await EchoUpstream.start();
   const config = (parse(options.meshwardenConfig) ?? {}) as Record<string, unknown>;
   config['grpc'] = { ...(config['grpc'] as Record<string, unknown> | undefined), transport: options.transport };
+  // every decision on stdout, so a test can find the one behind an answer (ServerProcess.decisions)
+  config['decisionLog'] ??= { output: 'stdout', allowSampleRate: 1 };
+  const configDir = options.configDir ?? tempDir();
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(configDir, name), text);
   let meshwarden: ServerProcess | undefined;
   try {
-    meshwarden = await startServer({ configText: stringify(config), configDir: options.configDir ?? tempDir() });
+    meshwarden = await startServer({ configText: stringify(config), configDir });
     const envoy = await startEnvoy({ bin, bootstrap: options.envoy({ grpc: meshwarden.grpc, upstream: upstream.port }) });
     const admin = meshwarden.admin;
     return {
