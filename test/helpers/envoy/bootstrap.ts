@@ -48,7 +48,8 @@ export function accessLog(): Json {
 
 export interface RouteSpec {
   readonly name: string;
-  readonly match: { path: string } | { prefix: string };
+  /** An Envoy RouteMatch: `{ path }`, `{ prefix }`, plus `headers` etc. as Envoy takes them. */
+  readonly match: Json;
   /** context_extensions.service (and namespace) for meshwarden; absent: none set. */
   readonly service?: string;
   readonly namespace?: string;
