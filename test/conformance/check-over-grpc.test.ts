@@ -25,16 +25,6 @@ function decide(request: AccessRequest): Decision {
 let running: RunningGrpcServer;
 let client: RawClient;
 
-beforeAll(async () => {
-  running = await startGrpcServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(decide) });
-  client = rawClient(running.address);
-});
-
-afterAll(async () => {
-  client.close();
-  await running.close(1_000);
-});
-
 async function check(request: Record<string, unknown>): Promise<Record<string, unknown>> {
   const bytes = Buffer.isBuffer(request['raw']) ? request['raw'] : encodeOfficial('envoy.service.auth.v3.CheckRequest', request);
   const response = await new Promise<Buffer>((resolve, reject) => {
@@ -60,7 +50,17 @@ const metadataOf = (response: Record<string, unknown>) => {
 };
 const headersOf = (list: unknown) => (list as Array<{ header: { key: string; value: string }; append?: { value: boolean } }>) ?? [];
 
-describe('Check over gRPC, against Envoy official protos', () => {
+describe.each(['native', 'grpc-js'] as const)('Check over gRPC on %s, against Envoy official protos', (transport) => {
+  beforeAll(async () => {
+    running = await startGrpcServer({ address: '127.0.0.1:0', transport, authorization: createAuthorizationService(decide) });
+    client = rawClient(running.address);
+  });
+
+  afterAll(async () => {
+    client.close();
+    await running.close(1_000);
+  });
+
   it('allows a request sent with the headers map, sets the principal upstream and reports why', async () => {
     const response = await check(http({ path: '/v1/charges?x=1', headers: { ':path': '/v1/charges?x=1', 'x-request-id': 'r-1', 'x-meshwarden-principal': 'spoofed' } }));
     expect(response['status']).toEqual({}); // present, and code 0 (OK) is proto3's default: not on the wire
