@@ -94,5 +94,4 @@ describeWithEnvoy.each(TRANSPORTS)('Envoy\'s access log of meshwarden\'s decisio
     const line = await accessLogOf('/healthz', 200);
     expect(line).toMatchObject({ route: 'health', decision: null, decision_id: null });
   });
-
 });
