@@ -86,8 +86,8 @@ export function envoyBootstrap(spec: EnvoyConfigSpec): Json {
               '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
               stat_prefix: 'ingress',
               codec_type: 'AUTO',
-              // The caller's identity travels in XFCC on a plaintext listener: forward it untouched.
-              forward_client_cert_details: 'FORWARD_ONLY',
+              // The caller's identity travels in XFCC on a plaintext listener: forward it untouched, mTLS or not.
+              forward_client_cert_details: 'ALWAYS_FORWARD_ONLY',
               route_config: {
                 name: 'local',
                 virtual_hosts: [

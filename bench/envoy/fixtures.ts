@@ -4,8 +4,9 @@
  * vocabulary for the cache-miss rows, a JWT-SVID and its bundle, the meshwarden configs,
  * and the 1,000-rule set translated to RBAC and Rego.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { compileTree } from '../../src/policy/engine/index.js';
@@ -67,7 +68,11 @@ export async function writeEnvoyFixtures(dir: string, smoke: boolean): Promise<E
   const mid = sets.mid;
 
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const bundle = write(dir, 'envoy-bundle.json', JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'jwt-svid' }] }));
+  // XFCC identities need an X.509 authority in the trust domain's bundle (meshwarden refuses
+  // them otherwise, even without verifyPeerCertificate): a throwaway CA made with openssl.
+  const ca = x509Authority(dir);
+  const jwtKey = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'jwt-svid' };
+  const bundle = write(dir, 'envoy-bundle.json', JSON.stringify({ keys: [jwtKey, ca] }));
   const principal = mid.allowed.headers['x-forwarded-client-cert']!.slice('URI='.length);
   const token = await new SignJWT({ sub: principal, aud: 'meshwarden', exp: Math.floor(Date.now() / 1000) + 3 * 3600 })
     .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' })
@@ -125,6 +130,15 @@ function missPaths(policies: readonly Policy[], service: string, count: number):
     const pattern = patterns[i % Math.max(1, patterns.length)] ?? '/miss/*';
     return pattern.replace('{*}', `x${i}`).replace('{**}', `a/${i}`).replace('*', `t${i}`);
   });
+}
+
+function x509Authority(dir: string): Record<string, unknown> {
+  const certPath = join(dir, 'envoy-ca.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'envoy-ca.key'),
+    '-out', certPath, '-days', '2', '-subj', '/O=meshwarden bench', '-addext', 'subjectAltName=URI:spiffe://prod.example',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'pipe' });
+  const cert = new X509Certificate(readFileSync(certPath));
+  return { ...cert.publicKey.export({ format: 'jwk' }), use: 'x509-svid', x5c: [cert.raw.toString('base64')] };
 }
 
 function write(dir: string, name: string, content: string): string {

@@ -230,7 +230,7 @@ export function envoyMarkdown(rep: EnvoyReport): string {
   lines.push(
     '## Setup',
     '',
-    '- One Envoy process per stack, plaintext listener on 127.0.0.1, route answers with `direct_response` (no upstream process). Identity: the caller\'s SPIFFE ID in `x-forwarded-client-cert: URI=<id>` (Envoy `forward_client_cert_details: FORWARD_ONLY`), read by all three engines (meshwarden `identity.trustForwardedClientCert`, RBAC header principals, Rego parsing the header). h2load cannot present a client certificate, so an mTLS listener was not an option for the load.',
+    '- One Envoy process per stack, plaintext listener on 127.0.0.1, route answers with `direct_response` (no upstream process). Identity: the caller\'s SPIFFE ID in `x-forwarded-client-cert: URI=<id>` (Envoy `forward_client_cert_details: ALWAYS_FORWARD_ONLY`), read by all three engines (meshwarden `identity.trustForwardedClientCert`, RBAC header principals, Rego parsing the header). h2load cannot present a client certificate, so an mTLS listener was not an option for the load.',
     '- Destination service: each service has a virtual host (its `:authority`) that sets ext_authz `context_extensions.service` (read by meshwarden and OPA); RBAC matches the `:authority` itself.',
     '- RBAC holds the whole 1,000-rule set (two filters, DENY then ALLOW, one RBAC policy per rule), as OPA and meshwarden do. An Istio sidecar would carry only its own workload\'s rules in RBAC, a smaller set.',
     '- meshwarden: `meshwarden serve` from dist/, decision cache of 1 entry (the repeated request always hits; the distinct paths always miss), decision log off, JWT-SVID keys in a SPIFFE bundle; ext_authz over gRPC (HTTP/2 cluster) to 127.0.0.1.',

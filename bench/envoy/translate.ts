@@ -6,8 +6,8 @@
  * translation can never silently mean less than meshwarden's policy.
  *
  * The identity all three read is the caller's SPIFFE ID in `x-forwarded-client-cert`
- * (`URI=<id>`, one element), forwarded untouched by Envoy (FORWARD_ONLY). The destination
- * service is the route's: meshwarden and OPA read `context_extensions.service` (set on the
+ * (`URI=<id>`, one element), forwarded untouched by Envoy (ALWAYS_FORWARD_ONLY). The destination
+ * service is the route's: meshwarden and OPA read `context_extensions.service` (OPA: `contextExtensions`, protojson) (set on the
  * service's virtual host), RBAC the `:authority` that selected that virtual host.
  */
 import type { Condition, Operation, Policy, Rule, Source } from '../../src/policy/model.js';
@@ -148,8 +148,8 @@ function regoBodies(head: string, policy: Policy, rule: Rule): string[] {
   const common: string[] = [];
   if (policy.scope.services) {
     common.push(policy.scope.services.length === 1
-      ? `input.attributes.context_extensions.service == ${q(policy.scope.services[0]!)}`
-      : `input.attributes.context_extensions.service in ${set(policy.scope.services)}`);
+      ? `input.attributes.contextExtensions.service == ${q(policy.scope.services[0]!)}`
+      : `input.attributes.contextExtensions.service in ${set(policy.scope.services)}`);
   }
   for (const c of rule.when ?? []) common.push(`object.get(input.attributes.request.http.headers, ${q(HEADER_KEY.exec(c.key)![1]!.toLowerCase())}, "") in ${set(c.values ?? [])}`);
   const sources = rule.from?.map((s) => (s.principals ? [`principal in ${set(s.principals)}`] : [])) ?? [[]];
