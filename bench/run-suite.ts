@@ -5,6 +5,9 @@
  *   npm run bench                      full suite (≈ 8 minutes), report in bench/results/
  *   npm run bench -- --smoke --out DIR seconds, 1 round, no h2load install (what npm test runs)
  *   options: --rounds N --duration S --latency-duration S --out DIR
+ *   through a real Envoy (bench/envoy/, report in envoy.md + envoy.json): part of a full run;
+ *   --envoy-only runs just that section (with --smoke: ~1 s per scenario), --no-envoy skips it;
+ *   a smoke run of the whole suite skips it unless --envoy-only.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { envoySection } from './envoy/section.js';
 import { writeFixtures } from './load/fixtures.js';
 import { h2loadVersion } from './load/h2load.js';
 import { runLoad, type LoadResults, type LoadSettings } from './load/run-load.js';
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     'latency-duration': { type: 'string' },
     out: { type: 'string' },
+    'envoy-only': { type: 'boolean', default: false },
+    'no-envoy': { type: 'boolean', default: false },
   },
 });
 const smoke = values.smoke;
@@ -99,7 +105,20 @@ async function identityFigures(): Promise<{ figures: Record<string, IdentityFigu
   }
 }
 
+/** The through-Envoy section (bench/envoy/): its own report, envoy.md + envoy.json, beside report.md. */
+async function envoy(): Promise<void> {
+  if (values['no-envoy'] || (smoke && !values['envoy-only'])) return;
+  if (!smoke) ensureH2load();
+  log('through Envoy (bench/envoy/)');
+  const result = await envoySection({
+    repoRoot: REPO_ROOT, outDir, smoke, log,
+    ...(values.rounds ? { rounds } : {}),
+  });
+  if (result.skipped && process.env['CI']) throw new Error(`Envoy section skipped in CI: ${result.skipped}`);
+}
+
 async function main(): Promise<void> {
+  if (values['envoy-only']) return envoy();
   const startedAt = new Date().toISOString();
   if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm run bench does)');
   const h2load = ensureH2load();
@@ -142,6 +161,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const files = writeReport(outDir, 'report', report);
   log(`report: ${files.markdown}, ${files.json}`);
+  await envoy();
 }
 
 await main();
