@@ -53,7 +53,8 @@ export function typedConfig(bootstrap: Json, typeSuffix: string): JsonObject[] {
 export function wiringProblems(bootstrap: Json): string[] {
   const problems: string[] = [];
   const defined = new Set(clusters(bootstrap).map((c) => String(c['name'])));
-  for (const [at, o] of objects(bootstrap)) {
+  // `node.cluster` is the proxy's own service cluster (SDS needs it), not a reference to one
+  for (const [at, o] of objects((bootstrap as JsonObject)['static_resources'], 'static_resources')) {
     // Route targets, gRPC service targets, JWKS fetch targets.
     const refs = [o['cluster'], isObject(o['envoy_grpc']) ? o['envoy_grpc']['cluster_name'] : undefined];
     for (const ref of refs) {
