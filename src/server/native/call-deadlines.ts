@@ -1,8 +1,8 @@
 /**
- * Calls that must end by a time: a request body still arriving (by the call's
- * `grpc-timeout`, or BODY_TIMEOUT_MS without one), and an answer still being worked out (by
- * the `grpc-timeout`). A sweep a few times a second ends the late ones with
- * DEADLINE_EXCEEDED, so a client sending half a body cannot hold a stream forever and a
+ * Calls that must end by a time: every call by its `grpc-timeout`, capped by the server's
+ * deadline limit (which is also the deadline of a call without one). A sweep a few times a
+ * second ends the late ones with DEADLINE_EXCEEDED and resets their streams, so a client
+ * sending half a body cannot hold a stream, or the bytes it buffered, past the cap; a
  * handler's late answer is dropped. One timer for the server, not one per call: Envoy's
  * bodies arrive with their headers and most answers are synchronous, so the hot path only
  * adds and deletes.
@@ -10,7 +10,6 @@
 import { GrpcStatus } from '../grpc/grpc-status.js';
 import type { ServerCall } from './server-call.js';
 
-export const BODY_TIMEOUT_MS = 30_000;
 const SWEEP_EVERY_MS = 250;
 
 export class CallDeadlines {
@@ -42,7 +41,7 @@ export class CallDeadlines {
       if (call.ended) this.#due.delete(call);
       else if (now >= dueAt) {
         this.#due.delete(call);
-        call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded');
+        call.failAndReset(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded');
       }
     }
   }

@@ -1,34 +1,50 @@
 /**
- * The gRPC server Envoy calls, on Node's own HTTP/2: Authorization/Check and
- * grpc.health.v1 (Check, Watch), on `host:port` or `unix:/path`, plaintext or (m)TLS.
+ * The gRPC server Envoy calls, on Node's own HTTP/2: the method table (Authorization/Check,
+ * grpc.health.v1 Check and Watch), on `host:port` or `unix:/path`, plaintext or (m)TLS.
  *
- * Why not @grpc/grpc-js' Server: its per-call machinery (metadata objects, filters, call
- * state) costs about 65 µs of CPU per Check on our benchmark machine, more than everything
- * meshwarden does to decide (bench/results/report.md). We serve three methods, each with
- * one request message, so the part of gRPC we need is small: framing, status trailers,
- * `grpc-timeout`, `grpc-encoding`, and the size limit. It is held to grpc-js clients in the
- * tests and to Envoy's official protos in test/conformance.
+ * Why not @grpc/grpc-js' Server (the other transport, `grpc.transport: grpc-js`): its
+ * per-call machinery costs more CPU per Check than everything meshwarden does to decide
+ * (bench/results/report.md). We serve three methods, each with one request message, so the
+ * part of gRPC we need is small: framing, status trailers, `grpc-timeout`, `grpc-encoding`,
+ * and the limits. It is held to grpc-js clients in the tests, to Envoy's official protos in
+ * test/conformance, and to a real Envoy in test/through-envoy.
+ *
+ * Every byte here is the client's: every stream state (reset at any point, session torn
+ * down) ends its call quietly, every limit is checked before the work it bounds, and a
+ * refused or late call is reset so its buffer goes with it.
  */
 import http2 from 'node:http2';
-import type { TLSSocket } from 'node:tls';
-import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
-import { listenOn } from '../net/listen.js';
-import { BODY_TIMEOUT_MS, CallDeadlines } from './call-deadlines.js';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import { DEFAULT_GRPC_LIMITS } from '../../config/build.js';
+import type { GrpcLimits } from '../../config/types.js';
 import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
 import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
 import type { HealthReporter } from '../grpc/health.js';
-import type { ClientAdmission, GrpcServerOptions, GrpcTlsMaterial, RunningGrpcServer } from '../grpc/listener.js';
+import {
+  isTlsMaterialSource,
+  type ClientAdmission,
+  type GrpcServerOptions,
+  type GrpcTlsMaterial,
+  type RunningGrpcServer,
+} from '../grpc/listener.js';
 import type { MethodTable } from '../grpc/methods.js';
-import { messageEncodingOf, RequestBody } from './request-message.js';
+import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
+import { listenOn } from '../net/listen.js';
+import { CallDeadlines } from './call-deadlines.js';
+import { trackConnections, type TrackedSessions } from './connections.js';
+import { BufferBudget, messageEncodingOf, RequestBody, type MessageEncoding } from './request-message.js';
 import { ServerCall } from './server-call.js';
-
-const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export async function startNativeServer(options: GrpcServerOptions, methods: MethodTable, health: HealthReporter): Promise<RunningGrpcServer> {
   const target = parseListenAddress(options.address);
-  const server = createHttp2Server(options.tls as GrpcTlsMaterial | undefined);
-  const sessions = trackSessions(server);
-  const reading: Reading = { maxMessageBytes: options.limits?.messageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, deadlines: new CallDeadlines() };
+  const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
+  const server = createHttp2Server(options.tls, limits);
+  const tracked = trackConnections(server, {
+    ...options.connections,
+    maxConnections: limits.connections,
+    goneAwayGraceMs: limits.deadlineMs,
+  });
+  const reading: Reading = { limits, budget: new BufferBudget(limits.bufferedBytes), deadlines: new CallDeadlines() };
   server.on('stream', dispatcher(methods, reading, admission(options.admitClient)));
   const port = await listenOn(server, target).catch((error: unknown) => {
     reading.deadlines.close();
@@ -40,21 +56,30 @@ export async function startNativeServer(options: GrpcServerOptions, methods: Met
     transport: 'native',
     health,
     // deadlines keep being enforced while calls drain
-    close: (graceMs = 5_000) => close(server, sessions, health, graceMs).finally(() => reading.deadlines.close()),
+    close: (graceMs = 5_000) => close(server, tracked, health, graceMs).finally(() => reading.deadlines.close()),
   };
 }
 
-function createHttp2Server(tls: GrpcTlsMaterial | undefined): http2.Http2Server | http2.Http2SecureServer {
-  if (tls === undefined) return http2.createServer();
+type AnyHttp2Server = http2.Http2Server | http2.Http2SecureServer;
+
+function createHttp2Server(tls: GrpcServerOptions['tls'], limits: GrpcLimits): AnyHttp2Server {
+  // Advertised to every client; a client that opens more is refused by nghttp2 itself.
+  const settings = { maxConcurrentStreams: limits.streamsPerConnection };
+  if (tls === undefined) return http2.createServer({ settings });
+  const material = isTlsMaterialSource(tls) ? tls.current : tls;
+  const server = http2.createSecureServer({ ...secureOptions(material), allowHTTP1: false, minVersion: 'TLSv1.2', settings });
+  // Rotation: new connections get the new material; connections already open keep theirs.
+  if (isTlsMaterialSource(tls)) {
+    const unsubscribe = tls.onChange((next) => server.setSecureContext({ ...secureOptions(next), minVersion: 'TLSv1.2' }));
+    server.once('close', unsubscribe);
+  }
+  return server;
+}
+
+/** With a client CA, a client without a certificate that chains to it is refused in the handshake. */
+function secureOptions(tls: GrpcTlsMaterial): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean } {
   const mutual = tls.clientCa !== undefined;
-  // With a client CA, a client without a certificate that chains to it is refused in the handshake.
-  return http2.createSecureServer({
-    cert: tls.cert,
-    key: tls.key,
-    ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-    allowHTTP1: false,
-    minVersion: 'TLSv1.2',
-  });
+  return { cert: tls.cert, key: tls.key, ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) };
 }
 
 type Admission = (session: http2.Http2Session) => boolean;
@@ -74,126 +99,151 @@ function admission(admitClient: ClientAdmission | undefined): Admission | undefi
   };
 }
 
-/** How requests are read: the size limit, and the calls that must end by a deadline. */
+/** How requests are read: the limits, the server-wide buffer budget, and the calls that must end by a deadline. */
 interface Reading {
-  readonly maxMessageBytes: number;
+  readonly limits: GrpcLimits;
+  readonly budget: BufferBudget;
   readonly deadlines: CallDeadlines;
 }
 
-function dispatcher(methods: ReadonlyMap<string, GrpcMethodHandler>, reading: Reading, admits: Admission | undefined) {
+function dispatcher(methods: MethodTable, reading: Reading, admits: Admission | undefined) {
   return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
     stream.on('error', () => {}); // a reset or broken stream ends this call only
-    if (!isGrpcRequest(stream, headers)) return;
-    const call = new ServerCall(stream);
-    const method = methods.get(headers[':path'] ?? '');
-    const refusal = method === undefined
-      ? new GrpcCallError(GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[':path']}`)
-      : admits !== undefined && !admits(stream.session!)
-        ? new GrpcCallError(GrpcStatus.PERMISSION_DENIED, 'client identity is not allowed on this listener')
-        : undefined;
-    if (refusal !== undefined) {
-      call.fail(refusal.code, refusal.message);
-      stream.resume();
-      return;
+    try {
+      dispatch(stream, headers, methods, reading, admits);
+    } catch {
+      // node:http2 refused a write on a stream that closed under us: that call is over
+      if (!stream.destroyed) stream.destroy();
     }
-    readRequest(stream, headers, call, reading, method!);
   };
 }
 
-/** Not gRPC at all (wrong HTTP method or content type): answered in plain HTTP, as the gRPC spec says. */
+function dispatch(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  methods: MethodTable,
+  reading: Reading,
+  admits: Admission | undefined,
+): void {
+  if (stream.closed || !isGrpcRequest(stream, headers)) return;
+  const call = new ServerCall(stream);
+  const method = methods.get(headers[':path'] ?? '');
+  let encoding: MessageEncoding;
+  let deadlineMs: number | undefined;
+  try {
+    if (method === undefined) throw new GrpcCallError(GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[':path']}`);
+    if (admits !== undefined && !admits(stream.session!)) {
+      throw new GrpcCallError(GrpcStatus.PERMISSION_DENIED, 'client identity is not allowed on this listener');
+    }
+    encoding = messageEncodingOf(headers['grpc-encoding']);
+    deadlineMs = deadlineOf(headers['grpc-timeout'], reading.limits.deadlineMs);
+  } catch (error) {
+    refuse(call, error); // before any byte of the body is buffered
+    return;
+  }
+  readRequest(stream, call, { encoding, deadlineMs, method: method! }, reading);
+}
+
+/**
+ * Not gRPC at all (wrong HTTP method or content type): answered in plain HTTP, as the gRPC
+ * spec says. gRPC's content types are `application/grpc` and `application/grpc+FORMAT`
+ * (we speak proto), optionally with parameters; grpc-web and look-alikes are not.
+ */
 function isGrpcRequest(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
-  const contentType = headers['content-type'];
-  const status = headers[':method'] !== 'POST' ? 405 : contentType?.startsWith('application/grpc') ? 0 : 415;
+  const status = headers[':method'] !== 'POST' ? 405 : isGrpcContentType(headers['content-type']) ? 0 : 415;
   if (status === 0) return true;
   stream.respond({ ':status': status }, { endStream: true });
-  stream.resume();
+  stream.close(http2.constants.NGHTTP2_NO_ERROR);
   return false;
 }
 
-function readRequest(
-  stream: http2.ServerHttp2Stream,
-  headers: http2.IncomingHttpHeaders,
-  call: ServerCall,
-  reading: Reading,
-  method: GrpcMethodHandler,
-): void {
-  const started = performance.now();
-  const refuse = (error: unknown) => {
-    const known = error instanceof GrpcCallError ? error : new GrpcCallError(GrpcStatus.INTERNAL, 'the request could not be read');
-    call.fail(known.code, known.message);
-  };
-  let deadlineMs: number | undefined;
-  try {
-    deadlineMs = deadlineOf(headers['grpc-timeout']);
-  } catch (error) {
-    refuse(error);
-    stream.resume();
-    return;
-  }
-  const body = new RequestBody(reading.maxMessageBytes);
-  reading.deadlines.add(call, started + (deadlineMs ?? BODY_TIMEOUT_MS));
+const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;.*)?$/i;
+
+function isGrpcContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && GRPC_CONTENT_TYPE.test(contentType);
+}
+
+interface Request {
+  readonly encoding: MessageEncoding;
+  /** The client's `grpc-timeout`, capped; undefined when it sent none. */
+  readonly deadlineMs: number | undefined;
+  readonly method: GrpcMethodHandler;
+}
+
+function readRequest(stream: http2.ServerHttp2Stream, call: ServerCall, request: Request, reading: Reading): void {
+  const body = new RequestBody(reading.limits.messageBytes, reading.budget);
+  // The body is always due by the cap: without grpc-timeout a client still cannot hold it open.
+  reading.deadlines.add(call, performance.now() + (request.deadlineMs ?? reading.limits.deadlineMs));
+  call.onClose(() => body.discard());
   const onData = (chunk: Buffer) => {
     try {
       body.push(chunk);
     } catch (error) {
       stream.off('data', onData);
-      stream.resume(); // the rest of an oversized body is read and dropped, never buffered
-      refuse(error);
+      refuse(call, error);
     }
   };
   stream.on('data', onData);
   stream.once('end', () => {
-    if (!call.ended) {
-      try {
-        method(body.message(messageEncodingOf(headers['grpc-encoding'])), call);
-      } catch (error) {
-        refuse(error);
-      }
+    // a stream the client reset (any RST_STREAM code) also ends its readable side: nothing to answer
+    if (call.ended) {
+      body.discard();
+      return;
     }
-    // An answer still being worked out stays under its grpc-timeout; without one, nothing is due.
-    if (call.ended || deadlineMs === undefined) reading.deadlines.delete(call);
+    let message: Buffer;
+    try {
+      message = body.message(request.encoding);
+    } catch (error) {
+      refuse(call, error);
+      return;
+    }
+    answer(call, request.method, message);
+    // An answer still being worked out stays under its grpc-timeout; without one (a Watch
+    // stream that stays open by design), nothing more is due.
+    if (call.ended || request.deadlineMs === undefined) reading.deadlines.delete(call);
   });
+}
+
+function answer(call: ServerCall, method: GrpcMethodHandler, message: Buffer): void {
+  try {
+    method(message, call);
+  } catch {
+    call.fail(GrpcStatus.INTERNAL, 'the request could not be answered');
+  }
+}
+
+/** Fails the call with what was wrong, and resets a stream the client may still be sending on. */
+function refuse(call: ServerCall, error: unknown): void {
+  const known = error instanceof GrpcCallError ? error : new GrpcCallError(GrpcStatus.INTERNAL, 'the request could not be read');
+  call.failAndReset(known.code, known.message);
 }
 
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
 
-/** `grpc-timeout`: at most 8 digits and a unit (gRPC over HTTP/2); anything else is refused. */
-function deadlineOf(header: string | string[] | undefined): number | undefined {
+/**
+ * `grpc-timeout`: at most 8 digits and a unit (gRPC over HTTP/2); anything else is refused.
+ * Capped by the server's limit: no client can switch the bound off.
+ */
+function deadlineOf(header: string | string[] | undefined, capMs: number): number | undefined {
   if (header === undefined) return undefined;
   const match = typeof header === 'string' ? /^(\d{1,8})([HMSmun])$/.exec(header) : null;
   if (match === null) throw new GrpcCallError(GrpcStatus.OUT_OF_RANGE, `grpc-timeout "${String(header)}" is malformed`);
-  return Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
-}
-
-function trackSessions(server: http2.Http2Server | http2.Http2SecureServer): Set<http2.ServerHttp2Session> {
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.on('error', () => {}); // a broken connection ends its own calls only
-    session.once('close', () => sessions.delete(session));
-  });
-  server.on('sessionError', () => {});
-  return sessions;
+  return Math.min(Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!, capMs);
 }
 
 /** Stop accepting, GOAWAY every connection, end health watches; what is left after `graceMs` is cut. */
-function close(
-  server: http2.Http2Server | http2.Http2SecureServer,
-  sessions: Set<http2.ServerHttp2Session>,
-  health: HealthReporter,
-  graceMs: number,
-): Promise<void> {
+function close(server: AnyHttp2Server, tracked: TrackedSessions, health: HealthReporter, graceMs: number): Promise<void> {
   health.setServing(false);
   health.endWatches();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      for (const session of sessions) session.destroy();
+      for (const session of tracked.sessions) session.destroy();
     }, graceMs);
     timer.unref();
     server.close(() => {
       clearTimeout(timer);
       resolve();
     });
-    for (const session of sessions) session.close();
+    for (const session of tracked.sessions) tracked.goAway(session);
   });
 }

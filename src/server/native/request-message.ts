@@ -2,7 +2,9 @@
  * The one request message of a unary or server-streaming call, out of the HTTP/2 request
  * body: the gRPC length-prefixed framing (1 flag byte, 4 bytes big-endian length), the
  * compressed flag with the `grpc-encoding` the client declared, and the size limit, which
- * is enforced while the body arrives, not after it has been buffered.
+ * is enforced while the body arrives, not after it has been buffered. Every buffered byte
+ * is also counted against one server-wide budget, so many half-sent bodies together cannot
+ * hold more memory than the operator allowed.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
@@ -20,27 +22,68 @@ export function messageEncodingOf(header: string | string[] | undefined): Messag
   throw new GrpcCallError(GrpcStatus.UNIMPLEMENTED, `grpc-encoding ${String(header)} is not supported; use one of ${ACCEPTED_ENCODINGS}`);
 }
 
-/** Collects body chunks; refuses, as soon as it knows, a body that cannot hold one message within the limit. */
-export class RequestBody {
-  readonly #maxMessageBytes: number;
-  readonly #chunks: Buffer[] = [];
-  #bytes = 0;
+/** Request bytes buffered across every call of a server, bounded. */
+export class BufferBudget {
+  readonly #limit: number;
+  #used = 0;
 
-  constructor(maxMessageBytes: number) {
-    this.#maxMessageBytes = maxMessageBytes;
+  constructor(limitBytes: number) {
+    this.#limit = limitBytes;
   }
 
-  /** Throws GrpcCallError (RESOURCE_EXHAUSTED) once the body is larger than one message may be. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Takes `bytes` from the budget, or takes nothing and returns false when they do not fit. */
+  reserve(bytes: number): boolean {
+    if (this.#used + bytes > this.#limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.#used -= bytes;
+  }
+}
+
+const UNBOUNDED = new BufferBudget(Number.MAX_SAFE_INTEGER);
+
+/** Collects body chunks; refuses, as soon as it knows, a body that cannot hold one message within the limits. */
+export class RequestBody {
+  readonly #maxMessageBytes: number;
+  readonly #budget: BufferBudget;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(maxMessageBytes: number, budget: BufferBudget = UNBOUNDED) {
+    this.#maxMessageBytes = maxMessageBytes;
+    this.#budget = budget;
+  }
+
+  /** Throws GrpcCallError (RESOURCE_EXHAUSTED) once the body is larger than one message may be, or the server's budget is spent. */
   push(chunk: Buffer): void {
+    if (this.#bytes + chunk.length > this.#maxMessageBytes + PREFIX_BYTES) throw tooLarge(this.#maxMessageBytes);
+    if (!this.#budget.reserve(chunk.length)) throw new GrpcCallError(GrpcStatus.RESOURCE_EXHAUSTED, 'the server is buffering too many requests; retry');
     this.#bytes += chunk.length;
-    if (this.#bytes > this.#maxMessageBytes + PREFIX_BYTES) throw tooLarge(this.#maxMessageBytes);
     this.#chunks.push(chunk);
   }
 
-  /** The single message the body holds, decompressed; throws GrpcCallError when it holds anything else. */
+  /** Drops what was buffered and gives its bytes back to the budget; idempotent. */
+  discard(): void {
+    this.#budget.release(this.#bytes);
+    this.#bytes = 0;
+    this.#chunks = [];
+  }
+
+  /**
+   * The single message the body holds, decompressed; throws GrpcCallError when it holds
+   * anything else. The body leaves the budget here: from now on it is the handler's.
+   */
   message(encoding: MessageEncoding): Buffer {
     // Envoy sends a Check in one DATA frame: the common case needs no copy.
     const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bytes);
+    this.discard();
     if (body.length < PREFIX_BYTES) throw protocolError(body.length === 0 ? 'the request has no message' : 'the request message is truncated');
     const length = body.readUInt32BE(1);
     if (length > this.#maxMessageBytes) throw tooLarge(this.#maxMessageBytes);

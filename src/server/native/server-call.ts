@@ -1,13 +1,13 @@
 /**
  * One gRPC call on one HTTP/2 stream, from the handler's side: answer once (unary), or send
- * messages then a status (server streaming). Every way of answering is safe after the
- * client went away (a cancelled stream is simply not written to), and a call is answered
- * at most once.
+ * messages then a status (server streaming). Nothing here may throw into the server: a
+ * stream the client reset or closed (RST_STREAM of any code, a session torn down) is ended
+ * quietly, and every write that node:http2 could still refuse is guarded.
  */
 import http2 from 'node:http2';
 import type { GrpcCall } from '../grpc/grpc-call.js';
-import { ACCEPTED_ENCODINGS } from './request-message.js';
 import { encodeStatusMessage, GrpcStatus, type GrpcStatusCode } from '../grpc/grpc-status.js';
+import { ACCEPTED_ENCODINGS } from './request-message.js';
 
 const RESPONSE_HEADERS = Object.freeze({
   ':status': 200,
@@ -15,67 +15,115 @@ const RESPONSE_HEADERS = Object.freeze({
   'grpc-accept-encoding': ACCEPTED_ENCODINGS,
 });
 const OK_TRAILERS = Object.freeze({ 'grpc-status': String(GrpcStatus.OK) });
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = http2.constants;
 
 export class ServerCall implements GrpcCall {
   readonly #stream: http2.ServerHttp2Stream;
   #headersSent = false;
   #ended = false;
   #trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
-  /** Only streaming calls register any: no array for every unary Check. */
+  /** Only streaming calls and calls still reading register any: no array for most Checks. */
   #closeHandlers: Array<() => void> | undefined;
 
   constructor(stream: http2.ServerHttp2Stream) {
     this.#stream = stream;
     stream.once('close', () => {
       this.#ended = true;
-      for (const handler of this.#closeHandlers ?? []) handler();
+      const handlers = this.#closeHandlers;
+      this.#closeHandlers = undefined;
+      for (const handler of handlers ?? []) handler();
     });
   }
 
-  /** True once the call has a final status or the client has gone. */
+  /** True once the call has a final status or the stream can no longer be written. */
   get ended(): boolean {
-    return this.#ended || this.#stream.destroyed;
+    return this.#ended || this.#stream.closed || this.#stream.destroyed;
   }
 
-  /** Runs `handler` once the stream is closed, however the call ended: answered, failed, cancelled. */
   onClose(handler: () => void): void {
-    (this.#closeHandlers ??= []).push(handler);
+    if (this.#stream.closed || this.#stream.destroyed) handler();
+    else (this.#closeHandlers ??= []).push(handler);
   }
 
-  /** The unary answer: headers, the message, OK trailers. */
   reply(message: Uint8Array): void {
     if (this.ended) return;
     this.#ended = true;
-    this.#sendHeaders();
-    this.#stream.end(frame(message));
+    this.#guarded(() => {
+      this.#sendHeaders();
+      this.#stream.end(frame(message));
+    });
   }
 
-  /** One message of a server stream. */
   send(message: Uint8Array): void {
     if (this.ended) return;
-    this.#sendHeaders();
-    this.#stream.write(frame(message));
+    this.#guarded(() => {
+      this.#sendHeaders();
+      this.#stream.write(frame(message));
+    });
   }
 
-  /** Ends the call with a status: trailers-only when nothing was sent yet. */
   fail(code: GrpcStatusCode, message: string): void {
     if (this.ended) return;
     this.#ended = true;
     const status = { 'grpc-status': String(code), 'grpc-message': encodeStatusMessage(message) };
-    if (!this.#headersSent) {
-      this.#headersSent = true;
-      this.#stream.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
-      return;
-    }
-    this.#trailers = status;
-    this.#stream.end();
+    this.#guarded(() => {
+      if (!this.#headersSent) {
+        this.#headersSent = true;
+        this.#stream.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
+        return;
+      }
+      this.#trailers = status;
+      this.#stream.end();
+    });
+  }
+
+  /**
+   * Fails the call, then resets the stream so the client stops sending and whatever the
+   * call had buffered can be dropped: for a refused or late request still arriving.
+   */
+  failAndReset(code: GrpcStatusCode, message: string): void {
+    const stillSending = !this.#stream.readableEnded;
+    const trailersOnly = !this.#headersSent;
+    this.fail(code, message);
+    if (!stillSending) return;
+    // After trailers-only headers the reset may follow at once; after a streamed answer it
+    // must wait for the trailers, or node:http2 drops them.
+    if (trailersOnly) this.#reset();
+    else this.#resetAfterTrailers = true;
+  }
+
+  #resetAfterTrailers = false;
+
+  /** RST_STREAM: NO_ERROR after a complete answer (HTTP/2's "stop sending"), CANCEL before one. */
+  #reset(): void {
+    const stream = this.#stream;
+    if (stream.destroyed) return;
+    this.#guarded(() => stream.close(this.#ended ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL));
   }
 
   #sendHeaders(): void {
     if (this.#headersSent) return;
     this.#headersSent = true;
     this.#stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    this.#stream.once('wantTrailers', () => this.#stream.sendTrailers(this.#trailers));
+    this.#stream.once('wantTrailers', () =>
+      this.#guarded(() => {
+        this.#stream.sendTrailers(this.#trailers);
+        if (this.#resetAfterTrailers) this.#reset();
+      }),
+    );
+  }
+
+  /**
+   * node:http2 throws when a stream closed between our check and the write (a reset that
+   * arrived in the same read, a session being destroyed): the client is gone, the call is over.
+   */
+  #guarded(write: () => void): void {
+    try {
+      write();
+    } catch {
+      this.#ended = true;
+      if (!this.#stream.destroyed) this.#stream.destroy();
+    }
   }
 }
 

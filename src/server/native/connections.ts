@@ -1,0 +1,129 @@
+/**
+ * The connections of the native listener, kept within what the operator configured: at most
+ * `limits.connections` open at once (more are closed as they arrive), an idle connection
+ * (no call for `maxConnectionIdle`) sent GOAWAY, every connection sent GOAWAY at
+ * `maxConnectionAge` (±10 %, so replicas scaled up get traffic) and cut `maxConnectionAgeGrace`
+ * later, keepalive PINGs whose missing answer cuts the connection, and a connection that
+ * has gone away (ours or the client's GOAWAY, a protocol error) closed once its calls end,
+ * or cut when it is still there after the deadline limit.
+ */
+import type { Socket } from 'node:net';
+import type http2 from 'node:http2';
+import type { GrpcConnectionPolicy } from '../../config/types.js';
+
+export interface ConnectionBounds extends Partial<GrpcConnectionPolicy> {
+  readonly maxConnections: number;
+  /** How long a connection that has gone away may take to finish its calls. */
+  readonly goneAwayGraceMs: number;
+}
+
+export interface TrackedSessions {
+  readonly sessions: ReadonlySet<http2.ServerHttp2Session>;
+  /** Open TCP (or unix) connections, TLS handshakes included. */
+  readonly connections: number;
+  /** GOAWAY to one session, then cut it if it lingers. */
+  goAway(session: http2.ServerHttp2Session): void;
+}
+
+type AnyHttp2Server = http2.Http2Server | http2.Http2SecureServer;
+
+export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBounds): TrackedSessions {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let connections = 0;
+  server.on('connection', (socket: Socket) => {
+    connections += 1;
+    socket.once('close', () => (connections -= 1));
+    if (connections > bounds.maxConnections) socket.destroy();
+  });
+  server.on('sessionError', () => {});
+  const goAway = (session: http2.ServerHttp2Session) => endGracefully(session, bounds.goneAwayGraceMs);
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('error', () => {}); // a broken connection ends its own calls only
+    const timers = [idleTimer(session, bounds, goAway), ageTimer(session, bounds), keepalive(session, bounds)];
+    // the client's GOAWAY (or nghttp2's own after a flood) leaves a half-dead connection: close it
+    session.once('goaway', () => goAway(session));
+    session.once('frameError', () => goAway(session));
+    session.once('close', () => {
+      sessions.delete(session);
+      for (const timer of timers) if (timer !== undefined) clearTimeout(timer);
+    });
+  });
+  return {
+    sessions,
+    get connections() {
+      return connections;
+    },
+    goAway,
+  };
+}
+
+/** GOAWAY now; the connection closes when its calls end, or is destroyed after `graceMs`. */
+export function endGracefully(session: http2.ServerHttp2Session, graceMs: number): void {
+  if (session.destroyed) return;
+  if (!session.closed) {
+    try {
+      session.close();
+    } catch {
+      session.destroy();
+      return;
+    }
+  }
+  const cut = setTimeout(() => session.destroy(), graceMs);
+  cut.unref();
+  session.once('close', () => clearTimeout(cut));
+}
+
+function idleTimer(
+  session: http2.ServerHttp2Session,
+  bounds: ConnectionBounds,
+  goAway: (session: http2.ServerHttp2Session) => void,
+): NodeJS.Timeout | undefined {
+  const idleMs = bounds.maxConnectionIdleMs;
+  if (idleMs === undefined) return undefined;
+  let calls = 0;
+  // One timer per connection, re-armed (not re-made) each time its last call ends; it
+  // fires harmlessly while calls are open.
+  const timer = setTimeout(() => calls === 0 && goAway(session), idleMs);
+  timer.unref();
+  session.on('stream', (stream: http2.ServerHttp2Stream) => {
+    calls += 1;
+    stream.once('close', () => {
+      calls -= 1;
+      if (calls === 0) timer.refresh();
+    });
+  });
+  return timer;
+}
+
+function ageTimer(session: http2.ServerHttp2Session, bounds: ConnectionBounds): NodeJS.Timeout | undefined {
+  const ageMs = bounds.maxConnectionAgeMs;
+  if (ageMs === undefined) return undefined;
+  const jittered = ageMs * (0.9 + Math.random() * 0.2);
+  const grace = bounds.maxConnectionAgeGraceMs ?? bounds.goneAwayGraceMs;
+  const timer = setTimeout(() => endGracefully(session, grace), jittered);
+  timer.unref();
+  return timer;
+}
+
+/** A PING every `keepaliveTimeMs`; no answer within `keepaliveTimeoutMs` cuts the connection. */
+function keepalive(session: http2.ServerHttp2Session, bounds: ConnectionBounds): NodeJS.Timeout | undefined {
+  const { keepaliveTimeMs, keepaliveTimeoutMs } = bounds;
+  if (keepaliveTimeMs === undefined || keepaliveTimeoutMs === undefined) return undefined;
+  const timer = setInterval(() => {
+    if (session.closed || session.destroyed) return;
+    const unanswered = setTimeout(() => session.destroy(), keepaliveTimeoutMs);
+    unanswered.unref();
+    try {
+      session.ping((error) => {
+        clearTimeout(unanswered);
+        if (error) session.destroy();
+      });
+    } catch {
+      clearTimeout(unanswered);
+      session.destroy();
+    }
+  }, keepaliveTimeMs);
+  timer.unref();
+  return timer;
+}
