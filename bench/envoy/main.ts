@@ -3,11 +3,12 @@
  *
  *   node node_modules/.cache/meshwarden-bench/bench/envoy/main.js [--smoke] [--out DIR]
  *        [--rounds N] [--duration S] [--latency-duration S] [--rate R] [--h1]
+ *   node …/bench/envoy/main.js --render bench/results/envoy.json [--out DIR]   (re-render the report only)
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { envoySection } from './section.js';
+import { envoySection, renderEnvoyReport } from './section.js';
 
 /** This file runs compiled, from <repo>/node_modules/.cache/meshwarden-bench/bench/envoy/. */
 const REPO_ROOT = fileURLToPath(new URL('../../../../..', import.meta.url));
@@ -21,8 +22,14 @@ const { values } = parseArgs({
     'latency-duration': { type: 'string' },
     rate: { type: 'string' },
     h1: { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
+if (values.render) {
+  const files = renderEnvoyReport(values.render, values.out ?? join(REPO_ROOT, 'bench/results'));
+  process.stderr.write(`bench: Envoy report: ${files.markdown}, ${files.json}\n`);
+  process.exit(0);
+}
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 const result = await envoySection({
   repoRoot: REPO_ROOT,

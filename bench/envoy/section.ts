@@ -5,13 +5,13 @@
  * h2load is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { h2loadVersion } from '../load/h2load.js';
 import { writeEnvoyFixtures } from './fixtures.js';
 import { envoyVersion } from './processes.js';
-import { buildEnvoyReport, writeEnvoyReport } from './report.js';
+import { buildEnvoyReport, writeEnvoyReport, type EnvoyReport } from './report.js';
 import { runEnvoySection, type EnvoySettings } from './run-envoy.js';
 
 export interface EnvoySectionOptions {
@@ -75,7 +75,7 @@ export async function envoySection(o: EnvoySectionOptions): Promise<EnvoySection
     o.log('Envoy section: fixtures');
     const fixtures = await writeEnvoyFixtures(dir, o.smoke);
     const results = await runEnvoySection(fixtures, settings);
-    const report = buildEnvoyReport(results, settings, { startedAt, environment: { ...environment, ...results.versions }, commands: settings.commands });
+    const report = buildEnvoyReport(results, settings, { startedAt, environment: { ...environment, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))), ...results.versions }, commands: settings.commands });
     mkdirSync(o.outDir, { recursive: true });
     const files = writeEnvoyReport(o.outDir, report);
     o.log(`Envoy report: ${files.markdown}, ${files.json}`);
@@ -83,4 +83,12 @@ export async function envoySection(o: EnvoySectionOptions): Promise<EnvoySection
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Rebuilds envoy.md (and envoy.json's derived tables) from an envoy.json: report changes without a rerun. */
+export function renderEnvoyReport(jsonFile: string, outDir: string): { markdown: string; json: string } {
+  const old = JSON.parse(readFileSync(jsonFile, 'utf8')) as EnvoyReport;
+  const settings: EnvoySettings = { ...old.settings, repoRoot: '', cacheDir: '', log: () => {}, commands: old.commands };
+  const rep = buildEnvoyReport(old.results, settings, { startedAt: old.startedAt, environment: old.environment, commands: old.commands });
+  return writeEnvoyReport(outDir, { ...rep, finishedAt: old.finishedAt });
 }
