@@ -7,6 +7,7 @@ export type {
   GrpcServerOptions,
   GrpcTlsMaterial,
   GrpcTransport,
+  ListenerLoad,
   RunningGrpcServer,
   TlsMaterialSource,
 } from './listener.js';

@@ -52,8 +52,15 @@ export interface RunningGrpcServer {
   readonly port: number | undefined;
   readonly transport: GrpcTransport;
   readonly health: HealthReporter;
+  /** What clients hold now: open connections and buffered request bytes (where the transport knows them). */
+  load(): ListenerLoad;
   /** Reports NOT_SERVING, lets calls in flight finish for up to `graceMs`, then cuts the rest. */
   close(graceMs?: number): Promise<void>;
+}
+
+export interface ListenerLoad {
+  readonly connections?: number;
+  readonly bufferedBytes?: number;
 }
 
 export function isTlsMaterialSource(tls: GrpcTlsMaterial | TlsMaterialSource): tls is TlsMaterialSource {

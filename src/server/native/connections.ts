@@ -34,6 +34,7 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
     connections += 1;
     socket.once('close', () => (connections -= 1));
     if (connections > bounds.maxConnections) socket.destroy();
+    else lingerAfterEnd(socket);
   });
   server.on('sessionError', () => {});
   const goAway = (session: http2.ServerHttp2Session) => endGracefully(session, bounds.goneAwayGraceMs);
@@ -56,6 +57,22 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
     },
     goAway,
   };
+}
+
+/** How long a client may keep a connection open after we ended our side of it. */
+const LINGER_MS = 1_000;
+
+/**
+ * node:http2 ends its side of the socket when a session closes and then waits for the
+ * client's FIN, which a client that sent GOAWAY (or was sent one) may never send: the
+ * socket is destroyed a moment after our side ended, so its descriptor is not held forever.
+ */
+function lingerAfterEnd(socket: Socket): void {
+  socket.once('finish', () => {
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+  });
 }
 
 /** GOAWAY now; the connection closes when its calls end, or is destroyed after `graceMs`. */

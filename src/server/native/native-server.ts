@@ -55,6 +55,7 @@ export async function startNativeServer(options: GrpcServerOptions, methods: Met
     port,
     transport: 'native',
     health,
+    load: () => ({ connections: tracked.connections, bufferedBytes: reading.budget.used }),
     // deadlines keep being enforced while calls drain
     close: (graceMs = 5_000) => close(server, tracked, health, graceMs).finally(() => reading.deadlines.close()),
   };
