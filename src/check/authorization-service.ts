@@ -7,14 +7,33 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessRequest, Decision, ReasonCode, Subject } from '../domain/index.js';
 import {
+  checkRequestWithinLimits,
+  decodeCheckRequest,
   DEFAULT_PRINCIPAL_HEADER,
+  encodeCheckResponse,
   InvalidRequestError,
   toAccessRequest,
   toCheckResponse,
+  type CheckRequestLimits,
   type CheckRequestMessage,
   type CheckResponseMessage,
 } from '../envoy/index.js';
-import { UNREADABLE_REQUEST } from '../server/grpc/authorization-definition.js';
+
+/**
+ * Stands for a request whose bytes did not decode. Decoding must not end the call with a
+ * gRPC error: Envoy treats that as a failure of the authorization service (and lets the
+ * request through under `failure_mode_allow`); this way the Check is still answered with a
+ * CheckResponse (400).
+ */
+export const UNREADABLE_REQUEST: CheckRequestMessage = Object.freeze({});
+
+/** Envoy's own defaults are 100 headers and 60 KiB of them; these leave room for an operator who raised those. */
+export const DEFAULT_REQUEST_LIMITS: CheckRequestLimits = Object.freeze({
+  headers: 1000,
+  headerBytes: 256 * 1024,
+  pathBytes: 64 * 1024,
+  attributeBytes: 512 * 1024,
+});
 
 /**
  * A decision, plus what the pipeline established: the caller's SPIFFE ID (sent upstream),
@@ -34,6 +53,8 @@ export interface AuthorizationServiceOptions {
   /** Upstream header carrying the caller's SPIFFE ID; default `x-meshwarden-principal`. */
   readonly principalHeader?: string;
   readonly decodeEncodedSlashes?: boolean;
+  /** Bounds a request's bytes are held to before they are decoded (checkBytes); default DEFAULT_REQUEST_LIMITS. */
+  readonly requestLimits?: CheckRequestLimits;
   /** Ids of the decisions made here (invalid requests, internal errors); default random UUIDs. */
   readonly decisionIdFactory?: () => string;
   /** Told of every unexpected failure that was answered as a deny. Must not throw. */
@@ -52,21 +73,37 @@ export interface AuthorizationServiceOptions {
 
 export interface AuthorizationService {
   /** One Check: `respond` is called exactly once, synchronously when it can be. */
-  check(message: CheckRequestMessage, respond: (response: CheckResponseMessage) => void): void;
+  check(message: CheckRequestMessage | InvalidRequestError, respond: (response: CheckResponseMessage) => void): void;
+  /** One Check on the wire: a CheckRequest's bytes in, a CheckResponse's bytes out, exactly once. */
+  checkBytes(request: Uint8Array, respond: (response: Uint8Array) => void): void;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 export function createAuthorizationService(handler: CheckHandler, options: AuthorizationServiceOptions = {}): AuthorizationService {
   const config = validated(options);
-  const check = (message: CheckRequestMessage, respond: (response: CheckResponseMessage) => void): void => {
+  const check = (message: CheckRequestMessage | InvalidRequestError, respond: (response: CheckResponseMessage) => void): void => {
     new CheckCall(handler, config, respond).run(message);
   };
-  return { check };
+  const checkBytes = (request: Uint8Array, respond: (response: Uint8Array) => void): void => {
+    check(readCheckRequest(request, config.requestLimits), (response) => respond(encodeCheckResponse(response)));
+  };
+  return { check, checkBytes };
+}
+
+/** Limits first, so nothing is decoded that the limits would refuse; a refusal is answered, never thrown. */
+function readCheckRequest(bytes: Uint8Array, limits: CheckRequestLimits): CheckRequestMessage | InvalidRequestError {
+  try {
+    checkRequestWithinLimits(bytes, limits);
+    return decodeCheckRequest(bytes);
+  } catch (error) {
+    return error instanceof InvalidRequestError ? error : UNREADABLE_REQUEST;
+  }
 }
 
 interface Config {
   readonly principalHeader: string;
+  readonly requestLimits: CheckRequestLimits;
   readonly adapter: { readonly decodeEncodedSlashes: boolean };
   readonly newId: () => string;
   readonly onError: (error: unknown) => void;
@@ -79,6 +116,7 @@ function validated(options: AuthorizationServiceOptions): Config {
   if (!HEADER_NAME.test(principalHeader)) throw new TypeError(`principalHeader is not a header name: "${principalHeader}"`);
   return Object.freeze({
     principalHeader,
+    requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
     adapter: Object.freeze({ decodeEncodedSlashes: options.decodeEncodedSlashes === true }),
     newId: options.decisionIdFactory ?? randomUUID,
     onError: options.onError ?? (() => {}),
@@ -102,11 +140,11 @@ class CheckCall {
     this.#respond = respond;
   }
 
-  run(message: CheckRequestMessage): void {
+  run(message: CheckRequestMessage | InvalidRequestError): void {
     try {
       this.#request = this.#read(message);
     } catch (error) {
-      this.#requestId = requestIdOf(message);
+      this.#requestId = message instanceof InvalidRequestError ? '' : requestIdOf(message);
       this.#answer(this.#refusal(error));
       return;
     }
@@ -124,7 +162,8 @@ class CheckCall {
     }
   }
 
-  #read(message: CheckRequestMessage): AccessRequest {
+  #read(message: CheckRequestMessage | InvalidRequestError): AccessRequest {
+    if (message instanceof InvalidRequestError) throw message;
     if (message === UNREADABLE_REQUEST) {
       throw new InvalidRequestError('missing_http_attributes', 'CheckRequest', 'the request bytes are not a CheckRequest');
     }

@@ -1,6 +1,8 @@
 /** The Check service, transport-free: CheckRequest → pipeline → exactly one CheckResponse, never a throw. */
 export {
   createAuthorizationService,
+  DEFAULT_REQUEST_LIMITS,
+  UNREADABLE_REQUEST,
   type AuthorizationService,
   type AuthorizationServiceOptions,
   type CheckHandler,

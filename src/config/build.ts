@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_REQUEST_LIMITS } from '../check/index.js';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
 import { durationMs } from './duration.js';
 import type { GrpcConnectionPolicy, GrpcLimits, ServerConfig } from './types.js';
@@ -120,21 +121,14 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
   return deepFreeze(config);
 }
 
-/**
- * Defaults fit what Envoy sends: its own limits are 100 headers and 60 KiB of them
- * (`max_headers_count`, `max_request_headers_kb`), so ours leave room for an operator who
- * raised Envoy's, and no more.
- */
+/** The listener's bounds, with the Check service's request limits (sized from what Envoy sends). */
 export const DEFAULT_GRPC_LIMITS: GrpcLimits = Object.freeze({
   connections: 1024,
   streamsPerConnection: 1000,
   messageBytes: 4 * 1024 * 1024,
   bufferedBytes: 64 * 1024 * 1024,
   deadlineMs: 30_000,
-  headers: 1000,
-  headerBytes: 256 * 1024,
-  pathBytes: 64 * 1024,
-  attributeBytes: 512 * 1024,
+  ...DEFAULT_REQUEST_LIMITS,
 });
 
 function buildLimits(raw: NonNullable<NonNullable<RawConfig['grpc']>['limits']>): GrpcLimits {

@@ -15,6 +15,7 @@ export const REASON_CODES = [
   'missing_http_attributes',
   'invalid_path',
   'invalid_header',
+  'request_too_large',
   // identity (401, or 403 where the credential is valid but not accepted)
   'invalid_principal',
   'untrusted_trust_domain',

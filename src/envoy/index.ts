@@ -1,6 +1,7 @@
 /** The Envoy wire adapter: CheckRequest → AccessRequest, Decision → CheckResponse, and their codec. */
 export { toAccessRequest, type AccessRequestOptions } from './to-access-request.js';
 export { toCheckResponse, decisionMetadata, DEFAULT_PRINCIPAL_HEADER, type ResponseContext } from './to-check-response.js';
+export { checkRequestWithinLimits, type CheckRequestLimits } from './request-limits.js';
 export { InvalidRequestError, type InvalidRequestCode } from './invalid-request-error.js';
 export { VERDICT_STATUS, type VerdictStatus } from './verdict-status.js';
 export {

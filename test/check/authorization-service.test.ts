@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AccessRequest, Decision } from '../../src/domain/index.js';
 import type { CheckRequestMessage, CheckResponseMessage } from '../../src/envoy/index.js';
-import { UNREADABLE_REQUEST } from '../../src/server/grpc/authorization-definition.js';
-import { createAuthorizationService, type CheckHandler, type CheckResult } from '../../src/check/authorization-service.js';
+import { createAuthorizationService, UNREADABLE_REQUEST, type CheckHandler, type CheckResult } from '../../src/check/authorization-service.js';
 
 const SPIFFE = 'spiffe://prod.example/ns/checkout/sa/checkout';
 const ALLOW: Decision = { id: 'd-1', verdict: 'allow', reason: 'policy_allow', generation: 3 };

@@ -3,8 +3,7 @@
  * Authorization/Check and grpc.health.v1 Check and Watch.
  */
 import type { AuthorizationService } from '../../check/index.js';
-import { encodeCheckResponse } from '../../envoy/index.js';
-import { CHECK_METHOD_PATH, decodeOrMark } from './authorization-definition.js';
+import { CHECK_METHOD_PATH } from './authorization-definition.js';
 import type { GrpcMethodHandler } from './grpc-call.js';
 import { HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
 
@@ -19,5 +18,5 @@ export function methodTable(authorization: AuthorizationService, health: HealthR
 }
 
 function checkHandler(authorization: AuthorizationService): GrpcMethodHandler {
-  return (request, call) => authorization.check(decodeOrMark(request), (response) => call.reply(encodeCheckResponse(response)));
+  return (request, call) => authorization.checkBytes(request, (response) => call.reply(response));
 }
