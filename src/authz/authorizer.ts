@@ -42,7 +42,10 @@ export interface AuthorizerDeps {
   readonly snapshots: SnapshotSource;
   readonly identity: SubjectResolver;
   readonly cache?: DecisionCache;
+  /** Told of every evaluation (shadow policies); it never changes an answer, even when it throws. */
   readonly observe?: EvaluationObserver;
+  /** Told when `observe` threw; must not throw. */
+  readonly onObserveError?: (error: unknown) => void;
   /** Wall clock, epoch milliseconds: compared with token expiry. */
   readonly wallNow?: () => number;
   readonly newId?: () => string;
@@ -93,13 +96,30 @@ export class Authorizer {
   decide(subject: Subject, request: AccessRequest): Decision {
     const snapshot = this.#deps.snapshots.current;
     if (snapshot === undefined) return this.failure('not_ready', 0, 'no policy snapshot loaded');
+    let evaluation: Evaluation;
+    let decision: Decision;
     try {
-      const evaluation = this.#evaluate(snapshot, subject, request);
-      const decision = this.#toDecision(evaluation, snapshot.generation);
-      this.#deps.observe?.(subject, request, evaluation, decision);
-      return decision;
+      evaluation = this.#evaluate(snapshot, subject, request);
+      decision = this.#toDecision(evaluation, snapshot.generation);
     } catch (error) {
       return this.failure('internal_error', snapshot.generation, describe(error));
+    }
+    this.#observe(subject, request, evaluation, decision);
+    return decision;
+  }
+
+  /** Outside decide's failure path: an observer that throws is reported, and the decision stands. */
+  #observe(subject: Subject, request: AccessRequest, evaluation: Evaluation, decision: Decision): void {
+    const observe = this.#deps.observe;
+    if (observe === undefined) return;
+    try {
+      observe(subject, request, evaluation, decision);
+    } catch (error) {
+      try {
+        this.#deps.onObserveError?.(error);
+      } catch {
+        // the hook is told, never trusted
+      }
     }
   }
 

@@ -66,10 +66,12 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     identity,
     ...(cache ? { cache } : {}),
     ...(shadow ? { observe: createShadowObserver(shadow, (d) => telemetry.shadowDisagreed(d)) } : {}),
+    onObserveError: (error) => logger.error({ err: error }, 'shadow evaluation failed; the enforced decision stands'),
   });
   const service = createAuthorizationService((request) => authorizer.authorize(request), {
     principalHeader: config.grpc.principalHeader,
     decodeEncodedSlashes: config.grpc.decodeEncodedSlashes,
+    requestLimits: config.grpc.limits,
     onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
     observe: (decision, request, durationNs, outcome) => telemetry.observe(decision, request, durationNs, outcome),
   });

@@ -100,6 +100,20 @@ describe('Authorizer', () => {
     expect(authorizer.authorize(request(CHECKOUT))).toMatchObject({ decision: { verdict: 'deny', reason: 'internal_error' } });
   });
 
+  it('keeps the enforced answer when the shadow observer throws, and reports the error', () => {
+    const reported: unknown[] = [];
+    const authorizer = new Authorizer({
+      snapshots: { current: snapshot() },
+      identity: foundationIdentity,
+      observe: () => {
+        throw new Error('shadow sink broke');
+      },
+      onObserveError: (error) => reported.push(error),
+    });
+    expect(authorizer.authorize(request(CHECKOUT))).toMatchObject({ decision: { verdict: 'allow', reason: 'policy_allow' } });
+    expect(reported).toHaveLength(1);
+  });
+
   it('serves a repeated request from the cache, and never across a snapshot generation', () => {
     const cache = new DecisionCache({ max: 10, ttlMs: 60_000 });
     const source: { current: PolicySnapshot } = { current: snapshot(1) };
