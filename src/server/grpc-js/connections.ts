@@ -1,7 +1,7 @@
 /**
  * The listener's own socket side: meshwarden accepts connections on a node:net server and
- * hands each to grpc-js (its connection injector), so the connection cap is the kernel-side
- * `maxConnections` of node:net, a dead unix socket is reclaimed like the native transport's,
+ * hands each to grpc-js (its connection injector), so the connection cap is node:net's
+ * `maxConnections`, a dead unix socket is reclaimed like the native transport's,
  * and each open connection is known, which lets admission judge a client once per connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -21,6 +21,11 @@ export class ConnectionTable {
     });
     server.maxConnections = maxConnections;
     return server;
+  }
+
+  /** Connections open now, TLS handshakes included. */
+  get size(): number {
+    return this.#sockets.size;
   }
 
   /** Cuts every connection still open (TLS handshakes included), after the grace of a shutdown. */

@@ -49,6 +49,8 @@ export async function startGrpcJsServer(options: GrpcServerOptions, methods: Met
     port,
     transport: 'grpc-js',
     health,
+    // grpc-js buffers request bytes out of our sight: only connections are known here
+    load: () => ({ connections: connections.size }),
     close: async (graceMs = 5_000) => {
       health.setServing(false);
       health.endWatches();
