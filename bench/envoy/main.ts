@@ -2,7 +2,7 @@
  * The through-Envoy section alone (the full suite runs it too):
  *
  *   node node_modules/.cache/meshwarden-bench/bench/envoy/main.js [--smoke] [--out DIR]
- *        [--rounds N] [--duration S] [--latency-duration S] [--rate R] [--h1]
+ *        [--rounds N] [--duration S] [--latency-duration S] [--rate R] [--h1] [--profile S]
  *   node …/bench/envoy/main.js --render bench/results/envoy.json [--out DIR]   (re-render the report only)
  */
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     h1: { type: 'boolean', default: false },
     render: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 if (values.render) {
@@ -40,6 +41,7 @@ const result = await envoySection({
   ...(values['latency-duration'] ? { latencyDurationS: num(values['latency-duration'])! } : {}),
   ...(values.rate ? { fixedRate: num(values.rate)! } : {}),
   h1: values.h1,
+  ...(values.profile ? { profileS: num(values.profile)! } : {}),
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
 if (result.skipped && process.env['CI']) process.exitCode = 1;

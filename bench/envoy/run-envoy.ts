@@ -18,7 +18,7 @@ import { envoyBootstrap, opaConfig, type EnvoyVariant } from './config.js';
 import type { EnvoyFixtures, HttpRequest } from './fixtures.js';
 import { runHttpLoad, type HttpLoadRun } from './h2load-http.js';
 import { buildOpa, freePort, startEnvoy, startOpa, OPA_ENVOY_VERSION, type Proc } from './processes.js';
-import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { summarizeProfile, type CpuProfile, type ProfileSummary } from './profile.js';
 import { hostOf, REGO_DECISION } from './translate.js';
 
 export interface EnvoySettings {
@@ -333,7 +333,9 @@ async function profileRun(
     await runHttpLoad({ ...spec, durationS: s.warmupS });
     const e0 = cpuMicros([stack.envoy.pid]);
     const m0 = cpuMicros(stack.authzPids);
+    const from = Number(process.hrtime.bigint() / 1000n);
     const m = await runHttpLoad({ ...spec, durationS: s.profileS });
+    const to = Number(process.hrtime.bigint() / 1000n);
     const envoyCpu = cpuMicros([stack.envoy.pid]) - e0;
     const mwCpu = cpuMicros(stack.authzPids) - m0;
     s.commands.push(`${m.command}   # under node --cpu-prof`);
@@ -341,7 +343,14 @@ async function profileRun(
     stacks.delete('mw-1k-profiled');
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
-    const summary = summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), s.repoRoot);
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    let summary: ProfileSummary;
+    try {
+      summary = summarizeProfile(profile, s.repoRoot, [from, to]);
+    } catch (error) {
+      notes.push(`profile: ${(error as Error).message}; the whole profile is summarized, start-up included`);
+      summary = summarizeProfile(profile, s.repoRoot);
+    }
     return { scenario: 'mw-1k-hit', rps: m.answered / m.seconds, envoyCpuUsPerRequest: envoyCpu / m.answered, meshwardenCpuUsPerRequest: mwCpu / m.answered, ...summary };
   } catch (error) {
     notes.push(`profile run failed: ${(error as Error).message.split('\n')[0]}`);

@@ -23,6 +23,8 @@ export interface EnvoySectionOptions {
   readonly latencyDurationS?: number;
   readonly fixedRate?: number;
   readonly h1?: boolean;
+  /** Seconds of the profiled run (0: none); default 3, none in smoke mode. */
+  readonly profileS?: number;
   readonly log: (line: string) => void;
 }
 
@@ -53,7 +55,7 @@ export async function envoySection(o: EnvoySectionOptions): Promise<EnvoySection
     fixedRate: o.fixedRate ?? (o.smoke ? 200 : 1000),
     h1: o.h1 ?? false,
     envoyConcurrency: 1,
-    profileS: o.smoke ? 0 : 3,
+    profileS: o.profileS ?? (o.smoke ? 0 : 3),
     log: o.log,
     commands: [],
   };
