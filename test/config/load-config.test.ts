@@ -63,6 +63,8 @@ describe('a config file that does not load', () => {
       'grpc:\n  tls: { cert: c.pem, key: k.pem, clientCa: ca.pem, allowedClientIds: [cluster.local/ns/a/sa/b] }\n',
       ':2:72: "cluster.local/ns/a/sa/b" is not valid: A client SPIFFE ID, spiffe://trust-domain/path. (grpc.tls.allowedClientIds[0])',
     ],
+    ['an unknown transport', 'grpc: { transport: grpcjs }\n', ':1:20: "grpcjs" is not one of "native", "grpc-js" (grpc.transport)'],
+    ['a limit below its floor', 'grpc:\n  limits: { messageBytes: 10 }\n', ':2:27: number 10 is not valid: must be >= 1024 (grpc.limits.messageBytes)'],
     ['TLS without a key', 'grpc:\n  tls: { cert: c.pem }\n', ':2:8: missing required field "key" (grpc.tls.key)'],
     ['YAML that does not parse', 'policies: [a, b\n', ':2:1: '],
     ['a key given twice', 'admin: {}\nadmin: {}\n', ':2:1: Map keys must be unique'],
@@ -136,6 +138,35 @@ describe('defaults', () => {
     });
     expect(config.grpc.tls).toBeUndefined();
     expect(config.identity).toBeUndefined();
+  });
+
+  it('bound every gRPC listener resource: connections, streams, messages, buffers, deadlines and request sizes', async () => {
+    const config = await loadConfig(configFile(''));
+    expect(config.grpc).toMatchObject({
+      transport: 'native',
+      connections: { keepaliveTimeMs: 7_200_000, keepaliveTimeoutMs: 20_000, maxConnectionIdleMs: 300_000 },
+      limits: {
+        connections: 1024,
+        streamsPerConnection: 1000,
+        messageBytes: 4 * 1024 * 1024,
+        bufferedBytes: 64 * 1024 * 1024,
+        deadlineMs: 30_000,
+        headers: 1000,
+        headerBytes: 256 * 1024,
+        pathBytes: 64 * 1024,
+        attributeBytes: 512 * 1024,
+      },
+    });
+    expect(config.grpc.connections.maxConnectionAgeMs).toBeUndefined();
+  });
+
+  it('read the listener keys as written: transport, durations, and any one limit without losing the others', async () => {
+    const config = await loadConfig(
+      configFile('grpc:\n  transport: grpc-js\n  maxConnectionAge: 30m\n  maxConnectionAgeGrace: 1m\n  keepalive: { time: 30s }\n  limits: { deadline: 5s, headers: 200 }\n'),
+    );
+    expect(config.grpc.transport).toBe('grpc-js');
+    expect(config.grpc.connections).toMatchObject({ maxConnectionAgeMs: 1_800_000, maxConnectionAgeGraceMs: 60_000, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 20_000 });
+    expect(config.grpc.limits).toMatchObject({ deadlineMs: 5_000, headers: 200, headerBytes: 256 * 1024 });
   });
 
   it('are the same with no file at all, paths then resolving from the working directory', async () => {
