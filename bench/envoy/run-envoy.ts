@@ -79,6 +79,8 @@ export interface EnvoyLatencyRun {
   readonly p99Us: number;
   readonly maxUs: number;
   readonly samples: number;
+  /** meshwarden's own view (meshwarden_check_duration_seconds over the run): the bucket bounds, µs, that hold p50 and p99. */
+  readonly server?: { readonly p50UsAtMost: number; readonly p99UsAtMost: number; readonly count: number };
 }
 
 export interface Agreement {
@@ -291,12 +293,15 @@ export async function runEnvoySection(f: EnvoyFixtures, s: EnvoySettings): Promi
     ].filter((j) => j.rate > 0);
     for (let round = 1; round <= s.rounds; round++) {
       for (const j of rotate(jobs, round - 1)) {
+        const admin = stacks.get(j.c.stack)!.admin;
+        const bucketsBefore = admin ? await checkDurationBuckets(admin) : undefined;
         const m = await load(j.c, s.latencyDurationS, j.rate, `${j.pass}-${round}`);
+        const server = admin && bucketsBefore ? serverPercentiles(await checkDurationBuckets(admin), bucketsBefore) : undefined;
         if (round === 1) s.commands.push(m.command);
         const l = m.latencyUs!;
         latency.push({
           scenario: j.c.id, pass: j.pass, ...(j.pairedWith ? { pairedWith: j.pairedWith } : {}), round, offeredRps: j.rate,
-          achievedRps: m.answered / m.seconds, p50Us: l.p50, p90Us: l.p90, p99Us: l.p99, maxUs: l.max, samples: l.n,
+          achievedRps: m.answered / m.seconds, p50Us: l.p50, p90Us: l.p90, p99Us: l.p99, maxUs: l.max, samples: l.n, ...(server ? { server } : {}),
         });
       }
       s.log(`envoy latency round ${round}/${s.rounds} done (${jobs.length} runs)`);
@@ -409,6 +414,30 @@ async function agreementCheck(f: EnvoyFixtures, stacks: Map<string, Stack>, s: E
   if (reference.every((x) => x !== 200) || reference.every((x) => x === 200)) s.log(`agreement: meshwarden answered ${reference[0]} to every request: the check says little`);
   s.log(`agreement: ${Object.entries(engines).map(([k, v]) => `${k} ${v.agree}/${f.agreement.length}`).join(', ')}`);
   return { requests: f.agreement.length, allowedByMeshwarden: reference.filter((x) => x === 200).length, engines };
+}
+
+/** Cumulative bucket counts of meshwarden_check_duration_seconds, by upper bound in seconds. */
+async function checkDurationBuckets(admin: string): Promise<Map<number, number>> {
+  const response = await fetch(`http://${admin}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const out = new Map<number, number>();
+  for (const line of (await response.text()).split('\n')) {
+    const m = /^meshwarden_check_duration_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]);
+    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+function serverPercentiles(after: Map<number, number>, before: Map<number, number>): EnvoyLatencyRun['server'] {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const count = (after.get(Number.POSITIVE_INFINITY) ?? 0) - (before.get(Number.POSITIVE_INFINITY) ?? 0);
+  if (count <= 0) return undefined;
+  const at = (q: number) => {
+    for (const le of bounds) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * count) return le * 1e6;
+    return Number.POSITIVE_INFINITY;
+  };
+  return { p50UsAtMost: at(0.5), p99UsAtMost: at(0.99), count };
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
