@@ -92,6 +92,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     security.tls?.close(); // its watches would keep a process that failed to start alive
     throw error;
   });
+  telemetry.metrics.attach({ grpcListener: () => grpc.load() });
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
   const admin = await startAdmin(config, telemetry, policies, ready);
   const updateHealth = () => {

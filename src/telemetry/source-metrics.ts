@@ -38,6 +38,8 @@ export interface MetricsSources {
   readonly tokenCache?: () => CacheStats;
   readonly identity?: () => IdentityStats;
   readonly decisionLogDropped?: () => number;
+  /** What clients hold on the gRPC listener now (a transport that cannot tell leaves a field out). */
+  readonly grpcListener?: () => { readonly connections?: number; readonly bufferedBytes?: number };
 }
 
 export function registerSourceMetrics(registry: Registry, sources: () => MetricsSources): void {
@@ -50,6 +52,22 @@ export function registerSourceMetrics(registry: Registry, sources: () => Metrics
     help: 'Decision log lines dropped by the volume limit.',
     labelNames: [],
     read: () => single(sources().decisionLogDropped?.() ?? 0),
+  });
+  registerListenerMetrics(registry, () => sources().grpcListener);
+}
+
+function registerListenerMetrics(registry: Registry, source: () => MetricsSources['grpcListener']): void {
+  const read = (pick: 'connections' | 'bufferedBytes') => () => {
+    const value = source()?.()[pick];
+    return value === undefined ? [] : single(value);
+  };
+  statsGauge({ registry, name: 'meshwarden_grpc_connections', help: 'Open connections on the gRPC listener.', labelNames: [], read: read('connections') });
+  statsGauge({
+    registry,
+    name: 'meshwarden_grpc_buffered_request_bytes',
+    help: 'Request bytes buffered for gRPC calls still arriving (bounded by grpc.limits.bufferedBytes).',
+    labelNames: [],
+    read: read('bufferedBytes'),
   });
 }
 

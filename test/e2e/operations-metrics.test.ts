@@ -79,6 +79,21 @@ describe('/metrics as Checks are made', () => {
     expect(await count()).toBe(before + 1);
   });
 
+  it('counts a request over a size limit as invalid_request, reason request_too_large', async () => {
+    const count = metric(server.admin, 'meshwarden_checks_total', { decision: 'invalid_request', reason: 'request_too_large' });
+    const before = await count();
+    const answer = await client.check(httpCheck({ principal: CART, path: `/orders/${'a/../'.repeat(20_000)}1`, service: 'orders' }));
+    expect(answer.deniedResponse?.status?.code).toBe('BadRequest');
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('shows what clients hold on the gRPC listener: open connections, buffered request bytes', async () => {
+    await client.check(allowed());
+    const scrape = await Scrape.of(server.admin);
+    expect(scrape.value('meshwarden_grpc_connections')).toBeGreaterThanOrEqual(1);
+    expect(scrape.value('meshwarden_grpc_buffered_request_bytes')).toBe(0);
+  });
+
   it('names the policy snapshot in service: generation, rules, one info series with the hash /policy shows', async () => {
     const scrape = await Scrape.of(server.admin);
     const info = await policyInfo(server.admin);
