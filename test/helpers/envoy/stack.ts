@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { startServer, tempDir, type ServerProcess } from '../server-process.js';
 import { envoyBin } from './describe-with-envoy.js';
 import { EchoUpstream } from './echo-upstream.js';
-import { startEnvoy, type EnvoyProcess } from './envoy-process.js';
+import { startEnvoy, type EnvoyOptions, type EnvoyProcess } from './envoy-process.js';
 
 /** The gRPC transports meshwarden serves Envoy with; every through-Envoy file runs once per entry. */
 export const TRANSPORTS = ['native'] as const; // add 'grpc-js' here once src/server/grpc-js serves
@@ -35,6 +35,8 @@ export interface StackOptions {
   readonly files?: Readonly<Record<string, string>>;
   /** The Envoy bootstrap, built once meshwarden and the upstream are listening. */
   readonly envoy: (ports: { readonly grpc: string; readonly upstream: number }) => Record<string, unknown>;
+  /** Envoy's log level (default info); `debug` shows each stream to meshwarden. */
+  readonly envoyLogLevel?: EnvoyOptions['logLevel'];
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -50,7 +52,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let meshwarden: ServerProcess | undefined;
   try {
     meshwarden = await startServer({ configText: stringify(config), configDir });
-    const envoy = await startEnvoy({ bin, bootstrap: options.envoy({ grpc: meshwarden.grpc, upstream: upstream.port }) });
+    const bootstrap = options.envoy({ grpc: meshwarden.grpc, upstream: upstream.port });
+    const envoy = await startEnvoy({ bin, bootstrap, ...(options.envoyLogLevel ? { logLevel: options.envoyLogLevel } : {}) });
     const admin = meshwarden.admin;
     return {
       envoy, meshwarden, upstream,

@@ -1,0 +1,137 @@
+/**
+ * The gRPC channel between Envoy and meshwarden, as Envoy drives it: Envoy health-checks the
+ * Authorization service and finds it SERVING, many Checks share one HTTP/2 connection,
+ * connections meshwarden retires (idle, age) cost no request its answer, and when meshwarden
+ * is gone Envoy fails closed with 503.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appCluster, bootstrap, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
+import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
+import type { EnvoyProcess } from '../helpers/envoy/envoy-process.js';
+import { send } from '../helpers/envoy/http-client.js';
+import { TRANSPORTS, startStack, type Stack, type Transport } from '../helpers/envoy/stack.js';
+
+const POLICIES = `
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: reads }
+spec:
+  target: { services: ["shop"] }
+  action: ALLOW
+  rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/items/{*}"] } }] }]
+`;
+
+function start(transport: Transport, grpc = ''): Promise<Stack> {
+  return startStack({
+    transport,
+    meshwardenConfig: `policies: [./policies.yaml]\n${grpc}`,
+    files: { 'policies.yaml': POLICIES },
+    envoy: ({ grpc: address, upstream }) => bootstrap({
+      listeners: [httpListener({ name: 'inbound', routes: [{ name: 'shop', match: { prefix: '/' }, service: 'shop' }] })],
+      clusters: [appCluster(upstream), meshwardenCluster(address)],
+    }),
+  });
+}
+
+/** Envoy's counters whose names start with `prefix`, by name. */
+async function counters(envoy: EnvoyProcess, prefix: string): Promise<Record<string, number>> {
+  const { body } = await envoy.adminGet(`/stats?format=json&filter=${encodeURIComponent(`^${prefix.replaceAll('.', '\\.')}`)}`);
+  const stats = (JSON.parse(body) as { stats: { name?: string; value?: number }[] }).stats;
+  return Object.fromEntries(stats.filter((s) => s.name !== undefined && typeof s.value === 'number').map((s) => [s.name!, s.value!]));
+}
+
+/** `count` requests, `concurrency` at a time; the statuses in order. */
+async function burst(stack: Stack, count: number, concurrency: number): Promise<number[]> {
+  const statuses: number[] = new Array<number>(count);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) statuses[i] = (await send(stack.port('inbound'), i % 2 === 0 ? `/items/${i}` : `/orders/${i}`)).status;
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return statuses;
+}
+
+const expected = (count: number) => Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 200 : 403));
+
+describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (meshwarden on %s)', (transport) => {
+  describe('with meshwarden\'s defaults', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await start(transport);
+    });
+    afterAll(async () => stack?.stop());
+
+    it('is health-checked by Envoy over gRPC, which finds the Authorization service SERVING', async () => {
+      await expect.poll(async () => (await counters(stack.envoy, 'cluster.meshwarden.health_check.'))['cluster.meshwarden.health_check.success'] ?? 0)
+        .toBeGreaterThan(0);
+      const health = await counters(stack.envoy, 'cluster.meshwarden.health_check.');
+      expect(health['cluster.meshwarden.health_check.failure']).toBe(0);
+      const { body } = await stack.envoy.adminGet('/clusters?format=json');
+      const cluster = (JSON.parse(body) as { cluster_statuses: { name: string; host_statuses?: { health_status: Record<string, unknown> }[] }[] })
+        .cluster_statuses.find((c) => c.name === 'meshwarden');
+      expect(cluster?.host_statuses?.[0]?.health_status).toEqual({ eds_health_status: 'HEALTHY' });
+    });
+
+    it('decides 400 concurrent requests, 50 at a time, each as its policy says, over one HTTP/2 connection', async () => {
+      const statuses = await burst(stack, 400, 50);
+      expect(statuses).toEqual(expected(400));
+      // Envoy's health checks have connections of their own, which these counters do not count
+      const cluster = await counters(stack.envoy, 'cluster.meshwarden.upstream_');
+      expect(cluster['cluster.meshwarden.upstream_cx_total']).toBe(1);
+      expect(cluster['cluster.meshwarden.upstream_rq_total']).toBe(400);
+      const authz = await counters(stack.envoy, 'http.inbound.ext_authz.');
+      expect(authz).toMatchObject({ 'http.inbound.ext_authz.ok': 200, 'http.inbound.ext_authz.denied': 200, 'http.inbound.ext_authz.error': 0 });
+    });
+
+    it('fails closed with 503 once meshwarden is gone, and the workload sees nothing', async () => {
+      await stack.meshwarden.stop();
+      const before = stack.upstream.requests.length;
+      const answers = await Promise.all([1, 2, 3].map((i) => send(stack.port('inbound'), `/items/${i}`)));
+      expect(answers.map((a) => a.status)).toEqual([503, 503, 503]);
+      expect(stack.upstream.requests).toHaveLength(before);
+    });
+  });
+
+  describe('when meshwarden retires connections', () => {
+    let idle: Stack;
+    let aged: Stack;
+    beforeAll(async () => {
+      [idle, aged] = await Promise.all([
+        start(transport, 'grpc: { maxConnectionIdle: 300ms }'),
+        start(transport, 'grpc: { maxConnectionAge: 200ms, maxConnectionAgeGrace: 2s }'),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([idle?.stop(), aged?.stop()]);
+    });
+
+    it('answers the first request after an idle connection was closed', async () => {
+      for (let round = 0; round < 2; round++) {
+        expect((await send(idle.port('inbound'), '/items/1')).status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect((await send(idle.port('inbound'), '/items/2')).status).toBe(200);
+      const cx = await counters(idle.envoy, 'cluster.meshwarden.upstream_cx_');
+      expect(cx['cluster.meshwarden.upstream_cx_total']).toBeGreaterThan(1); // the idle connections really were closed
+    });
+
+    // Defect (src/server/native/connections.ts, endGracefully): at maxConnectionAge the session
+    // is closed with node:http2's session.close(), one GOAWAY whose last-stream-id is the last
+    // stream meshwarden has seen. Checks Envoy has already sent on that connection are above it:
+    // Envoy logs "remote goaway", then "upstream reset: reset reason: remote refused stream
+    // reset", ext_authz_error, and the caller gets 503 (Envoy's gRPC client retries nothing).
+    // gRPC servers retire connections with two GOAWAYs: last-stream-id 2^31-1 first, then, one
+    // PING round trip later, the real one. Skipped, not it.fails: while the defect stands it
+    // loses Checks in most runs but not all (a race), and a flaky it.fails would fail CI.
+    // Un-skip with the fix: then it passes every time.
+    it.skip('loses no request while connections are recycled by age under steady traffic', async () => {
+      // until ten connections were retired (each one a chance to lose the Checks in flight), at most 5 s
+      const statuses: number[] = [];
+      const connections = async () => (await counters(aged.envoy, 'cluster.meshwarden.upstream_cx_'))['cluster.meshwarden.upstream_cx_total'] ?? 0;
+      const until = Date.now() + 5_000;
+      for (let i = 0; i < 1_000 && Date.now() < until && (await connections()) < 11; i++) statuses.push(...(await burst(aged, 40, 20)));
+      expect(await connections()).toBeGreaterThan(2);
+      expect(statuses.filter((status, i) => status !== expected(40)[i % 40])).toEqual([]);
+    });
+  });
+});
