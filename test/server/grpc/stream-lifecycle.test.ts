@@ -50,18 +50,23 @@ function open(session: http2.ClientHttp2Session, path = CHECK_METHOD_PATH, heade
   return stream;
 }
 
-/** The grpc-status a stream ends with (from trailers, or trailers-only headers), or 'reset' when it closed without one. */
+/**
+ * The grpc-status a call ends with, as soon as it arrives (in trailers, or trailers-only
+ * headers), or 'reset' when the stream closed without one. The client may still be sending.
+ */
 function statusOf(stream: http2.ClientHttp2Stream): Promise<number | 'reset'> {
   return new Promise((resolve) => {
-    let status: number | undefined;
     const read = (headers: http2.IncomingHttpHeaders) => {
-      if (headers['grpc-status'] !== undefined) status = Number(headers['grpc-status']);
+      if (headers['grpc-status'] !== undefined) resolve(Number(headers['grpc-status']));
     };
     stream.on('response', read);
     stream.on('trailers', read);
-    stream.on('close', () => resolve(status ?? 'reset'));
+    stream.on('close', () => resolve('reset'));
   });
 }
+
+/** Resolves once the stream is closed at both ends: the server reset a client still sending. */
+const closed = (stream: http2.ClientHttp2Stream) => new Promise((resolve) => stream.once('close', resolve));
 
 /** A legitimate Check from a fresh grpc-js client, as Envoy would make it. */
 async function answersACheck(server: RunningGrpcServer): Promise<boolean> {
@@ -122,7 +127,7 @@ describe.each(TRANSPORTS)('the %s transport, whatever a client does to its strea
     expect(await answersACheck(server)).toBe(true);
   });
 
-  it('ends a body that never finishes by the deadline limit, whatever grpc-timeout says, and resets the stream', async () => {
+  it('ends a body that never finishes by the deadline limit, whatever grpc-timeout says', async () => {
     const server = await serve(transport, { limits: { deadlineMs: 300 } });
     const session = connect(server);
     const started = performance.now();
@@ -183,14 +188,23 @@ describe('the native transport, bounding what clients hold', () => {
     expect(await answersACheck(server)).toBe(true);
   });
 
-  it('gives back the bytes of a body that missed its deadline', async () => {
+  it('resets the stream of a body that missed its deadline, and gives back its bytes', async () => {
     const server = await serve('native', { limits: { deadlineMs: 200 } });
     const session = connect(server);
     const stream = open(session);
     stream.write(Buffer.concat([Buffer.from([0, 0, 0x10, 0, 0]), Buffer.alloc(64 * 1024)]));
     await expect.poll(() => server.load().bufferedBytes).toBeGreaterThan(0);
     expect(await statusOf(stream)).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    await closed(stream);
     await expect.poll(() => server.load().bufferedBytes).toBe(0);
+  });
+
+  it('resets the stream of a message refused as too large, so the client stops sending', async () => {
+    const server = await serve('native', { limits: { messageBytes: 64 * 1024 } });
+    const stream = open(connect(server));
+    stream.write(Buffer.concat([Buffer.from([0, 0, 0x10, 0, 0]), Buffer.alloc(70 * 1024)]));
+    expect(await statusOf(stream)).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    await closed(stream);
   });
 
   it('closes connections past the connection limit as they arrive', async () => {
