@@ -1,10 +1,14 @@
 /**
  * The gRPC channel between Envoy and meshwarden, as Envoy drives it: Envoy health-checks the
  * Authorization service and finds it SERVING, many Checks share one HTTP/2 connection,
- * connections meshwarden retires (idle, age) cost no request its answer, and when meshwarden
- * is gone Envoy fails closed with 503.
+ * a request as large as Envoy accepts is decided, connections meshwarden retires (idle, age)
+ * cost no request its answer, and when meshwarden is slow or gone Envoy fails closed with 503.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeKey, publicJwk, signToken } from '../identity/helpers/tokens.js';
 import { appCluster, bootstrap, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
 import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
 import type { EnvoyProcess } from '../helpers/envoy/envoy-process.js';
@@ -21,10 +25,10 @@ spec:
   rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/items/{*}"] } }] }]
 `;
 
-function start(transport: Transport, grpc = ''): Promise<Stack> {
+function start(transport: Transport, config = ''): Promise<Stack> {
   return startStack({
     transport,
-    meshwardenConfig: `policies: [./policies.yaml]\n${grpc}`,
+    meshwardenConfig: `policies: [./policies.yaml]\n${config}`,
     files: { 'policies.yaml': POLICIES },
     envoy: ({ grpc: address, upstream }) => bootstrap({
       listeners: [httpListener({ name: 'inbound', routes: [{ name: 'shop', match: { prefix: '/' }, service: 'shop' }] })],
@@ -55,11 +59,24 @@ const expected = (count: number) => Array.from({ length: count }, (_, i) => (i %
 
 describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (meshwarden on %s)', (transport) => {
   describe('with meshwarden\'s defaults', () => {
+    const slowIdp = makeKey('slow-1');
     let stack: Stack;
+    let slowJwks: Server;
     beforeAll(async () => {
-      stack = await start(transport);
+      // an IdP whose keys take longer to arrive than Envoy waits for a Check (1 s)
+      slowJwks = createServer((_, response) => {
+        setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: [publicJwk(slowIdp, { use: 'sig', alg: slowIdp.alg })] })), 2_500).unref();
+      });
+      await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
+      const jwksUri = `http://127.0.0.1:${(slowJwks.address() as AddressInfo).port}/jwks`;
+      stack = await start(transport, `identity: { issuers: [{ issuer: "https://slow.test", audiences: [shop], jwksUri: "${jwksUri}", timeout: 5s }] }`);
     });
-    afterAll(async () => stack?.stop());
+    afterAll(async () => {
+      await stack?.stop();
+      slowJwks?.closeAllConnections();
+      slowJwks?.close();
+    });
 
     it('is health-checked by Envoy over gRPC, which finds the Authorization service SERVING', async () => {
       await expect.poll(async () => (await counters(stack.envoy, 'cluster.meshwarden.health_check.'))['cluster.meshwarden.health_check.success'] ?? 0)
@@ -81,6 +98,31 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       expect(cluster['cluster.meshwarden.upstream_rq_total']).toBe(400);
       const authz = await counters(stack.envoy, 'http.inbound.ext_authz.');
       expect(authz).toMatchObject({ 'http.inbound.ext_authz.ok': 200, 'http.inbound.ext_authz.denied': 200, 'http.inbound.ext_authz.error': 0 });
+    });
+
+    it('decides a request as large as Envoy accepts by default: 90 headers, 53 KiB of them', async () => {
+      const headers = Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`x-large-${i}`, 'v'.repeat(600)]));
+      const answer = await send(stack.port('inbound'), '/items/large', { headers });
+      expect(answer.status).toBe(200);
+      expect(Object.keys(answer.json()['headers'] as object).filter((name) => name.startsWith('x-large-'))).toHaveLength(90);
+    });
+
+    it('answers 503, never an allow, when a Check outlasts Envoy\'s timeout; later Checks decide with the keys it fetched', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await signToken(slowIdp, { iss: 'https://slow.test', sub: 'alice', aud: 'shop', iat: now, exp: now + 600 });
+      const headers = { authorization: `Bearer ${token}` };
+      const before = stack.upstream.requests.length;
+      const started = Date.now();
+      const slow = await send(stack.port('inbound'), '/items/slow', { headers });
+      expect(slow.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(stack.upstream.requests).toHaveLength(before);
+      let status = 0;
+      for (let attempt = 0; attempt < 40 && status !== 200; attempt++) {
+        status = (await send(stack.port('inbound'), '/items/slow', { headers })).status;
+        if (status !== 200) await sleep(250);
+      }
+      expect(status).toBe(200);
     });
 
     it('fails closed with 503 once meshwarden is gone, and the workload sees nothing', async () => {

@@ -18,7 +18,8 @@ export class EchoUpstream {
   readonly #server: Server;
 
   private constructor() {
-    this.#server = createServer((request, response) => {
+    // as much header as Envoy lets through (node:http's own default is 16 KiB)
+    this.#server = createServer({ maxHeaderSize: 128 * 1024 }, (request, response) => {
       const seen: SeenRequest = { method: request.method ?? '', url: request.url ?? '', httpVersion: request.httpVersion, headers: request.headers };
       this.requests.push(seen);
       request.resume().on('end', () => {
