@@ -250,3 +250,30 @@ describe('connections on grpc-js', () => {
     await new Promise((resolve) => client.once('goaway', resolve));
   });
 });
+
+describe('close on grpc-js', () => {
+  it('lets a call in flight finish within graceMs, and stops taking new ones', async () => {
+    const late = pending();
+    const server = await serve(late.handler);
+    const answered = codeOf(check(server.address));
+    await expect.poll(late.asked).toBe(true);
+    const closed = server.close(5_000);
+    late.answer(ALLOW);
+    expect(await answered).toBe(status.OK);
+    await closed;
+    expect(server.health.serving).toBe(false);
+    expect(await codeOf(check(server.address, checkBytes(), { deadline: Date.now() + 1_000 }))).not.toBe(status.OK);
+  });
+
+  it('cuts a call still in flight once graceMs is over', async () => {
+    const late = pending();
+    const server = await serve(late.handler);
+    const answered = codeOf(check(server.address));
+    await expect.poll(late.asked).toBe(true);
+    const started = performance.now();
+    await server.close(100);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await answered).not.toBe(status.OK);
+    expect(server.load().connections).toBe(0);
+  });
+});
