@@ -57,6 +57,11 @@ export interface LatencyRow {
   /** meshwarden's own check duration (median over rounds of the bucket bound holding p50 / p99). */
   readonly serverP50UsAtMost?: number;
   readonly serverP99UsAtMost?: number;
+  /** Medians over rounds: meshwarden's event-loop delay p99 and max, GC pauses per run, the longest's bucket bound. */
+  readonly loopDelayP99Us?: number;
+  readonly loopDelayMaxUs?: number;
+  readonly gcPausesPerS?: number;
+  readonly gcLongestUsAtMost?: number;
 }
 
 const TARGET_ROW = 'mw-1k-hit';
@@ -94,7 +99,13 @@ export function buildEnvoyReport(r: EnvoyResults, s: EnvoySettings, meta: { star
       const p99 = spread(runs.map((x) => x.p99Us));
       const server = runs.filter((x) => x.server);
       latency.push({
-        ...(server.length ? { serverP50UsAtMost: spread(server.map((x) => x.server!.p50UsAtMost)).median, serverP99UsAtMost: spread(server.map((x) => x.server!.p99UsAtMost)).median } : {}),
+        ...(server.length ? {
+          serverP50UsAtMost: spread(server.map((x) => x.server!.p50UsAtMost)).median, serverP99UsAtMost: spread(server.map((x) => x.server!.p99UsAtMost)).median,
+          ...(server.every((x) => x.server!.eventLoopDelayP99Us !== undefined) ? {
+            loopDelayP99Us: spread(server.map((x) => x.server!.eventLoopDelayP99Us)).median, loopDelayMaxUs: spread(server.map((x) => x.server!.eventLoopDelayMaxUs)).median,
+            gcPausesPerS: spread(server.map((x) => x.server!.gcPauses / s.latencyDurationS)).median, gcLongestUsAtMost: spread(server.map((x) => x.server!.gcLongestUsAtMost)).median,
+          } : {}),
+        } : {}),
         id: c.id, pass, offeredRps: runs[0]!.offeredRps, achievedRps: spread(runs.map((x) => x.achievedRps)), p50Us: p50, p90Us: spread(runs.map((x) => x.p90Us)), p99Us: p99,
         ...(pass === 'fixed' && c.id !== 'envoy-alone' && aloneFixed.length ? { addedP50Us: p50.median - aloneP50, addedP99Us: p99.median - aloneP99 } : {}),
       });
@@ -152,7 +163,9 @@ function targets(rows: ThroughputRow[], added: EnvoyReport['addedOverEnvoyAtHalf
   const paired = latency.find((l) => l.id === 'envoy-alone' && l.pass === 'paired');
   const pass = added.p99Us <= 1000;
   const why = [
-    `meshwarden's own check duration in those runs: p50 ≤ ${us(half?.serverP50UsAtMost ?? Number.NaN)} µs, p99 ≤ ${us(half?.serverP99UsAtMost ?? Number.NaN)} µs (its histogram); the rest of the ${us(added.p99Us)} µs is the extra hop: Envoy's gRPC client, the loopback round trip, and the scheduling of one more process per request on 2 busy cores ` +
+    `meshwarden's own check duration in those runs: p50 ≤ ${us(half?.serverP50UsAtMost ?? Number.NaN)} µs, p99 ≤ ${us(half?.serverP99UsAtMost ?? Number.NaN)} µs (its histogram)` +
+      (half?.loopDelayP99Us !== undefined ? `; its event loop ran late by up to ${us(half.loopDelayP99Us)} µs at p99 (max ${us(half.loopDelayMaxUs!)} µs), with ${half.gcPausesPerS!.toFixed(1)} GC pauses/s, the longest ≤ ${us(half.gcLongestUsAtMost!)} µs` : '') +
+      `; the rest of the ${us(added.p99Us)} µs is the extra hop: Envoy's gRPC client, the loopback round trip, and the scheduling of one more process per request on 2 busy cores ` +
       `(Envoy alone's own p99 at that rate: ${us(paired?.p99Us.median ?? Number.NaN)} µs, min–max ${us(paired?.p99Us.min ?? Number.NaN)}–${us(paired?.p99Us.max ?? Number.NaN)})`,
     ...(profile ? [profile] : []),
   ].join('. ');
@@ -219,9 +232,11 @@ export function envoyMarkdown(rep: EnvoyReport): string {
     '',
     'The last column is meshwarden\'s own view of the same runs (`meshwarden_check_duration_seconds`: from receiving a Check to answering it; histogram bucket bounds holding p50 / p99).',
     '',
-    '| scenario | offered req/s | achieved req/s | p50 µs | p90 µs | p99 µs | meshwarden\'s own p50 / p99 µs |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rep.latency.filter((l) => l.pass !== 'fixed').map((l) => `| ${l.pass === 'paired' ? `Envoy alone at Envoy + meshwarden's (1,000 rules, hit) half-saturation rate` : label.get(l.id)} | ${fmt(l.offeredRps)} | ${sp(l.achievedRps)} | ${sp(l.p50Us, us)} | ${sp(l.p90Us, us)} | ${sp(l.p99Us, us)} | ${l.serverP50UsAtMost === undefined ? '' : `≤ ${us(l.serverP50UsAtMost)} / ≤ ${us(l.serverP99UsAtMost!)}`} |`),
+    'Then meshwarden\'s event-loop delay over the run (Node\'s monitorEventLoopDelay through prom-client, sampled every 10 ms, the 10 ms subtracted: how late its loop ran, whether from GC, its own work or the OS not scheduling it) and its GC pauses (`nodejs_gc_duration_seconds`).',
+    '',
+    '| scenario | offered req/s | achieved req/s | p50 µs | p90 µs | p99 µs | meshwarden\'s own p50 / p99 µs | event-loop delay p99 / max µs | GC pauses/s, longest ≤ µs |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rep.latency.filter((l) => l.pass !== 'fixed').map((l) => `| ${l.pass === 'paired' ? `Envoy alone at Envoy + meshwarden's (1,000 rules, hit) half-saturation rate` : label.get(l.id)} | ${fmt(l.offeredRps)} | ${sp(l.achievedRps)} | ${sp(l.p50Us, us)} | ${sp(l.p90Us, us)} | ${sp(l.p99Us, us)} | ${l.serverP50UsAtMost === undefined ? '' : `≤ ${us(l.serverP50UsAtMost)} / ≤ ${us(l.serverP99UsAtMost!)}`} | ${l.loopDelayP99Us === undefined ? '' : `${us(l.loopDelayP99Us)} / ${us(l.loopDelayMaxUs!)}`} | ${l.gcPausesPerS === undefined ? '' : `${l.gcPausesPerS.toFixed(1)}, ≤ ${us(l.gcLongestUsAtMost!)}`} |`),
     '',
     ...(rep.addedOverEnvoyAtHalf
       ? [`Added by meshwarden (1,000 rules, hit) over Envoy alone at the same rate (${fmt(rep.addedOverEnvoyAtHalf.rate)} req/s): p50 ${us(rep.addedOverEnvoyAtHalf.p50Us)} µs, p99 ${us(rep.addedOverEnvoyAtHalf.p99Us)} µs.`, '']

@@ -80,7 +80,13 @@ export interface EnvoyLatencyRun {
   readonly maxUs: number;
   readonly samples: number;
   /** meshwarden's own view (meshwarden_check_duration_seconds over the run): the bucket bounds, µs, that hold p50 and p99. */
-  readonly server?: { readonly p50UsAtMost: number; readonly p99UsAtMost: number; readonly count: number };
+  readonly server?: {
+    readonly p50UsAtMost: number; readonly p99UsAtMost: number; readonly count: number;
+    /** Node's event-loop delay over the run (monitorEventLoopDelay via prom-client): how late meshwarden's loop got to run. */
+    readonly eventLoopDelayP99Us: number; readonly eventLoopDelayMaxUs: number;
+    /** GC pauses over the run: how many, their total, the bucket bound that holds the longest. */
+    readonly gcPauses: number; readonly gcTotalUs: number; readonly gcLongestUsAtMost: number;
+  };
 }
 
 export interface Agreement {
@@ -416,28 +422,58 @@ async function agreementCheck(f: EnvoyFixtures, stacks: Map<string, Stack>, s: E
   return { requests: f.agreement.length, allowedByMeshwarden: reference.filter((x) => x === 200).length, engines };
 }
 
-/** Cumulative bucket counts of meshwarden_check_duration_seconds, by upper bound in seconds. */
-async function checkDurationBuckets(admin: string): Promise<Map<number, number>> {
-  const response = await fetch(`http://${admin}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  const out = new Map<number, number>();
-  for (const line of (await response.text()).split('\n')) {
-    const m = /^meshwarden_check_duration_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} (\S+)$/.exec(line);
-    if (!m) continue;
-    const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]);
-    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
-  }
-  return out;
+interface ServerScrape {
+  /** Cumulative bucket counts of meshwarden_check_duration_seconds, by upper bound in seconds. */
+  readonly check: Map<number, number>;
+  /** The same for nodejs_gc_duration_seconds (all kinds). */
+  readonly gc: Map<number, number>;
+  readonly gcSumS: number;
+  /** prom-client's event-loop delay figures: its histogram restarts at every scrape, so these cover the time since the previous one. */
+  readonly loopP99S: number;
+  readonly loopMaxS: number;
 }
 
-function serverPercentiles(after: Map<number, number>, before: Map<number, number>): EnvoyLatencyRun['server'] {
+async function checkDurationBuckets(admin: string): Promise<ServerScrape> {
+  const response = await fetch(`http://${admin}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const check = new Map<number, number>();
+  const gc = new Map<number, number>();
+  let gcSumS = 0;
+  let loopP99S = Number.NaN;
+  let loopMaxS = Number.NaN;
+  const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of (await response.text()).split('\n')) {
+    const bucket = /^(meshwarden_check_duration_seconds|nodejs_gc_duration_seconds)_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} (\S+)$/.exec(line);
+    if (bucket) {
+      const into = bucket[1] === 'nodejs_gc_duration_seconds' ? gc : check;
+      const le = bucket[2] === '+Inf' ? Number.POSITIVE_INFINITY : Number(bucket[2]);
+      into.set(le, (into.get(le) ?? 0) + Number(bucket[3]));
+    } else if (line.startsWith('nodejs_gc_duration_seconds_sum')) gcSumS += value(line);
+    else if (line.startsWith('nodejs_eventloop_lag_p99_seconds ')) loopP99S = value(line);
+    else if (line.startsWith('nodejs_eventloop_lag_max_seconds ')) loopMaxS = value(line);
+  }
+  return { check, gc, gcSumS, loopP99S, loopMaxS };
+}
+
+function bucketQuantile(after: Map<number, number>, before: Map<number, number>, q: number): { count: number; atMostS: number } {
   const bounds = [...after.keys()].sort((a, b) => a - b);
   const count = (after.get(Number.POSITIVE_INFINITY) ?? 0) - (before.get(Number.POSITIVE_INFINITY) ?? 0);
-  if (count <= 0) return undefined;
-  const at = (q: number) => {
-    for (const le of bounds) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * count) return le * 1e6;
-    return Number.POSITIVE_INFINITY;
+  for (const le of bounds) if (count > 0 && (after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * count) return { count, atMostS: le };
+  return { count, atMostS: Number.NaN };
+}
+
+/** prom-client's default eventLoopMonitoringPrecision (meshwarden does not change it). */
+const LOOP_RESOLUTION_S = 0.01;
+
+function serverPercentiles(after: ServerScrape, before: ServerScrape): EnvoyLatencyRun['server'] {
+  const p50 = bucketQuantile(after.check, before.check, 0.5);
+  if (p50.count <= 0) return undefined;
+  const gcMax = bucketQuantile(after.gc, before.gc, 1);
+  return {
+    p50UsAtMost: p50.atMostS * 1e6, p99UsAtMost: bucketQuantile(after.check, before.check, 0.99).atMostS * 1e6, count: p50.count,
+    // monitorEventLoopDelay records whole timer intervals: prom-client's 10 ms resolution is subtracted to leave the lateness.
+    eventLoopDelayP99Us: Math.max(0, after.loopP99S - LOOP_RESOLUTION_S) * 1e6, eventLoopDelayMaxUs: Math.max(0, after.loopMaxS - LOOP_RESOLUTION_S) * 1e6,
+    gcPauses: gcMax.count, gcTotalUs: (after.gcSumS - before.gcSumS) * 1e6, gcLongestUsAtMost: gcMax.atMostS * 1e6,
   };
-  return { p50UsAtMost: at(0.5), p99UsAtMost: at(0.99), count };
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
