@@ -9,6 +9,7 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { TestPki } from '../identity/helpers/pki.js';
 import { describeWithEnvoy, envoyBin } from '../helpers/envoy/describe-with-envoy.js';
 import { REPO_ROOT, tempDir } from '../helpers/server-process.js';
@@ -56,6 +57,15 @@ describeWithEnvoy('the shipped Envoy configs', () => {
 
   it('are the three the docs describe', () => {
     expect(SHIPPED).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml']);
+  });
+
+  // rolling-restart.test.ts shows why: with Envoy's default (60 s), a replica draining in
+  // Envoy's first minute is still sent Checks, and callers get 503s
+  it.each(SHIPPED)('envoy/%s health-checks meshwarden at its interval from the start, not after a minute', (name) => {
+    const config = parse(readFileSync(join(REPO_ROOT, 'envoy', name), 'utf8')) as { static_resources: { clusters: Record<string, unknown>[] } };
+    const meshwarden = config.static_resources.clusters.find((c) => c['name'] === 'meshwarden');
+    const [check] = meshwarden?.['health_checks'] as { interval: string; no_traffic_interval?: string }[];
+    expect(check?.no_traffic_interval).toBe(check?.interval);
   });
 
   it.each(SHIPPED)('envoy/%s passes envoy --mode validate', async (name) => {
