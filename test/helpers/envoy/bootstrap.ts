@@ -186,13 +186,15 @@ export function appCluster(port: number, name = 'app'): Json {
 /**
  * meshwarden as the shipped configs reach it: HTTP/2, gRPC-health-checked on the Authorization
  * service (so Envoy is ready only once meshwarden says SERVING). `grpc` is what meshwarden
- * logged: `HOST:PORT` or `unix:/path`.
+ * logged, `HOST:PORT` or `unix:/path`; several are replicas, balanced as the shipped configs do.
  */
-export function meshwardenCluster(grpc: string): Json {
+export function meshwardenCluster(grpc: string | readonly string[], options: { healthCheckInterval?: string } = {}): Json {
+  const replicas = typeof grpc === 'string' ? [grpc] : grpc;
   return {
     name: 'meshwarden',
     type: 'STATIC',
     connect_timeout: '0.25s',
+    lb_policy: 'LEAST_REQUEST',
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': `${TYPE}.upstreams.http.v3.HttpProtocolOptions`,
@@ -201,12 +203,17 @@ export function meshwardenCluster(grpc: string): Json {
     },
     health_checks: [{
       timeout: '1s',
-      interval: '5s',
+      interval: options.healthCheckInterval ?? '5s',
+      // without it, a check made before any Check was sent schedules the next one 60 s later
+      no_traffic_interval: options.healthCheckInterval ?? '5s',
       unhealthy_threshold: 2,
       healthy_threshold: 1,
       grpc_health_check: { service_name: 'envoy.service.auth.v3.Authorization' },
     }],
-    load_assignment: { cluster_name: 'meshwarden', endpoints: [{ lb_endpoints: [{ endpoint: { address: grpcAddress(grpc) } }] }] },
+    load_assignment: {
+      cluster_name: 'meshwarden',
+      endpoints: [{ lb_endpoints: replicas.map((address) => ({ endpoint: { address: grpcAddress(address) } })) }],
+    },
   };
 }
 
