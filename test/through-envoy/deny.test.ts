@@ -30,10 +30,22 @@ spec:
   rules:
     - from: [{ source: { principals: ["${CART}"] } }]
       to: [{ operation: { methods: ["GET"], paths: ["/orders/{*}"] } }]
+---
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: intranet-by-address }
+spec:
+  target: { services: ["intranet"] }
+  action: ALLOW
+  rules:
+    - from: [{ source: { ipBlocks: ["10.0.0.0/8"] } }]
+    - from: [{ source: { ipBlocks: ["127.0.0.1/32"] } }]
+      to: [{ operation: { paths: ["/intranet/loopback"] } }]
 `;
 
 const ROUTES = [
   { name: 'orders', match: { prefix: '/orders/' }, service: 'orders' },
+  { name: 'intranet', match: { prefix: '/intranet/' }, service: 'intranet' },
   { name: 'catalog', match: { prefix: '/' }, service: 'catalog' },
 ];
 
@@ -131,6 +143,14 @@ describeWithEnvoy.each(TRANSPORTS)('a refused request through Envoy (meshwarden 
     const answer = await refused(path);
     expect(answer.status).toBe(403);
     expect(await decisionFor(answer)).toMatchObject({ decision: 'deny', destination: 'orders', path: '/orders/42' });
+  });
+
+  it('is 403 for an address the caller only claims in X-Forwarded-For: policy sees the TCP peer', async () => {
+    const answer = await refused('/intranet/wiki', { 'x-forwarded-for': '10.1.2.3' });
+    expect(answer.status).toBe(403);
+    expect(await decisionFor(answer)).toMatchObject({ decision: 'deny', reason: 'default_deny', destination: 'intranet' });
+    const fromLoopback = await send(stack.port('inbound'), '/intranet/loopback', { headers: { 'x-forwarded-for': '10.1.2.3' } });
+    expect(fromLoopback.status).toBe(200);
   });
 
   it('lets the same paths through when policy allows them, so the refusals above are the policy\'s', async () => {
