@@ -41,13 +41,13 @@ interface Started {
 
 async function startSingle(config: ServerConfig, logger: Logger): Promise<Started> {
   const runtime = await startRuntime(config, logger);
-  return { serving: runtime, listening: { grpc: runtime.grpcAddress, admin: runtime.adminAddress ?? 'off' } };
+  return { serving: runtime, listening: { grpc: runtime.grpcAddress, transport: config.grpc.transport, admin: runtime.adminAddress ?? 'off' } };
 }
 
 /** Logged once every worker serves; each worker logs its own "worker listening" with its pid. */
 async function startCluster(config: ServerConfig, logger: Logger): Promise<Started> {
   const primary = await startClusterPrimary(config, logger);
-  return { serving: primary, listening: { grpc: primary.grpcAddress, admin: primary.adminAddress ?? 'off', workers: primary.workerPids() } };
+  return { serving: primary, listening: { grpc: primary.grpcAddress, transport: config.grpc.transport, admin: primary.adminAddress ?? 'off', workers: primary.workerPids() } };
 }
 
 /** Paths given on the command line are relative to the working directory, not the config file. */
