@@ -5,6 +5,7 @@
  *   npm run bench                      full suite (≈ 8 minutes), report in bench/results/
  *   npm run bench -- --smoke --out DIR seconds, 1 round, no h2load install (what npm test runs)
  *   options: --rounds N --duration S --latency-duration S --out DIR
+ *   partial runs (say so when you publish one): --only ID,ID (load contenders), --no-micro
  *   through a real Envoy (bench/envoy/, report in envoy.md + envoy.json): part of a full run;
  *   --envoy-only runs just that section (with --smoke: ~1 s per scenario), --no-envoy skips it;
  *   a smoke run of the whole suite skips it unless --envoy-only.
@@ -38,6 +39,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'envoy-only': { type: 'boolean', default: false },
     'no-envoy': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-micro': { type: 'boolean', default: false },
   },
 });
 const smoke = values.smoke;
@@ -129,12 +132,17 @@ async function main(): Promise<void> {
     latencyDurationS: Number(values['latency-duration'] ?? (smoke ? 0.5 : 3)),
     warmupS: smoke ? 0.2 : 1,
     clients: 4, streams: 32, h2load: h2load !== undefined, log, commands,
+    ...(values.only ? { only: values.only.split(',').map((id) => id.trim()) } : {}),
   };
 
-  log(`micro benchmarks (${rounds} round(s))`);
-  const micro = JSON.parse(await nodeScript('bench/micro/run-micro.js', ['--rounds', String(rounds), ...(smoke ? ['--smoke'] : [])], 900, ['--expose-gc'])) as MicroResults;
-  log('token verification (bench/identity-verify.ts)');
-  const identity = await identityFigures();
+  let micro: MicroResults = { tree: [], cacheHit: [], gcExposed: false, rounds: 0 };
+  let identity: Awaited<ReturnType<typeof identityFigures>> = { figures: {}, output: 'skipped (--no-micro)' };
+  if (!values['no-micro']) {
+    log(`micro benchmarks (${rounds} round(s))`);
+    micro = JSON.parse(await nodeScript('bench/micro/run-micro.js', ['--rounds', String(rounds), ...(smoke ? ['--smoke'] : [])], 900, ['--expose-gc'])) as MicroResults;
+    log('token verification (bench/identity-verify.ts)');
+    identity = await identityFigures();
+  }
 
   log('load fixtures');
   const workDir = mkdtempSync(join(os.tmpdir(), 'meshwarden-bench-'));

@@ -55,8 +55,10 @@ export function serverSpecs(f: LoadFixtures, benchOut: string): ServerSpec[] {
   const p1k = { policies: [f.policyFiles.mid] };
   return [
     { key: 'ceiling', args: [join(benchOut, 'bench/servers/ceiling.js'), ...LISTEN], meshwarden: false, workers: 1 },
+    { key: 'grpc-ceiling', args: [join(benchOut, 'bench/servers/grpc-ceiling.js'), ...LISTEN], meshwarden: false, workers: 1 },
     { key: 'baseline', args: [join(benchOut, 'bench/servers/baseline.js'), ...LISTEN], meshwarden: false, workers: 1 },
     mw('mw-hit', { ...p1k, ...cache(true) }),
+    mw('mw-grpcjs-hit', { ...p1k, ...cache(true), grpc: { transport: 'grpc-js' } }),
     mw('mw-miss', { ...p1k, ...cache(true, Math.max(1, Math.floor(f.distinctCount / 20))) }), // far fewer entries than distinct requests
     mw('mw-jwt-hit', { ...p1k, ...cache(true), ...identity(10_000) }),
     mw('mw-jwt-miss', { ...p1k, ...cache(true), ...identity(1) }),
@@ -70,9 +72,11 @@ export function serverSpecs(f: LoadFixtures, benchOut: string): ServerSpec[] {
 export function contenders(f: LoadFixtures): Contender[] {
   const hit = f.allowedFrame.mid;
   return [
-    { id: 'ceiling', label: 'ceiling: raw node:http2, constant reply', server: 'ceiling', driver: 'h2load', input: hit, expectCode: 0 },
+    { id: 'ceiling', label: 'raw ceiling: node:http2, constant reply, no trailers', server: 'ceiling', driver: 'h2load', input: hit, expectCode: 0 },
+    { id: 'grpc-ceiling', label: 'gRPC-shaped ceiling: node:http2, constant reply + grpc-status trailers', server: 'grpc-ceiling', driver: 'h2load', input: hit, expectCode: 0 },
     { id: 'baseline', label: 'baseline: grpc-js + proto-loader, constant OK', server: 'baseline', driver: 'h2load', input: hit, expectCode: 0 },
-    { id: 'mw-hit', label: 'meshwarden, decision-cache hit (1,000 rules)', server: 'mw-hit', driver: 'h2load', input: hit, expectCode: 0 },
+    { id: 'mw-hit', label: 'meshwarden (native), decision-cache hit (1,000 rules)', server: 'mw-hit', driver: 'h2load', input: hit, expectCode: 0 },
+    { id: 'mw-grpcjs-hit', label: 'meshwarden (grpc-js), decision-cache hit (1,000 rules)', server: 'mw-grpcjs-hit', driver: 'h2load', input: hit, expectCode: 0 },
     { id: 'mw-hit-sender', label: 'meshwarden, decision-cache hit, node sender', server: 'mw-hit', driver: 'sender', input: hit, expectCode: 0 },
     { id: 'mw-miss', label: `meshwarden, decision-cache miss (${f.distinctCount.toLocaleString('en')} distinct), node sender`, server: 'mw-miss', driver: 'sender', input: f.distinctFrames, expectCode: -1 },
     { id: 'mw-jwt-hit', label: 'meshwarden, JWT-SVID, token-cache hit', server: 'mw-jwt-hit', driver: 'h2load', input: f.jwtFrame, expectCode: 0 },

@@ -27,6 +27,8 @@ export interface LoadSettings {
   readonly clients: number;
   readonly streams: number;
   readonly h2load: boolean;
+  /** Only these contenders (ids); all when absent. */
+  readonly only?: readonly string[];
   readonly log: (line: string) => void;
   readonly commands: string[];
 }
@@ -69,7 +71,7 @@ export interface LoadResults {
   readonly notes: string[];
 }
 
-const LATENCY_CONTENDERS = ['ceiling', 'baseline', 'mw-hit', 'mw-miss', 'mw-hit-sender', 'mw-large'];
+const LATENCY_CONTENDERS = ['ceiling', 'grpc-ceiling', 'baseline', 'mw-hit', 'mw-grpcjs-hit', 'mw-miss', 'mw-hit-sender', 'mw-large'];
 /**
  * The node sender's latency includes its own event loop and wake-ups: mw-hit-sender runs at
  * mw-miss's rate, so the sender's share of mw-miss's percentiles can be read off beside it.
@@ -83,7 +85,7 @@ export async function runLoad(f: LoadFixtures, s: LoadSettings): Promise<LoadRes
   const infos: ContenderInfo[] = [];
   const active: Contender[] = [];
   try {
-    for (const c of allContenders(f)) {
+    for (const c of allContenders(f).filter((c) => s.only === undefined || s.only.includes(c.id))) {
       if (c.driver === 'h2load' && !s.h2load) {
         infos.push({ ...describe(c), skipped: 'h2load not installed' });
         continue;

@@ -111,6 +111,10 @@ export function targets(t: TargetInputs): Target[] {
   out.push(hit && baseline
     ? check('cache-hit throughput ≥ 1.1 × baseline', `${fmt(hit.rps.median / baseline.rps.median)} ×`, hit.rps.median >= 1.1 * baseline.rps.median)
     : check('cache-hit throughput ≥ 1.1 × baseline', 'not measured', undefined, 'needs h2load'));
+  const grpcCeiling = row('grpc-ceiling');
+  out.push(hit && grpcCeiling
+    ? check('cache-hit throughput (native) ≥ 0.75 × gRPC-shaped ceiling', `${fmt(hit.rps.median / grpcCeiling.rps.median)} ×`, hit.rps.median >= 0.75 * grpcCeiling.rps.median)
+    : check('cache-hit throughput (native) ≥ 0.75 × gRPC-shaped ceiling', 'not measured', undefined, 'needs h2load'));
   const [small, large] = [size(10), size(100_000)];
   if (small && large) {
     out.push(check('tree at 100k rules ≤ 2 × at 10 rules (median)', `${fmt(large.treeMedianNs.median / small.treeMedianNs.median)} ×`, large.treeMedianNs.median <= 2 * small.treeMedianNs.median));
@@ -131,7 +135,7 @@ export function targets(t: TargetInputs): Target[] {
   const driverNote: Readonly<Record<string, string | undefined>> = {
     'mw-miss': senderAlone && `node sender; the same sender on the cache-hit server at this rate: p99 ${fmt(senderAlone.p99Us.median / 1000, 3)} ms`,
   };
-  for (const id of ['mw-hit', 'mw-miss', 'mw-large']) {
+  for (const id of ['mw-hit', 'mw-grpcjs-hit', 'mw-miss', 'mw-large']) {
     const l = t.latency.find((r) => r.id === id);
     if (l) out.push(check(`${id}: p99 at half saturation ≤ 1 ms`, `${fmt(l.p99Us.median / 1000, 3)} ms at ${Math.round(l.offeredRps)} req/s`, l.p99Us.median <= 1000, driverNote[id]));
   }

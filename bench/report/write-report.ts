@@ -51,6 +51,7 @@ export function renderMarkdown(r: Report): string {
     const vs = baseline ? d(row.rps.median / baseline, 2) : '—';
     push(`| ${row.label} | ${row.driver} | ${sp(row.rps, n0)} | ${vs} | ${sp(row.cpuUsPerRequest, (v) => d(v, 1))} | ${dec} | ${pct(row.decisionCacheHitShare)} | ${pct(row.tokenCacheHitShare)} | ${row.driverErrors} |`);
   }
+  push(...transportTable(r));
   push('', '## Load: latency at half of each contender\'s saturation', '', '| contender | offered req/s | achieved req/s | p50 µs | p90 µs | p99 µs |', '| --- | --- | --- | --- | --- | --- |');
   for (const l of r.load.latency) push(`| ${l.id} | ${n0(l.offeredRps)} | ${sp(l.achievedRps, n0)} | ${sp(l.p50Us, n0)} | ${sp(l.p90Us, n0)} | ${sp(l.p99Us, n0)} |`);
   if (r.load.notes.length > 0) push('', '**Notes from the load phase:**', '', ...r.load.notes.map((note) => `- ${note}`));
@@ -67,4 +68,32 @@ export function renderMarkdown(r: Report): string {
   push('', '## Machine and versions', '', '```json', JSON.stringify(r.environment, null, 1), '```', '', '## Settings', '', '```json', JSON.stringify(r.settings, null, 1), '```');
   push('', '## Commands', '', 'Every command the suite ran (load commands of round 1; later rounds repeat them).', '', '```sh', ...r.commands, '```', '');
   return lines.join('\n');
+}
+
+/** Each meshwarden transport (cache hit) against the two ceilings and the baseline: how far it is from what the transport itself costs. */
+function transportTable(r: Report): string[] {
+  const row = (id: string) => r.load.rows.find((x) => x.id === id && x.rps.n > 0);
+  const [raw, grpc, baseline] = [row('ceiling'), row('grpc-ceiling'), row('baseline')];
+  const transports = [['native', row('mw-hit')], ['grpc-js', row('mw-grpcjs-hit')]] as const;
+  if (transports.every(([, t]) => t === undefined)) return [];
+  const ratio = (a: number, b: number | undefined) => (b ? `${d(a / b, 2)} ×` : '—');
+  const p99 = (id: string) => {
+    const l = r.load.latency.find((x) => x.id === id);
+    return l ? `${n0(l.p99Us.median)} at ${n0(l.offeredRps)} req/s` : '—';
+  };
+  const lines = ['', '## Transports: meshwarden cache hit against the ceilings', '',
+    'Throughput ratios are of medians; "CPU over gRPC ceiling" is the server CPU per Check beyond what the gRPC-shaped ceiling spends (its own work).', '',
+    '| transport | req/s | × gRPC-shaped ceiling | × raw ceiling | × baseline | server CPU µs/Check | CPU over gRPC ceiling µs | p99 µs at half saturation |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const [name, t] of transports) {
+    if (!t) continue;
+    const id = name === 'native' ? 'mw-hit' : 'mw-grpcjs-hit';
+    const over = grpc ? d(t.cpuUsPerRequest.median - grpc.cpuUsPerRequest.median, 1) : '—';
+    lines.push(`| ${name} | ${n0(t.rps.median)} | ${ratio(t.rps.median, grpc?.rps.median)} | ${ratio(t.rps.median, raw?.rps.median)} | ${ratio(t.rps.median, baseline?.rps.median)} | ${d(t.cpuUsPerRequest.median, 1)} | ${over} | ${p99(id)} |`);
+  }
+  for (const [name, ref] of [['gRPC-shaped ceiling', grpc], ['raw ceiling', raw], ['baseline (grpc-js, constant OK)', baseline]] as const) {
+    const id = ref?.id ?? '';
+    if (ref) lines.push(`| *${name}* | ${n0(ref.rps.median)} | ${ratio(ref.rps.median, grpc?.rps.median)} | ${ratio(ref.rps.median, raw?.rps.median)} | ${ratio(ref.rps.median, baseline?.rps.median)} | ${d(ref.cpuUsPerRequest.median, 1)} | ${grpc ? d(ref.cpuUsPerRequest.median - grpc.cpuUsPerRequest.median, 1) : '—'} | ${p99(id)} |`);
+  }
+  return lines;
 }
