@@ -5,7 +5,7 @@
  */
 import type { AccessRequest } from '../../src/domain/access-request.js';
 import type { Subject } from '../../src/domain/subject.js';
-import { parseSpiffeId } from '../../src/identity/spiffe-id.js';
+import { parseSpiffeId } from '../../src/domain/parse-spiffe-id.js';
 import type { Policy, Rule } from '../../src/policy/model.js';
 
 export const RULES_PER_POLICY = 5;

@@ -1,6 +1,6 @@
 /**
- * A parsed, validated SPIFFE ID. Only identity/parseSpiffeId creates one, so holding a
- * SpiffeId means the text obeyed the SPIFFE-ID standard.
+ * A parsed, validated SPIFFE ID. Only parseSpiffeId (parse-spiffe-id.ts) creates one, so
+ * holding a SpiffeId means the text obeyed the SPIFFE-ID standard.
  */
 export interface SpiffeId {
   /** Lower-case trust domain name, e.g. `prod.example`. */
@@ -11,8 +11,15 @@ export interface SpiffeId {
   readonly uri: string;
 }
 
-/** The Kubernetes namespace of an Istio-style ID (`/ns/NS/sa/SA`), or undefined. */
+/**
+ * The Kubernetes namespace of an Istio-style ID (`/ns/NS/...`), or undefined. The one
+ * reading of it: the decision cache key and the matchers must agree on it. No split, it is
+ * on the hot path.
+ */
 export function spiffeNamespace(id: SpiffeId): string | undefined {
-  const segments = id.path.split('/');
-  return segments[1] === 'ns' && segments.length >= 3 ? segments[2] : undefined;
+  const path = id.path;
+  if (!path.startsWith('/ns/')) return undefined;
+  const end = path.indexOf('/', 4);
+  const namespace = end === -1 ? path.slice(4) : path.slice(4, end);
+  return namespace === '' ? undefined : namespace;
 }

@@ -4,7 +4,7 @@
  * be read throws InvalidRequestError naming the attribute (answered 400).
  */
 import type { AccessRequest, Peer } from '../domain/index.js';
-import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../policy/path-canonical.js';
+import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../domain/canonical-path.js';
 import { InvalidRequestError } from './invalid-request-error.js';
 import { readHeaders } from './request-headers.js';
 import { structToJson } from './struct-json.js';

@@ -4,7 +4,7 @@
  */
 import type { SpiffeId } from '../domain/spiffe-id.js';
 import { readExtensions } from './lib/der.js';
-import { tryParseSpiffeId } from './spiffe-id.js';
+import { tryParseSpiffeId } from '../domain/parse-spiffe-id.js';
 
 /** Undefined when the DER is unreadable, or has no, several, or an invalid URI SAN. */
 export function spiffeIdOfCertificate(der: Uint8Array): SpiffeId | undefined {

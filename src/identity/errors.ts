@@ -3,7 +3,7 @@
  * ReasonCode that the decision, the wire layer and the metrics use.
  */
 import type { ReasonCode } from '../domain/decision.js';
-import type { SpiffeIdErrorCode } from './spiffe-id.js';
+import type { SpiffeIdErrorCode } from '../domain/parse-spiffe-id.js';
 
 const CODE_REASONS = {
   // the workload's own principal (source.principal, XFCC URI) is not a SPIFFE ID

@@ -8,7 +8,7 @@
  */
 import type { AccessRequest, EndUser, Subject } from '../domain/index.js';
 import { tryParseSpiffeId } from '../identity/index.js';
-import { CanonicalizationError, canonicalizePath } from '../policy/path-canonical.js';
+import { CanonicalizationError, canonicalizePath } from '../domain/canonical-path.js';
 import type { DecisionRecord } from './decision-log-reader.js';
 
 export interface Replayed {

@@ -9,7 +9,7 @@ import type { WorkloadEvidence } from '../../domain/subject.js';
 import { IdentityError, type CredentialKind } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { SpiffeBundle } from '../parse-spiffe-bundle.js';
-import { parseSpiffeId, SpiffeIdError } from '../spiffe-id.js';
+import { parseSpiffeId, SpiffeIdError } from '../../domain/parse-spiffe-id.js';
 import { parseXfcc } from '../parse-xfcc.js';
 import { PrincipalMemo } from './principal-memo.js';
 import type { IdentityStats } from './stats.js';

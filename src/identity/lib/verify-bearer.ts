@@ -7,7 +7,7 @@
 import { IdentityError } from '../errors.js';
 import type { TokenSource } from './bearer-tokens.js';
 import type { NormalizedIssuer, NormalizedOptions } from '../options.js';
-import { parseSpiffeId } from '../spiffe-id.js';
+import { parseSpiffeId } from '../../domain/parse-spiffe-id.js';
 import type { SpiffeId } from '../../domain/spiffe-id.js';
 import { decodeJwt, type DecodedJwt } from './decode-jwt.js';
 import type { KeyMaterial } from './key-material.js';

@@ -5,7 +5,7 @@
  */
 import type { AccessRequest } from '../../domain/access-request.js';
 import { spiffeNamespace, type SpiffeId } from '../../domain/spiffe-id.js';
-import { tryParseSpiffeId } from '../../identity/spiffe-id.js';
+import { tryParseSpiffeId } from '../../domain/parse-spiffe-id.js';
 
 export interface Destination {
   readonly service?: string;

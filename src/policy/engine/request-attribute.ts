@@ -15,6 +15,7 @@
  */
 import type { AccessRequest } from '../../domain/access-request.js';
 import type { Subject } from '../../domain/subject.js';
+import { spiffeNamespace } from '../../domain/spiffe-id.js';
 import { resolveDestination, type Destination } from './destination.js';
 
 export type RequestAttribute =
@@ -84,7 +85,7 @@ function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBui
 function attributeGetter(attribute: RequestAttribute): AttributeGetter {
   switch (attribute) {
     case 'source.principal': return (s) => s.workload?.uri;
-    case 'source.namespace': return (s) => s.workload && istioNamespace(s.workload.path);
+    case 'source.namespace': return (s) => s.workload && spiffeNamespace(s.workload);
     case 'source.ip': return (_s, r) => r.source.address;
     case 'request.auth.principal': return (s) => s.user?.principal;
     case 'request.auth.audiences': return (s) => s.user && JSON.stringify(s.user.audiences);
@@ -113,13 +114,6 @@ function prefixedGetter(attribute: `claim:${string}` | `header:${string}` | `con
       return claim === undefined ? undefined : JSON.stringify(claim);
     };
   }
-}
-
-/** spiffeNamespace without splitting: the `ns` of a `/ns/NS/...` path, else undefined. */
-function istioNamespace(path: string): string | undefined {
-  if (!path.startsWith('/ns/')) return undefined;
-  const end = path.indexOf('/', 4);
-  return end === -1 ? path.slice(4) : path.slice(4, end);
 }
 
 /** The attributes in a fixed order, frozen: the form compileTree exposes as `reads`. */

@@ -1,7 +1,7 @@
 /** Builders for requests, subjects and policies in engine tests: sensible defaults, override what matters. */
 import type { AccessRequest, Peer } from '../../../src/domain/access-request.js';
 import type { EndUser, Subject } from '../../../src/domain/subject.js';
-import { parseSpiffeId } from '../../../src/identity/spiffe-id.js';
+import { parseSpiffeId } from '../../../src/domain/parse-spiffe-id.js';
 import type { EngineOptions, Policy, Rule } from '../../../src/policy/model.js';
 
 export interface RequestSpec {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isTrustDomainName, parseSpiffeId, tryParseSpiffeId } from '../../src/identity/spiffe-id.js';
+import { isTrustDomainName, parseSpiffeId, tryParseSpiffeId } from '../../src/domain/parse-spiffe-id.js';
 
 const VALID: [string, string, string][] = [
   ['spiffe://example.org', 'example.org', ''],

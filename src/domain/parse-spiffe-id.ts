@@ -4,7 +4,7 @@
  * "." or ".." segment, no trailing slash, no percent-encoding, query, fragment, port or user
  * info, at most 2048 bytes. Every rejection has its own code, so logs say what was wrong.
  */
-import type { SpiffeId } from '../domain/spiffe-id.js';
+import type { SpiffeId } from './spiffe-id.js';
 
 export type SpiffeIdErrorCode =
   | 'ERR_SPIFFE_EMPTY'

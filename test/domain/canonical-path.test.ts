@@ -6,7 +6,7 @@ import {
   canonicalizePath,
   queryOf,
   type CanonicalizationErrorCode,
-} from '../../src/policy/path-canonical.js';
+} from '../../src/domain/canonical-path.js';
 
 function errorCodeOf(run: () => unknown): CanonicalizationErrorCode | undefined {
   try {
