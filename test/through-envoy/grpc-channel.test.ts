@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKey, publicJwk, signToken } from '../identity/helpers/tokens.js';
@@ -14,6 +15,7 @@ import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
 import type { EnvoyProcess } from '../helpers/envoy/envoy-process.js';
 import { send } from '../helpers/envoy/http-client.js';
 import { TRANSPORTS, startStack, type Stack, type Transport } from '../helpers/envoy/stack.js';
+import { tempDir } from '../helpers/server-process.js';
 
 const POLICIES = `
 apiVersion: meshwarden.io/v1
@@ -25,9 +27,10 @@ spec:
   rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/items/{*}"] } }] }]
 `;
 
-function start(transport: Transport, config = ''): Promise<Stack> {
+function start(transport: Transport, config = '', args: readonly string[] = []): Promise<Stack> {
   return startStack({
     transport,
+    meshwardenArgs: args,
     meshwardenConfig: `policies: [./policies.yaml]\n${config}`,
     files: { 'policies.yaml': POLICIES },
     envoy: ({ grpc: address, upstream }) => bootstrap({
@@ -66,7 +69,7 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       // an IdP whose keys take longer to arrive than Envoy waits for a Check (1 s)
       slowJwks = createServer((_, response) => {
         setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ keys: [publicJwk(slowIdp, { use: 'sig', alg: slowIdp.alg })] })), 2_500).unref();
+          .end(JSON.stringify({ keys: [publicJwk(slowIdp, { use: 'sig', alg: slowIdp.alg })] })), 1_600).unref();
       });
       await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
       const jwksUri = `http://127.0.0.1:${(slowJwks.address() as AddressInfo).port}/jwks`;
@@ -89,15 +92,15 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       expect(cluster?.host_statuses?.[0]?.health_status).toEqual({ eds_health_status: 'HEALTHY' });
     });
 
-    it('decides 400 concurrent requests, 50 at a time, each as its policy says, over one HTTP/2 connection', async () => {
-      const statuses = await burst(stack, 400, 50);
-      expect(statuses).toEqual(expected(400));
+    it('decides 200 concurrent requests, 50 at a time, each as its policy says, over one HTTP/2 connection', async () => {
+      const statuses = await burst(stack, 200, 50);
+      expect(statuses).toEqual(expected(200));
       // Envoy's health checks have connections of their own, which these counters do not count
       const cluster = await counters(stack.envoy, 'cluster.meshwarden.upstream_');
       expect(cluster['cluster.meshwarden.upstream_cx_total']).toBe(1);
-      expect(cluster['cluster.meshwarden.upstream_rq_total']).toBe(400);
+      expect(cluster['cluster.meshwarden.upstream_rq_total']).toBe(200);
       const authz = await counters(stack.envoy, 'http.inbound.ext_authz.');
-      expect(authz).toMatchObject({ 'http.inbound.ext_authz.ok': 200, 'http.inbound.ext_authz.denied': 200, 'http.inbound.ext_authz.error': 0 });
+      expect(authz).toMatchObject({ 'http.inbound.ext_authz.ok': 100, 'http.inbound.ext_authz.denied': 100, 'http.inbound.ext_authz.error': 0 });
     });
 
     it('decides a request as large as Envoy accepts by default: 90 headers, 53 KiB of them', async () => {
@@ -115,7 +118,7 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       const started = Date.now();
       const slow = await send(stack.port('inbound'), '/items/slow', { headers });
       expect(slow.status).toBe(503);
-      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(Date.now() - started).toBeLessThan(1_600);
       expect(stack.upstream.requests).toHaveLength(before);
       let status = 0;
       for (let attempt = 0; attempt < 40 && status !== 200; attempt++) {
@@ -134,18 +137,28 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
     });
   });
 
+  describe('over a unix socket, as envoy/sidecar-unix.yaml reaches meshwarden', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await start(transport, '', ['--grpc', `unix:${join(tempDir('meshwarden-sock-'), 'authz.sock')}`]);
+    });
+    afterAll(async () => stack?.stop());
+
+    it('is health-checked and decides each request as its policy says', async () => {
+      expect(stack.meshwarden.grpc).toMatch(/^unix:\//);
+      expect(await burst(stack, 20, 5)).toEqual(expected(20));
+      const health = await counters(stack.envoy, 'cluster.meshwarden.health_check.');
+      expect(health).toMatchObject({ 'cluster.meshwarden.health_check.success': expect.any(Number), 'cluster.meshwarden.health_check.failure': 0 });
+      expect(health['cluster.meshwarden.health_check.success']).toBeGreaterThan(0);
+    });
+  });
+
   describe('when meshwarden retires connections', () => {
     let idle: Stack;
-    let aged: Stack;
     beforeAll(async () => {
-      [idle, aged] = await Promise.all([
-        start(transport, 'grpc: { maxConnectionIdle: 300ms }'),
-        start(transport, 'grpc: { maxConnectionAge: 200ms, maxConnectionAgeGrace: 2s }'),
-      ]);
+      idle = await start(transport, 'grpc: { maxConnectionIdle: 300ms }');
     });
-    afterAll(async () => {
-      await Promise.all([idle?.stop(), aged?.stop()]);
-    });
+    afterAll(async () => idle?.stop());
 
     it('answers the first request after an idle connection was closed', async () => {
       for (let round = 0; round < 2; round++) {
@@ -157,23 +170,29 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       expect(cx['cluster.meshwarden.upstream_cx_total']).toBeGreaterThan(1); // the idle connections really were closed
     });
 
-    // Defect (src/server/native/connections.ts, endGracefully): at maxConnectionAge the session
-    // is closed with node:http2's session.close(), one GOAWAY whose last-stream-id is the last
-    // stream meshwarden has seen. Checks Envoy has already sent on that connection are above it:
-    // Envoy logs "remote goaway", then "upstream reset: reset reason: remote refused stream
-    // reset", ext_authz_error, and the caller gets 503 (Envoy's gRPC client retries nothing).
-    // gRPC servers retire connections with two GOAWAYs: last-stream-id 2^31-1 first, then, one
-    // PING round trip later, the real one. Skipped, not it.fails: while the defect stands it
-    // loses Checks in most runs but not all (a race), and a flaky it.fails would fail CI.
-    // Un-skip with the fix: then it passes every time.
+    // Defect, both transports: a connection retired at maxConnectionAge loses the Checks Envoy
+    // has in flight on it. native (src/server/native/connections.ts, endGracefully) closes with
+    // node:http2's session.close(): one GOAWAY whose last-stream-id is the last stream it has
+    // seen. grpc-js (@grpc/grpc-js server.js, its max-age timer) sends GOAWAY 2^31-1 and then
+    // session.close() at once, with no PING round trip between. Either way Envoy logs "remote
+    // goaway", then "upstream reset: reset reason: remote refused stream reset" for streams
+    // above the final last-stream-id, ext_authz_error, and the caller gets 503 (Envoy's gRPC
+    // client retries nothing). gRPC servers retire connections with GOAWAY 2^31-1, then one
+    // PING round trip later the real GOAWAY. Skipped, not it.fails: a race, it loses Checks in
+    // most runs but not all, and a flaky it.fails would fail CI. Un-skip with the fix.
     it.skip('loses no request while connections are recycled by age under steady traffic', async () => {
-      // until ten connections were retired (each one a chance to lose the Checks in flight), at most 5 s
-      const statuses: number[] = [];
-      const connections = async () => (await counters(aged.envoy, 'cluster.meshwarden.upstream_cx_'))['cluster.meshwarden.upstream_cx_total'] ?? 0;
-      const until = Date.now() + 5_000;
-      for (let i = 0; i < 1_000 && Date.now() < until && (await connections()) < 11; i++) statuses.push(...(await burst(aged, 40, 20)));
-      expect(await connections()).toBeGreaterThan(2);
-      expect(statuses.filter((status, i) => status !== expected(40)[i % 40])).toEqual([]);
+      const aged = await start(transport, 'grpc: { maxConnectionAge: 200ms, maxConnectionAgeGrace: 2s }');
+      try {
+        // until ten connections were retired (each one a chance to lose the Checks in flight), at most 5 s
+        const statuses: number[] = [];
+        const connections = async () => (await counters(aged.envoy, 'cluster.meshwarden.upstream_cx_'))['cluster.meshwarden.upstream_cx_total'] ?? 0;
+        const until = Date.now() + 5_000;
+        for (let i = 0; i < 1_000 && Date.now() < until && (await connections()) < 11; i++) statuses.push(...(await burst(aged, 40, 20)));
+        expect(await connections()).toBeGreaterThan(2);
+        expect(statuses.filter((status, i) => status !== expected(40)[i % 40])).toEqual([]);
+      } finally {
+        await aged.stop();
+      }
     });
   });
 });

@@ -31,6 +31,8 @@ export interface StackOptions {
   readonly meshwardenConfig: string;
   /** Where relative paths in the config resolve from (default: a temp dir). */
   readonly configDir?: string;
+  /** Extra `meshwarden serve` flags (a later `--grpc unix:/path` replaces the loopback port). */
+  readonly meshwardenArgs?: readonly string[];
   /** Files written into `configDir` first (e.g. `{ 'policies.yaml': TEXT }`). */
   readonly files?: Readonly<Record<string, string>>;
   /** The Envoy bootstrap, built once meshwarden and the upstream are listening. */
@@ -51,7 +53,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(configDir, name), text);
   let meshwarden: ServerProcess | undefined;
   try {
-    meshwarden = await startServer({ configText: stringify(config), configDir });
+    meshwarden = await startServer({ configText: stringify(config), configDir, ...(options.meshwardenArgs ? { args: options.meshwardenArgs } : {}) });
     const bootstrap = options.envoy({ grpc: meshwarden.grpc, upstream: upstream.port });
     const envoy = await startEnvoy({ bin, bootstrap, ...(options.envoyLogLevel ? { logLevel: options.envoyLogLevel } : {}) });
     const admin = meshwarden.admin;
