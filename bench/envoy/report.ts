@@ -41,6 +41,9 @@ export interface ThroughputRow {
   readonly totalCpuUs?: Spread;
   readonly decisionCacheHitShare?: number;
   readonly errors?: number;
+  /** Median kernel share (stime / CPU) of Envoy and of the authz process. */
+  readonly envoyKernelShare?: number;
+  readonly authzKernelShare?: number;
 }
 
 export interface LatencyRow {
@@ -82,6 +85,8 @@ export function buildEnvoyReport(r: EnvoyResults, s: EnvoySettings, meta: { star
       envoyCpuUs: spread(runs.map((x) => x.envoyCpuUsPerRequest)),
       ...(runs.some((x) => x.authzCpuUsPerRequest !== undefined) ? { authzCpuUs: spread(runs.map((x) => x.authzCpuUsPerRequest ?? Number.NaN)) } : {}),
       totalCpuUs: spread(runs.map((x) => x.envoyCpuUsPerRequest + (x.authzCpuUsPerRequest ?? 0))),
+      ...(runs.every((x) => x.envoyKernelShare !== undefined) ? { envoyKernelShare: spread(runs.map((x) => x.envoyKernelShare!)).median } : {}),
+      ...(runs.every((x) => x.authzKernelShare !== undefined) ? { authzKernelShare: spread(runs.map((x) => x.authzKernelShare!)).median } : {}),
       ...(hits + misses > 0 ? { decisionCacheHitShare: hits / (hits + misses) } : {}),
       errors: sum((x) => x.otherErrors),
     };
@@ -144,7 +149,10 @@ function targets(rows: ThroughputRow[], added: EnvoyReport['addedOverEnvoyAtHalf
     const why = [
       `at ${factor} × ${other}'s throughput on the same CPU, Envoy + meshwarden may spend ${us(budget)} µs CPU per request (${other}: ${us(o.totalCpuUs!.median)} µs${o.authzCpuUs ? `, of which Envoy ${us(o.envoyCpuUs!.median)} and its authz process ${us(o.authzCpuUs.median)}` : ', all in Envoy'}); ` +
         `it spends ${us(mw.totalCpuUs!.median)}: Envoy ${us(e)} µs (${us(e - e0)} more than Envoy alone's ${us(e0)}: its ext_authz gRPC client), meshwarden ${us(m)} µs. ` +
-        (budget - e > 0 ? `Meshwarden would have to fit in ${us(budget - e)} µs/request` : `Envoy's side of ext_authz alone exceeds the budget, whatever meshwarden does`),
+        (budget - e > 0 ? `Meshwarden would have to fit in ${us(budget - e)} µs/request` : `Envoy's side of ext_authz alone exceeds the budget, whatever meshwarden does`) +
+        (mw.envoyKernelShare !== undefined && alone?.envoyKernelShare !== undefined
+          ? ` (Envoy's time in the kernel: ${pct(alone.envoyKernelShare)} alone, ${pct(mw.envoyKernelShare)} with ext_authz; meshwarden's: ${pct(mw.authzKernelShare)})`
+          : ''),
       `The processes were not CPU-bound on their own at saturation: ${fmt(mw.rps!.median)} req/s × ${us(e + m)} µs = ${((mw.rps!.median * (e + m)) / 1e6).toFixed(2)} of 2 cores (h2load and whatever else runs on the host take the rest; load average under "Machine and versions"), so the CPU ratio is the steadier figure`,
       ...(profile ? [profile] : []),
     ].join('. ');
@@ -212,11 +220,11 @@ export function envoyMarkdown(rep: EnvoyReport): string {
     '',
     'Requests answered per second by Envoy (200 or 403: a deny is a decision too); CPU µs per request of each process from /proc/PID/stat (utime+stime, 10 ms ticks) over the run.',
     '',
-    '| scenario | req/s | × Envoy alone | 200 share | Envoy µs CPU/req | authz µs CPU/req | Envoy + authz µs CPU/req | decision-cache hits |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | × Envoy alone | 200 share | Envoy µs CPU/req | authz µs CPU/req | Envoy + authz µs CPU/req | kernel share Envoy / authz | decision-cache hits |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rep.throughput.map((t) => t.skipped
-      ? `| ${t.label} | skipped: ${t.skipped} | | | | | | |`
-      : `| ${t.label} | ${sp(t.rps)} | ${t.vsEnvoyAlone!.toFixed(2)} | ${pct(t.status2xxShare)} | ${sp(t.envoyCpuUs, us)} | ${sp(t.authzCpuUs, us)} | ${sp(t.totalCpuUs, us)} | ${pct(t.decisionCacheHitShare)} |`),
+      ? `| ${t.label} | skipped: ${t.skipped} | | | | | | | |`
+      : `| ${t.label} | ${sp(t.rps)} | ${t.vsEnvoyAlone!.toFixed(2)} | ${pct(t.status2xxShare)} | ${sp(t.envoyCpuUs, us)} | ${sp(t.authzCpuUs, us)} | ${sp(t.totalCpuUs, us)} | ${t.envoyKernelShare === undefined ? '' : `${pct(t.envoyKernelShare)}${t.authzKernelShare === undefined ? '' : ` / ${pct(t.authzKernelShare)}`}`} | ${pct(t.decisionCacheHitShare)} |`),
     '',
     'The CPU columns do not depend on how busy the machine is with other work; req/s does (load average at start and end under "Machine and versions").',
     '',

@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http2 from 'node:http2';
 import { join } from 'node:path';
 import { cpuMicros } from '../lib/proc-stat.js';
+import { procTimes, since, type ProcTimes } from './proc-times.js';
 import { countsDelta, scrapeCounts, type ServerCounts } from '../lib/server-metrics.js';
 import { spread } from '../lib/stats.js';
 import { startServer, type RunningServer } from '../load/server-process.js';
@@ -63,6 +64,9 @@ export interface EnvoyRun {
   readonly seconds: number;
   readonly envoyCpuUsPerRequest: number;
   readonly authzCpuUsPerRequest?: number;
+  /** stime / (utime + stime): the share of the process's CPU time spent in the kernel (loopback TCP, epoll, …). */
+  readonly envoyKernelShare?: number;
+  readonly authzKernelShare?: number;
   readonly server?: ServerCounts;
 }
 
@@ -269,17 +273,21 @@ export async function runEnvoySection(f: EnvoyFixtures, s: EnvoySettings): Promi
       for (const c of rotate(active, round - 1)) {
         const stack = stacks.get(c.stack)!;
         const before = stack.admin ? await scrapeCounts(stack.admin) : undefined;
-        const envoyBefore = cpuMicros([stack.envoy.pid]);
-        const authzBefore = cpuMicros(stack.authzPids);
+        const envoyBefore = procTimes([stack.envoy.pid]);
+        const authzBefore = procTimes(stack.authzPids);
         const m = await load(c, s.durationS);
-        const envoyCpu = cpuMicros([stack.envoy.pid]) - envoyBefore;
-        const authzCpu = cpuMicros(stack.authzPids) - authzBefore;
+        const envoyTimes = since(envoyBefore, procTimes([stack.envoy.pid]));
+        const authzTimes = since(authzBefore, procTimes(stack.authzPids));
+        const envoyCpu = envoyTimes.userUs + envoyTimes.systemUs;
+        const authzCpu = authzTimes.userUs + authzTimes.systemUs;
+        const kernel = (t: ProcTimes) => (t.userUs + t.systemUs > 0 ? t.systemUs / (t.userUs + t.systemUs) : Number.NaN);
         const counts = before ? countsDelta(await scrapeCounts(stack.admin!), before) : undefined;
         if (round === 1) s.commands.push(m.command);
         const per = (cpu: number) => (m.answered > 0 ? cpu / m.answered : Number.NaN);
         runs.push({
           scenario: c.id, round, rps: m.answered / m.seconds, answered: m.answered, status2xx: m.status2xx, status4xx: m.status4xx,
-          otherErrors: m.status5xx + m.errored, seconds: m.seconds, envoyCpuUsPerRequest: per(envoyCpu),
+          otherErrors: m.status5xx + m.errored, seconds: m.seconds, envoyCpuUsPerRequest: per(envoyCpu), envoyKernelShare: kernel(envoyTimes),
+          ...(stack.authzPids.length ? { authzKernelShare: kernel(authzTimes) } : {}),
           ...(stack.authzPids.length ? { authzCpuUsPerRequest: per(authzCpu) } : {}), ...(counts ? { server: counts } : {}),
         });
         s.log(`envoy round ${round}/${s.rounds} ${c.id.padEnd(17)} ${Math.round(m.answered / m.seconds).toString().padStart(6)} req/s  Envoy ${per(envoyCpu).toFixed(1)} µs/req${stack.authzPids.length ? `  authz ${per(authzCpu).toFixed(1)} µs/req` : ''}`);
