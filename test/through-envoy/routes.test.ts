@@ -4,7 +4,7 @@
  * `:authority`; a route with ext_authz disabled (/healthz) is never sent to meshwarden.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appCluster, bootstrap, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
+import { appCluster, bootstrap, extAuthzFilter, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
 import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
 import { send, type Answer } from '../helpers/envoy/http-client.js';
 import { TRANSPORTS, startStack, type Stack } from '../helpers/envoy/stack.js';
@@ -27,6 +27,14 @@ spec:
   target: { services: ["catalog"] }
   action: ALLOW
   rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/catalog-api/public/{*}"] } }] }]
+---
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: tenant-acme }
+spec:
+  target: { services: ["tenant"] }
+  action: ALLOW
+  rules: [{ when: [{ key: "request.headers[x-tenant]", values: ["acme"] }] }]
 `;
 
 const ROUTES = [
@@ -34,6 +42,7 @@ const ROUTES = [
   { name: 'orders', match: { prefix: '/orders-api/' }, service: 'orders', namespace: 'shop' },
   { name: 'catalog', match: { prefix: '/catalog-api/' }, service: 'catalog', namespace: 'shop' },
   { name: 'bare', match: { prefix: '/bare/' } },
+  { name: 'tenant', match: { prefix: '/tenant/' }, service: 'tenant' },
 ];
 
 describeWithEnvoy.each(TRANSPORTS)('Envoy routes and meshwarden destinations (meshwarden on %s)', (transport) => {
@@ -45,7 +54,11 @@ describeWithEnvoy.each(TRANSPORTS)('Envoy routes and meshwarden destinations (me
       meshwardenConfig: 'policies: [./policies.yaml]',
       files: { 'policies.yaml': POLICIES },
       envoy: ({ grpc, upstream }) => bootstrap({
-        listeners: [httpListener({ name: 'inbound', routes: ROUTES })],
+        listeners: [
+          httpListener({ name: 'inbound', routes: ROUTES }),
+          // the same, with headers sent as header_map (encode_raw_headers)
+          httpListener({ name: 'raw', routes: ROUTES, filters: [extAuthzFilter({ encodeRawHeaders: true })] }),
+        ],
         clusters: [appCluster(upstream), meshwardenCluster(grpc)],
       }),
     });
@@ -82,6 +95,15 @@ describeWithEnvoy.each(TRANSPORTS)('Envoy routes and meshwarden destinations (me
     const answer = await get('/catalog-api/items/2', 'orders');
     expect(answer.status).toBe(403);
     expect(await decisionFor(answer)).toMatchObject({ destination: 'catalog', host: 'orders' });
+  });
+
+  it.each(['inbound', 'raw'])('reads request headers for a policy condition whether Envoy sends them as headers or header_map (listener %s)', async (listener) => {
+    const port = stack.port(listener);
+    const acme = await send(port, '/tenant/reports', { headers: { 'x-tenant': 'acme' } });
+    expect(acme.status).toBe(200);
+    expect(await decisionFor(acme)).toMatchObject({ decision: 'allow', policy: 'tenant-acme' });
+    expect((await send(port, '/tenant/reports', { headers: { 'x-tenant': 'globex' } })).status).toBe(403);
+    expect((await send(port, '/tenant/reports')).status).toBe(403);
   });
 
   it('falls back to the :authority on a route that sets no service', async () => {

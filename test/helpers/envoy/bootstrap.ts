@@ -78,6 +78,8 @@ export interface ExtAuthzOptions {
   readonly timeout?: string;
   readonly includePeerCertificate?: boolean;
   readonly metadataContextNamespaces?: readonly string[];
+  /** Send headers as `header_map` (raw bytes, one entry per line) instead of the `headers` map. */
+  readonly encodeRawHeaders?: boolean;
 }
 
 /** As in the shipped configs: V3, fail closed, 503 when meshwarden does not answer. */
@@ -92,6 +94,7 @@ export function extAuthzFilter(options: ExtAuthzOptions = {}): Json {
       status_on_error: { code: 'ServiceUnavailable' },
       include_peer_certificate: options.includePeerCertificate ?? false,
       ...(options.metadataContextNamespaces ? { metadata_context_namespaces: options.metadataContextNamespaces } : {}),
+      ...(options.encodeRawHeaders ? { encode_raw_headers: true } : {}),
     },
   };
 }
