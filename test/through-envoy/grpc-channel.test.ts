@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKey, publicJwk, signToken } from '../identity/helpers/tokens.js';
-import { appCluster, bootstrap, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
+import { appCluster, bootstrap, extAuthzFilter, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
 import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
 import type { EnvoyProcess } from '../helpers/envoy/envoy-process.js';
 import { send } from '../helpers/envoy/http-client.js';
@@ -24,8 +24,10 @@ metadata: { name: reads }
 spec:
   target: { services: ["shop"] }
   action: ALLOW
-  rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/items/{*}"] } }] }]
+  rules: [{ to: [{ operation: { methods: ["GET", "POST"], paths: ["/items/{*}"] } }] }]
 `;
+
+const SHOP = [{ name: 'shop', match: { prefix: '/' }, service: 'shop' }];
 
 function start(transport: Transport, config = '', args: readonly string[] = []): Promise<Stack> {
   return startStack({
@@ -34,7 +36,11 @@ function start(transport: Transport, config = '', args: readonly string[] = []):
     meshwardenConfig: `policies: [./policies.yaml]\n${config}`,
     files: { 'policies.yaml': POLICIES },
     envoy: ({ grpc: address, upstream }) => bootstrap({
-      listeners: [httpListener({ name: 'inbound', routes: [{ name: 'shop', match: { prefix: '/' }, service: 'shop' }] })],
+      listeners: [
+        httpListener({ name: 'inbound', routes: SHOP }),
+        // request bodies buffered and sent to meshwarden inside the Check
+        httpListener({ name: 'with-body', routes: SHOP, filters: [extAuthzFilter({ withRequestBodyBytes: 1024 * 1024 })] }),
+      ],
       clusters: [appCluster(upstream), meshwardenCluster(address)],
     }),
   });
@@ -108,6 +114,14 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       const answer = await send(stack.port('inbound'), '/items/large', { headers });
       expect(answer.status).toBe(200);
       expect(Object.keys(answer.json()['headers'] as object).filter((name) => name.startsWith('x-large-'))).toHaveLength(90);
+    });
+
+    it('decides a Check carrying a 512 KiB request body, many HTTP/2 flow-control windows long', async () => {
+      const body = 'b'.repeat(512 * 1024);
+      const answer = await send(stack.port('with-body'), '/items/upload', { method: 'POST', body });
+      expect(answer.status).toBe(200);
+      expect(stack.upstream.saw('/items/upload').at(-1)?.bodyBytes).toBe(body.length);
+      expect((await send(stack.port('with-body'), '/orders/upload', { method: 'POST', body })).status).toBe(403);
     });
 
     it('answers 503, never an allow, when a Check outlasts Envoy\'s timeout; later Checks decide with the keys it fetched', async () => {

@@ -78,6 +78,8 @@ export interface ExtAuthzOptions {
   readonly timeout?: string;
   readonly includePeerCertificate?: boolean;
   readonly metadataContextNamespaces?: readonly string[];
+  /** Buffer the request body (up to this many bytes) and send it in the CheckRequest. */
+  readonly withRequestBodyBytes?: number;
   /** Send headers as `header_map` (raw bytes, one entry per line) instead of the `headers` map. */
   readonly encodeRawHeaders?: boolean;
 }
@@ -95,6 +97,7 @@ export function extAuthzFilter(options: ExtAuthzOptions = {}): Json {
       include_peer_certificate: options.includePeerCertificate ?? false,
       ...(options.metadataContextNamespaces ? { metadata_context_namespaces: options.metadataContextNamespaces } : {}),
       ...(options.encodeRawHeaders ? { encode_raw_headers: true } : {}),
+      ...(options.withRequestBodyBytes ? { with_request_body: { max_request_bytes: options.withRequestBodyBytes } } : {}),
     },
   };
 }

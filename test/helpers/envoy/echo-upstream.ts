@@ -11,6 +11,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly httpVersion: string;
   readonly headers: IncomingHttpHeaders;
+  /** Bytes of request body received. */
+  bodyBytes: number;
 }
 
 export class EchoUpstream {
@@ -20,9 +22,9 @@ export class EchoUpstream {
   private constructor() {
     // as much header as Envoy lets through (node:http's own default is 16 KiB)
     this.#server = createServer({ maxHeaderSize: 128 * 1024 }, (request, response) => {
-      const seen: SeenRequest = { method: request.method ?? '', url: request.url ?? '', httpVersion: request.httpVersion, headers: request.headers };
+      const seen: SeenRequest = { method: request.method ?? '', url: request.url ?? '', httpVersion: request.httpVersion, headers: request.headers, bodyBytes: 0 };
       this.requests.push(seen);
-      request.resume().on('end', () => {
+      request.on('data', (chunk: Buffer) => (seen.bodyBytes += chunk.length)).on('end', () => {
         response.writeHead(200, { 'content-type': 'application/json', 'x-echo': 'upstream' }).end(JSON.stringify(seen));
       });
     });
