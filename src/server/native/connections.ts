@@ -105,7 +105,8 @@ function idleTimer(
   timer.unref();
   session.on('stream', (stream: http2.ServerHttp2Stream) => {
     calls += 1;
-    stream.once('close', () => {
+    stream.on('close', () => {
+      // emitted once per stream: on() spares once()'s wrapper on every call
       calls -= 1;
       if (calls === 0) timer.refresh();
     });

@@ -83,6 +83,8 @@ function secureOptions(tls: GrpcTlsMaterial): SecureContextOptions & { requestCe
   return { cert: tls.cert, key: tls.key, ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) };
 }
 
+const ignore = (): void => {};
+
 type Admission = (session: http2.Http2Session) => boolean;
 
 /** Each connection is judged once, on its first call. */
@@ -109,7 +111,7 @@ interface Reading {
 
 function dispatcher(methods: MethodTable, reading: Reading, admits: Admission | undefined) {
   return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
-    stream.on('error', () => {}); // a reset or broken stream ends this call only
+    stream.on('error', ignore); // a reset or broken stream ends this call only
     try {
       dispatch(stream, headers, methods, reading, admits);
     } catch {
@@ -185,7 +187,8 @@ function readRequest(stream: http2.ServerHttp2Stream, call: ServerCall, request:
     }
   };
   stream.on('data', onData);
-  stream.once('end', () => {
+  // 'end' is emitted once: a plain listener spares once()'s wrapper and its removal
+  stream.on('end', () => {
     // a stream the client reset (any RST_STREAM code) also ends its readable side: nothing to answer
     if (call.ended) {
       body.discard();

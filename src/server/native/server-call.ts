@@ -17,22 +17,41 @@ const RESPONSE_HEADERS = Object.freeze({
 const OK_TRAILERS = Object.freeze({ 'grpc-status': String(GrpcStatus.OK) });
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = http2.constants;
 
+/** The call a stream carries: lets one shared listener per event serve every call (no closure per call). */
+const CALL = Symbol('meshwarden.serverCall');
+type CallStream = http2.ServerHttp2Stream & { [CALL]?: ServerCall };
+
 export class ServerCall implements GrpcCall {
-  readonly #stream: http2.ServerHttp2Stream;
+  readonly #stream: CallStream;
   #headersSent = false;
   #ended = false;
   #trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
-  /** Only streaming calls and calls still reading register any: no array for most Checks. */
-  #closeHandlers: Array<() => void> | undefined;
+  /** A Check still reading registers one (its body's release); streaming calls may add more. */
+  #closeHandlers: (() => void) | Array<() => void> | undefined;
+
+  // 'close' and 'wantTrailers' are emitted once per stream: plain listeners, shared by every call.
+  static readonly #onStreamClose = function (this: CallStream): void {
+    const call = this[CALL];
+    if (call !== undefined) call.#closed();
+  };
+
+  static readonly #onWantTrailers = function (this: CallStream): void {
+    const call = this[CALL];
+    if (call !== undefined) call.#sendTrailers();
+  };
 
   constructor(stream: http2.ServerHttp2Stream) {
     this.#stream = stream;
-    stream.once('close', () => {
-      this.#ended = true;
-      const handlers = this.#closeHandlers;
-      this.#closeHandlers = undefined;
-      for (const handler of handlers ?? []) handler();
-    });
+    this.#stream[CALL] = this;
+    stream.on('close', ServerCall.#onStreamClose);
+  }
+
+  #closed(): void {
+    this.#ended = true;
+    const handlers = this.#closeHandlers;
+    this.#closeHandlers = undefined;
+    if (typeof handlers === 'function') handlers();
+    else if (handlers !== undefined) for (const handler of handlers) handler();
   }
 
   /** True once the call has a final status or the stream can no longer be written. */
@@ -42,16 +61,21 @@ export class ServerCall implements GrpcCall {
 
   onClose(handler: () => void): void {
     if (this.#stream.closed || this.#stream.destroyed) handler();
-    else (this.#closeHandlers ??= []).push(handler);
+    else if (this.#closeHandlers === undefined) this.#closeHandlers = handler;
+    else if (typeof this.#closeHandlers === 'function') this.#closeHandlers = [this.#closeHandlers, handler];
+    else this.#closeHandlers.push(handler);
   }
 
   reply(message: Uint8Array): void {
     if (this.ended) return;
     this.#ended = true;
-    this.#guarded(() => {
+    try {
+      // #guarded, inlined: this runs once per Check
       this.#sendHeaders();
       this.#stream.end(frame(message));
-    });
+    } catch {
+      this.#writeFailed();
+    }
   }
 
   send(message: Uint8Array): void {
@@ -104,13 +128,17 @@ export class ServerCall implements GrpcCall {
   #sendHeaders(): void {
     if (this.#headersSent) return;
     this.#headersSent = true;
-    this.#stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    this.#stream.once('wantTrailers', () =>
-      this.#guarded(() => {
-        this.#stream.sendTrailers(this.#trailers);
-        if (this.#resetAfterTrailers) this.#reset();
-      }),
-    );
+    this.#stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
+    this.#stream.on('wantTrailers', ServerCall.#onWantTrailers);
+  }
+
+  #sendTrailers(): void {
+    try {
+      this.#stream.sendTrailers(this.#trailers);
+      if (this.#resetAfterTrailers) this.#reset();
+    } catch {
+      this.#writeFailed();
+    }
   }
 
   /**
@@ -121,11 +149,17 @@ export class ServerCall implements GrpcCall {
     try {
       write();
     } catch {
-      this.#ended = true;
-      if (!this.#stream.destroyed) this.#stream.destroy();
+      this.#writeFailed();
     }
   }
+
+  #writeFailed(): void {
+    this.#ended = true;
+    if (!this.#stream.destroyed) this.#stream.destroy();
+  }
 }
+
+const WAIT_FOR_TRAILERS: http2.ServerStreamResponseOptions = Object.freeze({ waitForTrailers: true });
 
 /** The 5-byte gRPC prefix (uncompressed) and the message. */
 function frame(message: Uint8Array): Buffer {
