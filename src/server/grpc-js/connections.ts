@@ -12,6 +12,8 @@ export class ConnectionTable {
   readonly #sockets = new Set<Socket>();
   /** Open TCP connections by peer (`address:port`, as grpc-js' getPeer writes it) → admission verdict, once judged. */
   readonly #verdicts = new Map<string, boolean | undefined>();
+  /** Open TCP connections by peer, to cut one whose client misbehaves. */
+  readonly #byPeer = new Map<string, Socket>();
 
   /** A node:net server whose connections are tracked here, then handed to `accept`; more than `maxConnections` are closed as they arrive. */
   listener(maxConnections: number, accept: (socket: Socket) => void): Server {
@@ -33,6 +35,11 @@ export class ConnectionTable {
     for (const socket of this.#sockets) socket.destroy();
   }
 
+  /** Cuts the connection a call came on (TCP only: a unix socket has no peer to find it by). */
+  cut(call: ServerInterceptingCallInterface): void {
+    this.#byPeer.get(call.getPeer())?.destroy();
+  }
+
   /**
    * Each connection's client is judged once, on its first call. A call whose peer is not a
    * known open TCP connection (a unix socket has no peer address) is judged on its own.
@@ -52,11 +59,17 @@ export class ConnectionTable {
     this.#sockets.add(socket);
     socket.on('error', () => {}); // a broken connection ends its own calls only
     const peer = socket.remoteAddress !== undefined && socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
-    if (peer !== undefined) this.#verdicts.set(peer, undefined);
+    if (peer !== undefined) {
+      this.#verdicts.set(peer, undefined);
+      this.#byPeer.set(peer, socket);
+    }
     socket.once('close', () => {
       this.#sockets.delete(socket);
       // the next connection from the same address and port is a new client
-      if (peer !== undefined) this.#verdicts.delete(peer);
+      if (peer !== undefined) {
+        this.#verdicts.delete(peer);
+        this.#byPeer.delete(peer);
+      }
     });
   }
 }

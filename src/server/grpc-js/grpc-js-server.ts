@@ -19,7 +19,7 @@ import type { GrpcServerOptions, RunningGrpcServer } from '../grpc/listener.js';
 import type { MethodTable } from '../grpc/methods.js';
 import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
 import { listenOn } from '../net/listen.js';
-import { callGuard } from './call-guard.js';
+import { callGuard, UntakenAnswers } from './call-guard.js';
 import { ConnectionTable } from './connections.js';
 import { invoke, StreamingGrpcJsCall, UnaryGrpcJsCall } from './grpc-js-call.js';
 import { listenerCredentials } from './tls-credentials.js';
@@ -33,9 +33,12 @@ export async function startGrpcJsServer(options: GrpcServerOptions, methods: Met
   const target = parseListenAddress(options.address);
   const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
   const connections = new ConnectionTable();
+  const untaken = new UntakenAnswers(limits.deadlineMs, (call) => connections.cut(call));
   const server = new Server({
     ...serverOptions(limits, options.connections ?? {}),
-    interceptors: [callGuard({ deadlineMs: limits.deadlineMs, ...(options.admitClient ? { admits: connections.admission(options.admitClient) } : {}) })],
+    interceptors: [
+      callGuard({ deadlineMs: limits.deadlineMs, untaken, ...(options.admitClient ? { admits: connections.admission(options.admitClient) } : {}) }),
+    ],
   });
   for (const [path, method] of methods) register(server, path, method);
   const tls = listenerCredentials(options.tls);
@@ -45,6 +48,7 @@ export async function startGrpcJsServer(options: GrpcServerOptions, methods: Met
   const listener = connections.listener(limits.connections, (socket) => injector.injectConnection(socket));
   const port = await listenOn(listener, target).catch((error: unknown) => {
     server.forceShutdown();
+    untaken.close();
     tls.close();
     throw error;
   });
@@ -67,6 +71,7 @@ export async function startGrpcJsServer(options: GrpcServerOptions, methods: Met
       timer.unref();
       await Promise.all([closed, drained]);
       clearTimeout(timer);
+      untaken.close();
       tls.close();
     },
   };

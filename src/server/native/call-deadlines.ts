@@ -1,11 +1,13 @@
 /**
- * Calls that must end by a time: every call by its `grpc-timeout`, capped by the server's
- * deadline limit (which is also the deadline of a call without one). A sweep a few times a
- * second ends the late ones with DEADLINE_EXCEEDED and resets their streams, so a client
- * sending half a body cannot hold a stream, or the bytes it buffered, past the cap; a
- * handler's late answer is dropped. One timer for the server, not one per call: Envoy's
- * bodies arrive with their headers and most answers are synchronous, so the hot path only
- * adds and deletes.
+ * Streams that must be gone by a time: every call by its `grpc-timeout`, capped by the
+ * server's deadline limit (which is also the deadline of a call without one). A sweep a few
+ * times a second ends the late calls with DEADLINE_EXCEEDED and resets their streams, so a
+ * client sending half a body cannot hold a stream, or the bytes it buffered, past the cap, and
+ * a handler's late answer is dropped. A call stays here after it is answered, until its stream
+ * closes: a client that never reads its answer (flow window kept shut) would otherwise hold
+ * the stream, and its connection, forever; past the deadline such a stream is reset. One
+ * timer for the server, not one per call: the hot path only adds, and the sweep forgets the
+ * streams that closed.
  */
 import { GrpcStatus } from '../grpc/grpc-status.js';
 import type { ServerCall } from './server-call.js';
@@ -37,11 +39,11 @@ export class CallDeadlines {
   #sweep(): void {
     const now = performance.now();
     for (const [call, dueAt] of this.#due) {
-      // answered, refused or reset since it was added: nothing left to end
-      if (call.ended) this.#due.delete(call);
+      if (call.closed) this.#due.delete(call);
       else if (now >= dueAt) {
         this.#due.delete(call);
-        call.failAndReset(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded');
+        if (call.ended) call.abandon();
+        else call.failAndReset(GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded');
       }
     }
   }

@@ -202,9 +202,10 @@ function readRequest(stream: http2.ServerHttp2Stream, call: ServerCall, request:
       return;
     }
     answer(call, request.method, message);
-    // An answer still being worked out stays under its grpc-timeout; without one (a Watch
-    // stream that stays open by design), nothing more is due.
-    if (call.ended || request.deadlineMs === undefined) reading.deadlines.delete(call);
+    // An answer, written or still being worked out, stays due until its stream closes; only a
+    // call with no grpc-timeout still open after its request (a Watch stream, open by design)
+    // is due no more.
+    if (!call.ended && request.deadlineMs === undefined) reading.deadlines.delete(call);
   });
 }
 

@@ -54,6 +54,19 @@ export class ServerCall implements GrpcCall {
     else if (handlers !== undefined) for (const handler of handlers) handler();
   }
 
+  /** True once the stream is closed at both ends: nothing of this call is held any more. */
+  get closed(): boolean {
+    return this.#stream.closed || this.#stream.destroyed;
+  }
+
+  /**
+   * Resets a stream whose answer was written but never taken (a client that keeps its flow
+   * window shut): the answer is dropped, and so is the stream the client was holding.
+   */
+  abandon(): void {
+    if (!this.closed) this.#guarded(() => this.#stream.close(NGHTTP2_CANCEL));
+  }
+
   /** True once the call has a final status or the stream can no longer be written. */
   get ended(): boolean {
     return this.#ended || this.#stream.closed || this.#stream.destroyed;
