@@ -33,6 +33,9 @@ export const DEFAULT_REQUEST_LIMITS: CheckRequestLimits = Object.freeze({
   headerBytes: 256 * 1024,
   pathBytes: 64 * 1024,
   attributeBytes: 512 * 1024,
+  // Envoy sets a handful of each; thousands cost the decoder milliseconds apiece
+  contextEntries: 128,
+  attributeFields: 256,
 });
 
 /**

@@ -83,6 +83,8 @@ export const CONFIG_SCHEMA = {
         headerBytes: { type: 'integer', minimum: 1024 },
         pathBytes: { type: 'integer', minimum: 256 },
         attributeBytes: { type: 'integer', minimum: 1024 },
+        contextEntries: { type: 'integer', minimum: 1 },
+        attributeFields: { type: 'integer', minimum: 16 },
       }),
       tls: {
         ...strictObject(

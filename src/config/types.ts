@@ -35,6 +35,10 @@ export interface GrpcLimits {
   readonly pathBytes: number;
   /** Bytes of a CheckRequest other than the request body Envoy may forward (`with_request_body`). */
   readonly attributeBytes: number;
+  /** `context_extensions` entries and `metadata_context` filter entries together. */
+  readonly contextEntries: number;
+  /** Any other fields of a CheckRequest's top levels (unknown and repeated ones included). */
+  readonly attributeFields: number;
 }
 
 /** Connection management: keepalive pings and connection lifetimes (undefined: none). */

@@ -19,18 +19,25 @@ export interface CheckRequestLimits {
   readonly pathBytes: number;
   /** The whole message less the request body Envoy may forward (`body`, `raw_body`). */
   readonly attributeBytes: number;
+  /** `context_extensions` entries and `metadata_context` / `route_metadata_context` filter entries together. */
+  readonly contextEntries: number;
+  /** Every other field at the levels walked (CheckRequest, AttributeContext, Request, HttpRequest), unknown and repeated ones included. */
+  readonly attributeFields: number;
 }
 
 const LENGTH_DELIMITED = 2;
 const FIELD = {
   checkRequest: { attributes: 1 },
-  attributes: { request: 4 },
+  attributes: { request: 4, contextExtensions: 10, metadataContext: 11, routeMetadataContext: 13 },
+  metadata: { filterMetadata: 1, typedFilterMetadata: 2 },
   request: { http: 2 },
   http: { headers: 3, path: 4, body: 11, rawBody: 12, headerMap: 13 },
   headerMap: { headers: 1 },
 } as const;
 
 interface Measure {
+  fields: number;
+  contextEntries: number;
   headers: number;
   headerBytes: number;
   pathBytes: number;
@@ -39,9 +46,9 @@ interface Measure {
 
 /** Throws InvalidRequestError (`request_too_large`) naming the attribute over its limit. */
 export function checkRequestWithinLimits(bytes: Uint8Array, limits: CheckRequestLimits): void {
-  const measure: Measure = { headers: 0, headerBytes: 0, pathBytes: 0, bodyBytes: 0 };
+  const measure: Measure = { fields: 0, contextEntries: 0, headers: 0, headerBytes: 0, pathBytes: 0, bodyBytes: 0 };
   try {
-    walk(bytes, 0, bytes.length, (field, start, end) => {
+    walk(bytes, 0, bytes.length, countingFields(measure, limits), (field, start, end) => {
       if (field === FIELD.checkRequest.attributes) measureAttributes(bytes, start, end, measure, limits);
     });
   } catch (error) {
@@ -54,22 +61,35 @@ export function checkRequestWithinLimits(bytes: Uint8Array, limits: CheckRequest
 }
 
 function measureAttributes(bytes: Uint8Array, start: number, end: number, measure: Measure, limits: CheckRequestLimits): void {
-  walk(bytes, start, end, (field, from, to) => {
-    if (field !== FIELD.attributes.request) return;
-    walk(bytes, from, to, (requestField, httpStart, httpEnd) => {
-      if (requestField === FIELD.request.http) measureHttp(bytes, httpStart, httpEnd, measure, limits);
-    });
+  const { contextExtensions, metadataContext, routeMetadataContext } = FIELD.attributes;
+  walk(bytes, start, end, countingFields(measure, limits, contextExtensions, metadataContext, routeMetadataContext), (field, from, to) => {
+    switch (field) {
+      case FIELD.attributes.request:
+        walk(bytes, from, to, countingFields(measure, limits), (requestField, httpStart, httpEnd) => {
+          if (requestField === FIELD.request.http) measureHttp(bytes, httpStart, httpEnd, measure, limits);
+        });
+        break;
+      case FIELD.attributes.contextExtensions:
+        countContextEntry(measure, limits);
+        break;
+      case FIELD.attributes.metadataContext:
+      case FIELD.attributes.routeMetadataContext:
+        walk(bytes, from, to, NOT_COUNTED, (metadataField) => {
+          if (metadataField === FIELD.metadata.filterMetadata || metadataField === FIELD.metadata.typedFilterMetadata) countContextEntry(measure, limits);
+        });
+        break;
+    }
   });
 }
 
 function measureHttp(bytes: Uint8Array, start: number, end: number, measure: Measure, limits: CheckRequestLimits): void {
-  walk(bytes, start, end, (field, from, to) => {
+  walk(bytes, start, end, countingFields(measure, limits, FIELD.http.headers, FIELD.http.headerMap), (field, from, to) => {
     switch (field) {
       case FIELD.http.headers:
         countHeader(measure, to - from, limits);
         break;
       case FIELD.http.headerMap:
-        walk(bytes, from, to, (mapField, entryStart, entryEnd) => {
+        walk(bytes, from, to, NOT_COUNTED, (mapField, entryStart, entryEnd) => {
           if (mapField === FIELD.headerMap.headers) countHeader(measure, entryEnd - entryStart, limits);
         });
         break;
@@ -85,6 +105,26 @@ function measureHttp(bytes: Uint8Array, start: number, end: number, measure: Mea
   });
 }
 
+/** Counts every field a walk steps over but the `exempt` ones (headers, context entries: they have limits of their own). */
+function countingFields(measure: Measure, limits: CheckRequestLimits, ...exempt: number[]): (field: number) => void {
+  return (field) => {
+    if (exempt.includes(field)) return;
+    measure.fields += 1;
+    if (measure.fields > limits.attributeFields) {
+      throw tooLarge('attributes', `over ${limits.attributeFields} fields besides headers and context entries`, limits, 'attributeFields');
+    }
+  };
+}
+
+const NOT_COUNTED = (): void => {};
+
+function countContextEntry(measure: Measure, limits: CheckRequestLimits): void {
+  measure.contextEntries += 1;
+  if (measure.contextEntries > limits.contextEntries) {
+    throw tooLarge('attributes.context_extensions', `over ${limits.contextEntries} context entries`, limits, 'contextEntries');
+  }
+}
+
 function countHeader(measure: Measure, entryBytes: number, limits: CheckRequestLimits): void {
   measure.headers += 1;
   measure.headerBytes += entryBytes;
@@ -92,12 +132,22 @@ function countHeader(measure: Measure, entryBytes: number, limits: CheckRequestL
   if (measure.headerBytes > limits.headerBytes) throw tooLarge('attributes.request.http.headers', `over ${limits.headerBytes} bytes of headers`, limits, 'headerBytes');
 }
 
-/** Calls `visit` for each length-delimited field in [start, end); other fields are skipped. */
-function walk(bytes: Uint8Array, start: number, end: number, visit: (field: number, from: number, to: number) => void): void {
+/**
+ * Calls `step` for every field in [start, end) and `visit` for each length-delimited one;
+ * the others are skipped.
+ */
+function walk(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  step: (field: number) => void,
+  visit: (field: number, from: number, to: number) => void,
+): void {
   const reader = protobuf.Reader.create(bytes.subarray(0, end));
   reader.pos = start;
   while (reader.pos < end) {
     const tag = reader.uint32();
+    step(tag >>> 3);
     if ((tag & 7) !== LENGTH_DELIMITED) {
       reader.skipType(tag & 7);
       continue;

@@ -155,6 +155,8 @@ describe('defaults', () => {
         headerBytes: 256 * 1024,
         pathBytes: 64 * 1024,
         attributeBytes: 512 * 1024,
+        contextEntries: 128,
+        attributeFields: 256,
       },
     });
     expect(config.grpc.connections.maxConnectionAgeMs).toBeUndefined();

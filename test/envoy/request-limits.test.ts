@@ -4,11 +4,16 @@ import { createAuthorizationService, DEFAULT_REQUEST_LIMITS } from '../../src/ch
 import type { Decision } from '../../src/domain/index.js';
 import { checkRequestWithinLimits, decodeCheckResponse, encodeCheckRequest, InvalidRequestError, type CheckRequestMessage } from '../../src/envoy/index.js';
 
-const LIMITS = { headers: 10, headerBytes: 1024, pathBytes: 256, attributeBytes: 4096 };
+const LIMITS = { headers: 10, headerBytes: 1024, pathBytes: 256, attributeBytes: 4096, contextEntries: 4, attributeFields: 16 };
 const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
 
-function request(http: Record<string, unknown>): Buffer {
-  return encodeCheckRequest({ attributes: { request: { http: { method: 'GET', path: '/', host: 'svc', ...http } } } } as CheckRequestMessage);
+function request(http: Record<string, unknown>, attributes: Record<string, unknown> = {}): Buffer {
+  return encodeCheckRequest({ attributes: { ...attributes, request: { http: { method: 'GET', path: '/', host: 'svc', ...http } } } } as CheckRequestMessage);
+}
+
+/** `count` repetitions of field `field` (varint 0) appended to a message: unknown or repeated scalars cost the decoder per field. */
+function withFields(message: Buffer, field: number, count: number): Buffer {
+  return Buffer.concat([message, Buffer.alloc(count * 2).fill(Buffer.from([field << 3, 0]))]);
 }
 
 function refusal(bytes: Uint8Array, limits = LIMITS): InvalidRequestError | undefined {
@@ -41,6 +46,27 @@ describe('the limits a CheckRequest is held to before it is decoded', () => {
     expect(error?.code).toBe('request_too_large');
     expect(error?.attribute).toBe(attribute);
     expect(error?.message).toContain(setting);
+  });
+
+  it.each([
+    ['context_extensions', { contextExtensions: { a: '1', b: '2', c: '3', d: '4', e: '5' } }],
+    ['context_extensions and metadata_context filters together', { contextExtensions: { a: '1', b: '2', c: '3' }, metadataContext: { filterMetadata: { f: {}, g: {} } } }],
+  ])('refuses more %s entries than contextEntries', (_case, attributes) => {
+    const error = refusal(request({}, attributes));
+    expect(error?.code).toBe('request_too_large');
+    expect(error?.message).toContain('grpc.limits.contextEntries');
+  });
+
+  it('lets through as many context entries as the limit', () => {
+    expect(refusal(request({}, { contextExtensions: { a: '1', b: '2' }, metadataContext: { filterMetadata: { f: {}, g: {} } } }))).toBeUndefined();
+  });
+
+  it('refuses a message padded with unknown or repeated fields past attributeFields', () => {
+    const base = request({});
+    expect(refusal(withFields(base, 15, 8))).toBeUndefined(); // unknown field 15 of CheckRequest
+    const error = refusal(withFields(base, 15, 20));
+    expect(error?.code).toBe('request_too_large');
+    expect(error?.message).toContain('grpc.limits.attributeFields');
   });
 
   it('does not count a forwarded request body against the attribute limit', () => {
