@@ -37,6 +37,13 @@ function testCopy(name: string, files: Files): string {
   return path;
 }
 
+/** `5s` / `0.25s` (Envoy's and meshwarden's way of writing these) in seconds. */
+function seconds(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(duration);
+  if (!match) throw new Error(`not a duration in seconds: ${duration}`);
+  return Number(match[1]);
+}
+
 describeWithEnvoy('the shipped Envoy configs', () => {
   let files: Files;
 
@@ -66,6 +73,16 @@ describeWithEnvoy('the shipped Envoy configs', () => {
     const meshwarden = config.static_resources.clusters.find((c) => c['name'] === 'meshwarden');
     const [check] = meshwarden?.['health_checks'] as { interval: string; no_traffic_interval?: string }[];
     expect(check?.no_traffic_interval).toBe(check?.interval);
+  });
+
+  // rolling-restart.test.ts: with no delay, about half the Checks failed while one of two replicas went
+  it.each(['sidecar.yaml', 'gateway.yaml'])('envoy/meshwarden/%s keeps answering while NOT_SERVING until Envoy\'s health checks have noticed', (name) => {
+    const envoy = parse(readFileSync(join(REPO_ROOT, 'envoy', name), 'utf8')) as { static_resources: { clusters: Record<string, unknown>[] } };
+    const meshwarden = envoy.static_resources.clusters.find((c) => c['name'] === 'meshwarden');
+    const [check] = meshwarden?.['health_checks'] as { interval: string; unhealthy_threshold: number }[];
+    const noticedMs = seconds(check!.interval) * 1000 * check!.unhealthy_threshold;
+    const config = parse(readFileSync(join(REPO_ROOT, 'envoy', 'meshwarden', name), 'utf8')) as { shutdown?: { notServingDelay?: string } };
+    expect(seconds(config.shutdown?.notServingDelay ?? '0s') * 1000).toBeGreaterThan(noticedMs);
   });
 
   it.each(SHIPPED)('envoy/%s passes envoy --mode validate', async (name) => {
