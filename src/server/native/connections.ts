@@ -34,7 +34,10 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
     connections += 1;
     socket.once('close', () => (connections -= 1));
     if (connections > bounds.maxConnections) socket.destroy();
-    else lingerAfterEnd(socket);
+    else {
+      socket.setNoDelay(true);
+      lingerAfterEnd(socket);
+    }
   });
   server.on('sessionError', () => {});
   const goAway = (session: http2.ServerHttp2Session) => endGracefully(session, bounds.goneAwayGraceMs);
