@@ -5,10 +5,13 @@
  * `maxConnectionAge` (±10 %, so replicas scaled up get traffic) and cut `maxConnectionAgeGrace`
  * later, keepalive PINGs whose missing answer cuts the connection, and a connection that
  * has gone away (ours or the client's GOAWAY, a protocol error) closed once its calls end,
- * or cut when it is still there after the deadline limit.
+ * or cut when it is still there after the deadline limit. A client that resets streams
+ * faster than any client that means its calls would (rapid reset, CVE-2023-44487) is cut:
+ * nghttp2 sends its own GOAWAY then, but tells Node nothing, so the connection would
+ * otherwise hold its slot until it went idle.
  */
 import type { Socket } from 'node:net';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import type { GrpcConnectionPolicy } from '../../config/types.js';
 
 export interface ConnectionBounds extends Partial<GrpcConnectionPolicy> {
@@ -44,10 +47,11 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
   server.on('session', (session) => {
     sessions.add(session);
     session.on('error', () => {}); // a broken connection ends its own calls only
-    const timers = [idleTimer(session, bounds, goAway), ageTimer(session, bounds), keepalive(session, bounds)];
-    // the client's GOAWAY (or nghttp2's own after a flood) leaves a half-dead connection: close it
-    session.once('goaway', () => goAway(session));
-    session.once('frameError', () => goAway(session));
+    const timers = [watchCalls(session, bounds, goAway), ageTimer(session, bounds), keepalive(session, bounds)];
+    // the client's GOAWAY (or a frame error) leaves a half-dead connection: close it, outside
+    // nghttp2's callback that told us (closing a session inside one aborts the process)
+    session.once('goaway', () => setImmediate(goAway, session));
+    session.once('frameError', () => setImmediate(goAway, session));
     session.once('close', () => {
       sessions.delete(session);
       for (const timer of timers) if (timer !== undefined) clearTimeout(timer);
@@ -94,24 +98,42 @@ export function endGracefully(session: http2.ServerHttp2Session, graceMs: number
   session.once('close', () => clearTimeout(cut));
 }
 
-function idleTimer(
+/** nghttp2's own allowance for resets: a burst of 1,000, then 33 a second. */
+const RESET_BURST = 1_000;
+const RESETS_PER_SECOND = 33;
+
+/**
+ * One listener per call's close, for two bounds: the idle timer (no call for
+ * `maxConnectionIdle`: GOAWAY) and a token bucket of calls closed by RST_STREAM (empty: the
+ * connection is cut). Returns the idle timer, for the session's close to clear.
+ */
+function watchCalls(
   session: http2.ServerHttp2Session,
   bounds: ConnectionBounds,
   goAway: (session: http2.ServerHttp2Session) => void,
 ): NodeJS.Timeout | undefined {
   const idleMs = bounds.maxConnectionIdleMs;
-  if (idleMs === undefined) return undefined;
   let calls = 0;
+  let resetTokens = RESET_BURST;
+  let refilledAt = performance.now();
   // One timer per connection, re-armed (not re-made) each time its last call ends; it
   // fires harmlessly while calls are open.
-  const timer = setTimeout(() => calls === 0 && goAway(session), idleMs);
-  timer.unref();
+  const timer = idleMs === undefined ? undefined : setTimeout(() => calls === 0 && goAway(session), idleMs);
+  timer?.unref();
+  const onReset = () => {
+    const now = performance.now();
+    resetTokens = Math.min(RESET_BURST, resetTokens + ((now - refilledAt) / 1_000) * RESETS_PER_SECOND) - 1;
+    refilledAt = now;
+    // never from inside nghttp2's own callback (a stream's close is one): Node aborts
+    if (resetTokens < 0 && !session.destroyed) setImmediate(() => session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM));
+  };
   session.on('stream', (stream: http2.ServerHttp2Stream) => {
     calls += 1;
     stream.on('close', () => {
       // emitted once per stream: on() spares once()'s wrapper on every call
       calls -= 1;
-      if (calls === 0) timer.refresh();
+      if (calls === 0) timer?.refresh();
+      if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) onReset();
     });
   });
   return timer;

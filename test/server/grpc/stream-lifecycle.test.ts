@@ -228,6 +228,21 @@ describe('the native transport, bounding what clients hold', () => {
     await expect.poll(() => server.load().connections).toBe(0);
   });
 
+  it('cuts a connection that resets streams as fast as a rapid-reset attack, at once and not when it goes idle', async () => {
+    const server = await serve('native'); // the default 5-minute idle time
+    const session = connect(server);
+    await new Promise((resolve) => session.once('connect', resolve));
+    for (let i = 0; i < 3_000 && !session.destroyed; i += 1) {
+      try {
+        open(session).close(NGHTTP2_CANCEL);
+      } catch {
+        break; // the client's own node:http2 refuses new streams once the server went away
+      }
+    }
+    await expect.poll(() => server.load().connections, { timeout: 5_000 }).toBe(0);
+    expect(await answersACheck(server)).toBe(true);
+  });
+
   it('refuses an unknown grpc-encoding at once, before any body is sent', async () => {
     const server = await serve('native');
     const stream = open(connect(server), CHECK_METHOD_PATH, { 'grpc-encoding': 'br' });
