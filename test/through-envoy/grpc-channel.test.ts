@@ -1,16 +1,12 @@
 /**
  * The gRPC channel between Envoy and meshwarden, as Envoy drives it: Envoy health-checks the
- * Authorization service and finds it SERVING, many Checks share one HTTP/2 connection,
- * a request as large as Envoy accepts is decided, connections meshwarden retires (idle, age)
- * cost no request its answer, and when meshwarden is slow or gone Envoy fails closed with 503.
+ * Authorization service and finds it SERVING, many Checks share one HTTP/2 connection, a unix
+ * socket serves as well as TCP, and connections meshwarden retires (idle, age) cost no request
+ * its answer. (Fail-closed, bodies and large header sets: failure-closed and bodies-and-headers.)
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKey, publicJwk, signToken } from '../identity/helpers/tokens.js';
-import { appCluster, bootstrap, extAuthzFilter, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
+import { appCluster, bootstrap, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
 import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
 import type { EnvoyProcess } from '../helpers/envoy/envoy-process.js';
 import { send } from '../helpers/envoy/http-client.js';
@@ -24,7 +20,7 @@ metadata: { name: reads }
 spec:
   target: { services: ["shop"] }
   action: ALLOW
-  rules: [{ to: [{ operation: { methods: ["GET", "POST"], paths: ["/items/{*}"] } }] }]
+  rules: [{ to: [{ operation: { methods: ["GET"], paths: ["/items/{*}"] } }] }]
 `;
 
 const SHOP = [{ name: 'shop', match: { prefix: '/' }, service: 'shop' }];
@@ -36,11 +32,7 @@ function start(transport: Transport, config = '', args: readonly string[] = []):
     meshwardenConfig: `policies: [./policies.yaml]\n${config}`,
     files: { 'policies.yaml': POLICIES },
     envoy: ({ grpc: address, upstream }) => bootstrap({
-      listeners: [
-        httpListener({ name: 'inbound', routes: SHOP }),
-        // request bodies buffered and sent to meshwarden inside the Check
-        httpListener({ name: 'with-body', routes: SHOP, filters: [extAuthzFilter({ withRequestBodyBytes: 1024 * 1024 })] }),
-      ],
+      listeners: [httpListener({ name: 'inbound', routes: SHOP })],
       clusters: [appCluster(upstream), meshwardenCluster(address)],
     }),
   });
@@ -68,24 +60,11 @@ const expected = (count: number) => Array.from({ length: count }, (_, i) => (i %
 
 describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (meshwarden on %s)', (transport) => {
   describe('with meshwarden\'s defaults', () => {
-    const slowIdp = makeKey('slow-1');
     let stack: Stack;
-    let slowJwks: Server;
     beforeAll(async () => {
-      // an IdP whose keys take longer to arrive than Envoy waits for a Check (1 s)
-      slowJwks = createServer((_, response) => {
-        setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ keys: [publicJwk(slowIdp, { use: 'sig', alg: slowIdp.alg })] })), 1_600).unref();
-      });
-      await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
-      const jwksUri = `http://127.0.0.1:${(slowJwks.address() as AddressInfo).port}/jwks`;
-      stack = await start(transport, `identity: { issuers: [{ issuer: "https://slow.test", audiences: [shop], jwksUri: "${jwksUri}", timeout: 5s }] }`);
+      stack = await start(transport);
     });
-    afterAll(async () => {
-      await stack?.stop();
-      slowJwks?.closeAllConnections();
-      slowJwks?.close();
-    });
+    afterAll(async () => stack?.stop());
 
     it('is health-checked by Envoy over gRPC, which finds the Authorization service SERVING', async () => {
       await expect.poll(async () => (await counters(stack.envoy, 'cluster.meshwarden.health_check.'))['cluster.meshwarden.health_check.success'] ?? 0)
@@ -109,46 +88,6 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       expect(authz).toMatchObject({ 'http.inbound.ext_authz.ok': 100, 'http.inbound.ext_authz.denied': 100, 'http.inbound.ext_authz.error': 0 });
     });
 
-    it('decides a request as large as Envoy accepts by default: 90 headers, 53 KiB of them', async () => {
-      const headers = Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`x-large-${i}`, 'v'.repeat(600)]));
-      const answer = await send(stack.port('inbound'), '/items/large', { headers });
-      expect(answer.status).toBe(200);
-      expect(Object.keys(answer.json()['headers'] as object).filter((name) => name.startsWith('x-large-'))).toHaveLength(90);
-    });
-
-    it('decides a Check carrying a 512 KiB request body, many HTTP/2 flow-control windows long', async () => {
-      const body = 'b'.repeat(512 * 1024);
-      const answer = await send(stack.port('with-body'), '/items/upload', { method: 'POST', body });
-      expect(answer.status).toBe(200);
-      expect(stack.upstream.saw('/items/upload').at(-1)?.bodyBytes).toBe(body.length);
-      expect((await send(stack.port('with-body'), '/orders/upload', { method: 'POST', body })).status).toBe(403);
-    });
-
-    it('answers 503, never an allow, when a Check outlasts Envoy\'s timeout; later Checks decide with the keys it fetched', async () => {
-      const now = Math.floor(Date.now() / 1000);
-      const token = await signToken(slowIdp, { iss: 'https://slow.test', sub: 'alice', aud: 'shop', iat: now, exp: now + 600 });
-      const headers = { authorization: `Bearer ${token}` };
-      const before = stack.upstream.requests.length;
-      const started = Date.now();
-      const slow = await send(stack.port('inbound'), '/items/slow', { headers });
-      expect(slow.status).toBe(503);
-      expect(Date.now() - started).toBeLessThan(1_600);
-      expect(stack.upstream.requests).toHaveLength(before);
-      let status = 0;
-      for (let attempt = 0; attempt < 40 && status !== 200; attempt++) {
-        status = (await send(stack.port('inbound'), '/items/slow', { headers })).status;
-        if (status !== 200) await sleep(250);
-      }
-      expect(status).toBe(200);
-    });
-
-    it('fails closed with 503 once meshwarden is gone, and the workload sees nothing', async () => {
-      await stack.meshwarden.stop();
-      const before = stack.upstream.requests.length;
-      const answers = await Promise.all([1, 2, 3].map((i) => send(stack.port('inbound'), `/items/${i}`)));
-      expect(answers.map((a) => a.status)).toEqual([503, 503, 503]);
-      expect(stack.upstream.requests).toHaveLength(before);
-    });
   });
 
   describe('over a unix socket, as envoy/sidecar-unix.yaml reaches meshwarden', () => {
