@@ -93,7 +93,7 @@ describeWithEnvoy.each(TRANSPORTS)('Envoy routes and meshwarden destinations (me
     expect(await decisionFor(answer)).toMatchObject({ destination: 'catalog', host: 'orders' });
   });
 
-  it('decides a route\'s policy condition on a request header (header_map: bodies-and-headers.test.ts)', async () => {
+  it('decides on the request header a destination\'s policy names', async () => {
     const port = stack.port('inbound');
     const acme = await send(port, '/tenant/reports', { headers: { 'x-tenant': 'acme' } });
     expect(acme.status).toBe(200);
