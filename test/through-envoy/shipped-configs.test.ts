@@ -66,7 +66,7 @@ describeWithEnvoy('the shipped Envoy configs', () => {
     expect(SHIPPED).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml']);
   });
 
-  // rolling-restart.test.ts shows why: with Envoy's default (60 s), a replica draining in
+  // rolling-replacement.test.ts drains replicas behind Envoy; with Envoy's default (60 s), one draining in
   // Envoy's first minute is still sent Checks, and callers get 503s
   it.each(SHIPPED)('envoy/%s health-checks meshwarden at its interval from the start, not after a minute', (name) => {
     const config = parse(readFileSync(join(REPO_ROOT, 'envoy', name), 'utf8')) as { static_resources: { clusters: Record<string, unknown>[] } };
@@ -75,7 +75,7 @@ describeWithEnvoy('the shipped Envoy configs', () => {
     expect(check?.no_traffic_interval).toBe(check?.interval);
   });
 
-  // rolling-restart.test.ts: with no delay, about half the Checks failed while one of two replicas went
+  // measured behind two replicas: with no delay, about half the Checks failed while one of them went
   it.each(['sidecar.yaml', 'gateway.yaml'])('envoy/meshwarden/%s keeps answering while NOT_SERVING until Envoy\'s health checks have noticed', (name) => {
     const envoy = parse(readFileSync(join(REPO_ROOT, 'envoy', name), 'utf8')) as { static_resources: { clusters: Record<string, unknown>[] } };
     const meshwarden = envoy.static_resources.clusters.find((c) => c['name'] === 'meshwarden');
