@@ -79,6 +79,8 @@ export interface AuthorizationService {
   check(message: CheckRequestMessage | InvalidRequestError, respond: (response: CheckResponseMessage) => void): void;
   /** One Check on the wire: a CheckRequest's bytes in, a CheckResponse's bytes out, exactly once. */
   checkBytes(request: Uint8Array, respond: (response: Uint8Array) => void): void;
+  /** A Check the transport could not read (too large, malformed): answered 400 like any invalid request, logged and counted. */
+  refuseBytes(code: 'request_too_large' | 'missing_http_attributes', detail: string, respond: (response: Uint8Array) => void): void;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -91,7 +93,10 @@ export function createAuthorizationService(handler: CheckHandler, options: Autho
   const checkBytes = (request: Uint8Array, respond: (response: Uint8Array) => void): void => {
     check(readCheckRequest(request, config.requestLimits), (response) => respond(encodeCheckResponse(response)));
   };
-  return { check, checkBytes };
+  const refuseBytes: AuthorizationService['refuseBytes'] = (code, detail, respond) => {
+    check(new InvalidRequestError(code, 'CheckRequest', detail), (response) => respond(encodeCheckResponse(response)));
+  };
+  return { check, checkBytes, refuseBytes };
 }
 
 /** Limits first, so nothing is decoded that the limits would refuse; a refusal is answered, never thrown. */

@@ -19,4 +19,13 @@ export interface GrpcCall {
 }
 
 /** A method's whole server side: its one request message (already decompressed), and the call to answer on. */
-export type GrpcMethodHandler = (request: Buffer, call: GrpcCall) => void;
+export interface GrpcMethodHandler {
+  (request: Buffer, call: GrpcCall): void;
+  /**
+   * How this method answers a request the transport refused before the handler saw it (too
+   * large, malformed, an unknown encoding), when a gRPC error is the wrong answer: for Check,
+   * Envoy takes any gRPC error as a failure of the authorization service, which
+   * `failure_mode_allow: true` lets through. Absent: the transport fails the call.
+   */
+  readonly answerRefusal?: (code: GrpcStatusCode, message: string, respond: (response: Uint8Array) => void) => void;
+}

@@ -4,7 +4,8 @@
  */
 import type { AuthorizationService } from '../../check/index.js';
 import { CHECK_METHOD_PATH } from './authorization-definition.js';
-import type { GrpcMethodHandler } from './grpc-call.js';
+import type { GrpcCall, GrpcMethodHandler } from './grpc-call.js';
+import { GrpcStatus, type GrpcStatusCode } from './grpc-status.js';
 import { HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, type HealthReporter } from './health.js';
 
 export type MethodTable = ReadonlyMap<string, GrpcMethodHandler>;
@@ -18,5 +19,9 @@ export function methodTable(authorization: AuthorizationService, health: HealthR
 }
 
 function checkHandler(authorization: AuthorizationService): GrpcMethodHandler {
-  return (request, call) => authorization.checkBytes(request, (response) => call.reply(response));
+  const handler = (request: Buffer, call: GrpcCall) => authorization.checkBytes(request, (response) => call.reply(response));
+  // A refused Check is denied with a CheckResponse (400), never failed open.
+  const answerRefusal = (code: GrpcStatusCode, message: string, respond: (response: Uint8Array) => void) =>
+    authorization.refuseBytes(code === GrpcStatus.RESOURCE_EXHAUSTED ? 'request_too_large' : 'missing_http_attributes', message, respond);
+  return Object.assign(handler, { answerRefusal });
 }

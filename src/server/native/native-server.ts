@@ -141,7 +141,7 @@ function dispatch(
     encoding = messageEncodingOf(headers['grpc-encoding']);
     deadlineMs = deadlineOf(headers['grpc-timeout'], reading.limits.deadlineMs);
   } catch (error) {
-    refuse(call, error); // before any byte of the body is buffered
+    refuse(call, error, method); // before any byte of the body is buffered
     return;
   }
   readRequest(stream, call, { encoding, deadlineMs, method: method! }, reading);
@@ -183,7 +183,7 @@ function readRequest(stream: http2.ServerHttp2Stream, call: ServerCall, request:
       body.push(chunk);
     } catch (error) {
       stream.off('data', onData);
-      refuse(call, error);
+      refuse(call, error, request.method);
     }
   };
   stream.on('data', onData);
@@ -198,7 +198,7 @@ function readRequest(stream: http2.ServerHttp2Stream, call: ServerCall, request:
     try {
       message = body.message(request.encoding);
     } catch (error) {
-      refuse(call, error);
+      refuse(call, error, request.method);
       return;
     }
     answer(call, request.method, message);
@@ -217,10 +217,15 @@ function answer(call: ServerCall, method: GrpcMethodHandler, message: Buffer): v
   }
 }
 
-/** Fails the call with what was wrong, and resets a stream the client may still be sending on. */
-function refuse(call: ServerCall, error: unknown): void {
+/**
+ * Fails the call with what was wrong (or, for a method that answers refusals, answers it),
+ * and resets a stream the client may still be sending on.
+ */
+function refuse(call: ServerCall, error: unknown, method: GrpcMethodHandler | undefined): void {
   const known = error instanceof GrpcCallError ? error : new GrpcCallError(GrpcStatus.INTERNAL, 'the request could not be read');
-  call.failAndReset(known.code, known.message);
+  const answerRefusal = known.code === GrpcStatus.PERMISSION_DENIED ? undefined : method?.answerRefusal;
+  if (answerRefusal === undefined) call.failAndReset(known.code, known.message);
+  else answerRefusal(known.code, known.message, (response) => call.replyAndReset(response));
 }
 
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };

@@ -129,6 +129,17 @@ export class ServerCall implements GrpcCall {
     else this.#resetAfterTrailers = true;
   }
 
+  /**
+   * Answers the call, then resets the stream if the client is still sending: for a Check
+   * refused before its request was read (answered, not failed: see GrpcMethodHandler).
+   */
+  replyAndReset(message: Uint8Array): void {
+    const stillSending = !this.#stream.readableEnded;
+    this.reply(message);
+    // the reset waits for the trailers, or node:http2 drops them
+    if (stillSending) this.#resetAfterTrailers = true;
+  }
+
   #resetAfterTrailers = false;
 
   /** RST_STREAM: NO_ERROR after a complete answer (HTTP/2's "stop sending"), CANCEL before one. */
@@ -148,7 +159,8 @@ export class ServerCall implements GrpcCall {
   #sendTrailers(): void {
     try {
       this.#stream.sendTrailers(this.#trailers);
-      if (this.#resetAfterTrailers) this.#reset();
+      // a reset in the same tick can overtake the trailers still queued in node:http2
+      if (this.#resetAfterTrailers) setImmediate(() => this.#reset());
     } catch {
       this.#writeFailed();
     }

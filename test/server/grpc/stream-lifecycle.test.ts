@@ -158,7 +158,7 @@ describe.each(TRANSPORTS)('the %s transport, whatever a client does to its strea
   it('refuses a message larger than the limit with RESOURCE_EXHAUSTED before reading the rest', async () => {
     const server = await serve(transport, { limits: { messageBytes: 64 * 1024 } });
     const session = connect(server);
-    const stream = open(session);
+    const stream = open(session, HEALTH_CHECK_PATH);
     const header = Buffer.from([0, 0, 0x10, 0, 0]); // says 1 MiB follows
     stream.write(Buffer.concat([header, Buffer.alloc(70 * 1024)]));
     expect(await statusOf(stream)).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
@@ -174,7 +174,7 @@ describe('the native transport, bounding what clients hold', () => {
     const holders: http2.ClientHttp2Stream[] = [];
     const statuses: Array<Promise<number | 'reset'>> = [];
     for (let i = 1; i <= 3; i += 1) {
-      const stream = open(connect(server));
+      const stream = open(connect(server), HEALTH_CHECK_PATH);
       statuses.push(statusOf(stream));
       stream.write(Buffer.concat([prefix, Buffer.alloc(100 * 1024)]));
       holders.push(stream);
@@ -201,7 +201,7 @@ describe('the native transport, bounding what clients hold', () => {
 
   it('resets the stream of a message refused as too large, so the client stops sending', async () => {
     const server = await serve('native', { limits: { messageBytes: 64 * 1024 } });
-    const stream = open(connect(server));
+    const stream = open(connect(server), HEALTH_CHECK_PATH);
     stream.write(Buffer.concat([Buffer.from([0, 0, 0x10, 0, 0]), Buffer.alloc(70 * 1024)]));
     expect(await statusOf(stream)).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     await closed(stream);
@@ -245,7 +245,7 @@ describe('the native transport, bounding what clients hold', () => {
 
   it('refuses an unknown grpc-encoding at once, before any body is sent', async () => {
     const server = await serve('native');
-    const stream = open(connect(server), CHECK_METHOD_PATH, { 'grpc-encoding': 'br' });
+    const stream = open(connect(server), HEALTH_CHECK_PATH, { 'grpc-encoding': 'br' });
     expect(await statusOf(stream)).toBe(GrpcStatus.UNIMPLEMENTED);
   });
 

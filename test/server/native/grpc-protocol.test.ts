@@ -85,6 +85,8 @@ function messagesOf(body: Buffer): Buffer[] {
 
 const checkBytes = () => Buffer.from(encodeCheckRequest(CHECK));
 
+// The transport's own refusals are seen on Health, which has no answer of its own for them: a
+// refused Check is answered with a CheckResponse instead (the next describe).
 describe.each(['native', 'grpc-js'] as const)('the gRPC server on %s', (transport) => {
   const serve = (handler?: CheckHandler, maxReceiveMessageBytes?: number) => serveOn(transport, handler, maxReceiveMessageBytes);
 
@@ -126,15 +128,15 @@ describe.each(['native', 'grpc-js'] as const)('the gRPC server on %s', (transpor
     ['unknown message flags', grpcFrame(Buffer.alloc(3), 4)],
   ])('ends a request with %s with INTERNAL, and keeps serving', async (_what, body) => {
     const server = await serve();
-    expect((await exchange(server, CHECK_METHOD_PATH, body)).grpcStatus).toBe(GrpcStatus.INTERNAL);
-    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(checkBytes()))).grpcStatus).toBe(GrpcStatus.OK);
+    expect((await exchange(server, HEALTH_CHECK_PATH, body)).grpcStatus).toBe(GrpcStatus.INTERNAL);
+    expect((await exchange(server, HEALTH_CHECK_PATH, grpcFrame(HEALTH_REQUEST))).grpcStatus).toBe(GrpcStatus.OK);
   });
 
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED, whether its prefix says so or its bytes do', async () => {
     const server = await serve(() => ALLOW, 1024);
     const lyingPrefix = Buffer.from([0, 0, 0, 0x10, 0]); // claims 4096 bytes, sends none
-    expect((await exchange(server, CHECK_METHOD_PATH, lyingPrefix)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    const answer = await exchange(server, CHECK_METHOD_PATH, grpcFrame(Buffer.alloc(64 * 1024)));
+    expect((await exchange(server, HEALTH_CHECK_PATH, lyingPrefix)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    const answer = await exchange(server, HEALTH_CHECK_PATH, grpcFrame(Buffer.alloc(64 * 1024)));
     expect(answer).toMatchObject({ grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED, messages: [] });
     if (transport === 'native') expect(answer.grpcMessage).toMatch(/larger than 1024 bytes/); // grpc-js words it its own way
   });
@@ -142,15 +144,15 @@ describe.each(['native', 'grpc-js'] as const)('the gRPC server on %s', (transpor
   it('reads a gzip-compressed request, and refuses one that inflates past the size limit', async () => {
     const server = await serve(() => ALLOW, 4096);
     const gzip = { 'grpc-encoding': 'gzip' };
-    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(gzipSync(checkBytes()), 1), gzip)).grpcStatus).toBe(GrpcStatus.OK);
+    expect((await exchange(server, HEALTH_CHECK_PATH, grpcFrame(gzipSync(HEALTH_REQUEST), 1), gzip)).grpcStatus).toBe(GrpcStatus.OK);
     const bomb = grpcFrame(gzipSync(Buffer.alloc(1 << 20)), 1);
-    expect((await exchange(server, CHECK_METHOD_PATH, bomb, gzip)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect((await exchange(server, CHECK_METHOD_PATH, grpcFrame(Buffer.from('not gzip'), 1), gzip)).grpcStatus).toBe(GrpcStatus.INTERNAL);
+    expect((await exchange(server, HEALTH_CHECK_PATH, bomb, gzip)).grpcStatus).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect((await exchange(server, HEALTH_CHECK_PATH, grpcFrame(Buffer.from('not gzip'), 1), gzip)).grpcStatus).toBe(GrpcStatus.INTERNAL);
   });
 
   // grpc-js refuses it too, without naming the encodings it accepts
   it.runIf(transport === 'native')('refuses an encoding it does not know with UNIMPLEMENTED, naming those it accepts', async () => {
-    const answer = await exchange(await serve(), CHECK_METHOD_PATH, grpcFrame(checkBytes(), 1), { 'grpc-encoding': 'br' });
+    const answer = await exchange(await serve(), HEALTH_CHECK_PATH, grpcFrame(HEALTH_REQUEST, 1), { 'grpc-encoding': 'br' });
     expect(answer.grpcStatus).toBe(GrpcStatus.UNIMPLEMENTED);
     expect(answer.grpcMessage).toMatch(/identity,gzip,deflate/);
   });
@@ -186,7 +188,7 @@ describe.each(['native', 'grpc-js'] as const)('the gRPC server on %s', (transpor
 
   // grpc-js parses grpc-timeout itself: INTERNAL for some of these, and it reads '-1m' as '1m'
   it.runIf(transport === 'native').each(['1', '123456789S', '5s', '-1m'])('refuses the malformed grpc-timeout %j with OUT_OF_RANGE', async (timeout) => {
-    const answer = await exchange(await serve(), CHECK_METHOD_PATH, grpcFrame(checkBytes()), { 'grpc-timeout': timeout });
+    const answer = await exchange(await serve(), HEALTH_CHECK_PATH, grpcFrame(HEALTH_REQUEST), { 'grpc-timeout': timeout });
     expect(answer.grpcStatus).toBe(GrpcStatus.OUT_OF_RANGE);
   });
 
@@ -207,6 +209,28 @@ describe.each(['native', 'grpc-js'] as const)('the gRPC server on %s', (transpor
     await expect.poll(() => answer).toBeDefined();
     answer!(ALLOW);
     expect((await next).grpcStatus).toBe(GrpcStatus.OK);
+  });
+});
+
+// Envoy takes a gRPC error from the authorization service as its failure, which
+// `failure_mode_allow: true` lets through: every Check the transport refuses is denied with a
+// CheckResponse instead. (grpc-js refuses an oversized message itself, with RESOURCE_EXHAUSTED:
+// a gap of that transport, in the README.)
+describe('a Check the native transport refuses', () => {
+  it.each([
+    ['larger than the message limit', grpcFrame(Buffer.alloc(2048)), {}, 'request_too_large'],
+    ['whose prefix claims more than the limit', Buffer.from([0, 0, 0, 0x10, 0]), {}, 'request_too_large'],
+    ['inflating past the limit', grpcFrame(gzipSync(Buffer.alloc(1 << 20)), 1), { 'grpc-encoding': 'gzip' }, 'request_too_large'],
+    ['truncated', grpcFrame(Buffer.alloc(10)).subarray(0, 9), {}, 'missing_http_attributes'],
+    ['in an encoding it does not know', grpcFrame(Buffer.alloc(3), 1), { 'grpc-encoding': 'br' }, 'missing_http_attributes'],
+    ['with a malformed grpc-timeout', grpcFrame(Buffer.alloc(3)), { 'grpc-timeout': '5s' }, 'missing_http_attributes'],
+  ])('is answered 400, never a gRPC error: %s', async (_case, body, headers, reason) => {
+    const server = await serveOn('native', () => ALLOW, 1024);
+    const answer = await exchange(server, CHECK_METHOD_PATH, body, headers);
+    expect(answer.grpcStatus).toBe(GrpcStatus.OK);
+    const response = decodeCheckResponse(answer.messages[0]!);
+    expect(response.deniedResponse?.status?.code).toBe(400);
+    expect(JSON.stringify(response.dynamicMetadata)).toContain(reason);
   });
 });
 
