@@ -47,6 +47,8 @@ export interface CheckOutcome {
   readonly subjectPrincipal?: string;
   readonly subject?: Subject;
   readonly destination?: string;
+  /** For a request that could not be read (no AccessRequest): the id its 400 named, so the log can too. */
+  readonly requestId?: string;
 }
 
 export type CheckResult = Decision | CheckOutcome;
@@ -213,7 +215,8 @@ class CheckCall {
     const observe = this.#config.observe;
     if (!observe) return;
     try {
-      observe(decision, this.#request, Math.round((performance.now() - this.#started) * 1e6), outcome);
+      const unread = this.#request === undefined && this.#requestId !== '' && outcome === undefined;
+      observe(decision, this.#request, Math.round((performance.now() - this.#started) * 1e6), unread ? { decision, requestId: this.#requestId } : outcome);
     } catch (error) {
       this.#report(error);
     }

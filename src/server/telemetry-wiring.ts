@@ -51,7 +51,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
     recorder,
     observe(decision, request, durationNs, outcome) {
       const destination = request === undefined ? undefined : resolveDestination(request).service;
-      recorder.record(decision, request, outcome?.subject, durationNs / 1e9, destination);
+      recorder.record(decision, request, outcome?.subject, durationNs / 1e9, destination, outcome?.requestId);
     },
     shadowDisagreed(d) {
       disagreements.inc({ enforced: d.enforced, shadow: d.shadow });

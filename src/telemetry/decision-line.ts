@@ -42,10 +42,11 @@ export function decisionLine(
   latencyUs: number,
   destination: string | undefined,
   headerNames: readonly string[],
+  requestId?: string,
 ): DecisionLine {
   return {
     decision_id: decision.id,
-    request_id: clipped(request?.requestId, MAX_SHORT),
+    request_id: clipped(request?.requestId ?? (requestId || undefined), MAX_SHORT),
     decision: decision.verdict,
     reason: decision.reason,
     policy: decision.by?.policy,

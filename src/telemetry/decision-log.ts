@@ -19,6 +19,8 @@ export interface DecisionLog {
     subject: Subject | undefined,
     latencyUs: number,
     destination: string | undefined,
+    /** The request's id when `request` is absent (a request that could not be read). */
+    requestId?: string,
   ): void;
   /** Lines dropped so far by the volume limit or a failed output; feeds a metric. */
   dropped(): number;
@@ -54,14 +56,14 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
   let closed = false;
 
   return {
-    record(decision, request, subject, latencyUs, destination) {
+    record(decision, request, subject, latencyUs, destination, requestId) {
       if (closed || !(mustLog(decision) || sampled(resolved.allowSampleRate, random))) return;
       if ((bucket !== undefined && !bucket.take()) || sink.failed()) {
         dropped++;
         return;
       }
       try {
-        logger.info(decisionLine(decision, request, subject, latencyUs, destination, resolved.headers));
+        logger.info(decisionLine(decision, request, subject, latencyUs, destination, resolved.headers, requestId));
       } catch {
         dropped++; // a log line is never worth failing a Check for
       }

@@ -15,6 +15,8 @@ export interface DecisionRecorder {
     subject: Subject | undefined,
     durationSeconds: number,
     destination: string | undefined,
+    /** The request's id when `request` is absent (a request that could not be read): the caller was told it. */
+    requestId?: string,
   ): void;
 }
 
@@ -30,12 +32,12 @@ export const UNKNOWN = 'unknown';
 export function createDecisionRecorder(parts: DecisionRecorderParts): DecisionRecorder {
   const { metrics, log, flows } = parts;
   return {
-    record(decision, request, subject, durationSeconds, destination) {
+    record(decision, request, subject, durationSeconds, destination, requestId) {
       try {
         const source = subject?.workload?.uri ?? UNKNOWN;
         const service = destination ?? UNKNOWN;
         metrics?.recordCheck(decision, durationSeconds, { source, destination: service });
-        log?.record(decision, request, subject, durationSeconds * 1e6, destination);
+        log?.record(decision, request, subject, durationSeconds * 1e6, destination, requestId);
         if (flows !== undefined && request !== undefined) {
           const dryRunDeny = decision.dryRun?.verdict === 'deny';
           flows.observe({ source, destination: service, method: request.method, path: request.path, verdict: decision.verdict, dryRunDeny });
