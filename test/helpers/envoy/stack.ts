@@ -11,7 +11,8 @@ import { EchoUpstream } from './echo-upstream.js';
 import { startEnvoy, type EnvoyOptions, type EnvoyProcess } from './envoy-process.js';
 
 /** The gRPC transports meshwarden serves Envoy with; every through-Envoy file runs once per entry. */
-export const TRANSPORTS = ['native'] as const; // add 'grpc-js' here: it serves now and passes this suite, at twice the suite's time
+/** One list of transports for every transport-level suite, this one included. */
+export { TRANSPORTS } from '../transports.js';
 export type Transport = 'native' | 'grpc-js';
 
 export interface Stack {
