@@ -8,7 +8,7 @@ import { compileTree } from '../policy/engine/index.js';
 import { formatPolicyError, loadPolicies, type LoadResult, type PolicyError } from '../policy/load/index.js';
 import { countRules, type EngineOptions } from '../policy/model.js';
 import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
-import { watchPolicyPaths, type PolicyWatch } from './policy-watch.js';
+import { watchPaths, type PathWatch } from '../lib/watch-paths.js';
 
 export type ReloadResult =
   | {
@@ -39,7 +39,7 @@ export class PolicyReloader {
   #generation = 0;
   #running: Promise<ReloadResult> | undefined;
   #again = false;
-  #watch: PolicyWatch | undefined;
+  #watch: PathWatch | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #burstStartedAt = 0;
 
@@ -64,7 +64,7 @@ export class PolicyReloader {
   /** Watch the policy paths; changes are debounced into one reload. */
   watch(): void {
     this.#watch?.close();
-    this.#watch = watchPolicyPaths(this.#options.paths, () => this.#scheduleReload());
+    this.#watch = watchPaths(this.#options.paths, () => this.#scheduleReload());
   }
 
   close(): void {

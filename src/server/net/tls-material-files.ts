@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { GrpcTlsMaterial, TlsMaterialSource } from '../grpc/listener.js';
-import { watchPolicyPaths } from '../policy-watch.js';
+import { watchPaths } from '../../lib/watch-paths.js';
 import { checkTlsMaterial, TlsMaterialError, type ServedCertificate, type TlsMaterialPaths } from './tls-material-check.js';
 
 export interface TlsRotation {
@@ -40,7 +40,7 @@ const DEFAULT_RESYNC_MS = 60_000;
 /** Distinct failures remembered for the once-per-cause report (cleared by good files). */
 const MAX_REMEMBERED_FAILURES = 64;
 
-const defaultWatch: TlsFileWatch = (paths, onChange) => watchPolicyPaths(paths, onChange);
+const defaultWatch: TlsFileWatch = (paths, onChange) => watchPaths(paths, onChange);
 
 export class TlsMaterialFiles implements TlsMaterialSource {
   readonly #paths: TlsMaterialPaths;
