@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
-import { formatFieldPath, type FieldPath } from '../policy/load/field-path.js';
+import { formatFieldPath, type FieldPath } from '../lib/located-yaml/field-path.js';
 import type { Issue } from '../policy/load/issue.js';
-import { YamlLocator } from '../policy/load/yaml-locator.js';
+import { YamlLocator } from '../lib/located-yaml/yaml-locator.js';
 import { WorkflowError, fileIssue, type WorkflowErrorCode, type WorkflowIssue } from './workflow-error.js';
 
 export interface LocatedYaml {

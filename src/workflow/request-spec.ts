@@ -6,7 +6,7 @@
 import type { AccessRequest, EndUser, Peer, Subject } from '../domain/index.js';
 import { tryParseSpiffeId } from '../identity/index.js';
 import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../domain/canonical-path.js';
-import type { FieldPath } from '../policy/load/field-path.js';
+import type { FieldPath } from '../lib/located-yaml/field-path.js';
 import { issue, type Issue } from '../policy/load/issue.js';
 
 export interface PeerSpec {

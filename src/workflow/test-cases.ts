@@ -4,7 +4,7 @@
  * at file:line:col, before any case runs.
  */
 import type { AccessRequest, Subject } from '../domain/index.js';
-import type { FieldPath } from '../policy/load/field-path.js';
+import type { FieldPath } from '../lib/located-yaml/field-path.js';
 import type { Issue } from '../policy/load/issue.js';
 import { schemaIssues } from '../policy/load/schema-issues.js';
 import type { PolicyReason } from '../policy/evaluation.js';

@@ -1,6 +1,6 @@
 /** A problem found in one document, before it is placed in the file by the locator. */
-import type { Anchor } from './yaml-locator.js';
-import type { FieldPath } from './field-path.js';
+import type { Anchor } from '../../lib/located-yaml/yaml-locator.js';
+import type { FieldPath } from '../../lib/located-yaml/field-path.js';
 import type { PolicyErrorCode } from './policy-error.js';
 
 export interface Issue {
