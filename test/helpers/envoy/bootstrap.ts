@@ -91,7 +91,12 @@ export function extAuthzFilter(options: ExtAuthzOptions = {}): Json {
     typed_config: {
       '@type': `${TYPE}.filters.http.ext_authz.v3.ExtAuthz`,
       transport_api_version: 'V3',
-      grpc_service: { envoy_grpc: { cluster_name: 'meshwarden' }, timeout: options.timeout ?? '1s' },
+      grpc_service: {
+        envoy_grpc: { cluster_name: 'meshwarden' },
+        timeout: options.timeout ?? '1s',
+        // as the shipped configs: a stream refused by a retiring connection was never processed
+        retry_policy: { retry_on: 'refused-stream', num_retries: 5 },
+      },
       failure_mode_allow: false,
       status_on_error: { code: 'ServiceUnavailable' },
       include_peer_certificate: options.includePeerCertificate ?? false,
@@ -201,6 +206,7 @@ export function meshwardenCluster(grpc: string | readonly string[], options: { h
     type: 'STATIC',
     connect_timeout: '0.25s',
     lb_policy: 'LEAST_REQUEST',
+    circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: 10000, max_pending_requests: 10000, max_retries: 10000 }] },
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': `${TYPE}.upstreams.http.v3.HttpProtocolOptions`,
