@@ -135,3 +135,15 @@ export function httpCheck(options: {
     },
   };
 }
+
+/** Whether a server still answers a legitimate Check from a fresh grpc-js client, as Envoy would make it (5 s). */
+export async function answersACheck(address: string, request: Buffer): Promise<boolean> {
+  const client = rawClient(address);
+  try {
+    return await new Promise((resolve) => {
+      client.Check(request, { deadline: Date.now() + 5_000 }, (error, response) => resolve(error === null && response !== undefined));
+    });
+  } finally {
+    client.close();
+  }
+}

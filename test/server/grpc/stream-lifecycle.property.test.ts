@@ -11,7 +11,7 @@ import type { Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { CHECK_METHOD_PATH, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, startGrpcServer, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
-import { rawClient } from '../../helpers/check-client.js';
+import { answersACheck as answersACheckAt } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
 import { TRANSPORTS } from '../../helpers/transports.js';
 
@@ -93,16 +93,7 @@ async function play(server: RunningGrpcServer, actions: readonly Action[]): Prom
   return sessions;
 }
 
-async function answersACheck(server: RunningGrpcServer): Promise<boolean> {
-  const client = rawClient(server.address);
-  try {
-    return await new Promise((resolve) => {
-      client.Check(CHECK.subarray(5), { deadline: Date.now() + 5_000 }, (error, response) => resolve(error === null && response !== undefined));
-    });
-  } finally {
-    client.close();
-  }
-}
+const answersACheck = (server: RunningGrpcServer) => answersACheckAt(server.address, CHECK.subarray(5));
 
 describe.each(TRANSPORTS)('the %s transport under any sequence of stream and session events', (transport) => {
   let server: RunningGrpcServer;

@@ -11,7 +11,7 @@ import type { Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { CHECK_METHOD_PATH, GrpcStatus, HEALTH_CHECK_PATH, startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
-import { rawClient } from '../../helpers/check-client.js';
+import { answersACheck as answersACheckAt } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
 import { TRANSPORTS } from '../../helpers/transports.js';
 
@@ -68,17 +68,7 @@ function statusOf(stream: http2.ClientHttp2Stream): Promise<number | 'reset'> {
 /** Resolves once the stream is closed at both ends: the server reset a client still sending. */
 const closed = (stream: http2.ClientHttp2Stream) => new Promise((resolve) => stream.once('close', resolve));
 
-/** A legitimate Check from a fresh grpc-js client, as Envoy would make it. */
-async function answersACheck(server: RunningGrpcServer): Promise<boolean> {
-  const client = rawClient(server.address);
-  try {
-    return await new Promise((resolve) => {
-      client.Check(CHECK.subarray(5), { deadline: Date.now() + 5_000 }, (error, response) => resolve(error === null && response !== undefined));
-    });
-  } finally {
-    client.close();
-  }
-}
+const answersACheck = (server: RunningGrpcServer) => answersACheckAt(server.address, CHECK.subarray(5));
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
