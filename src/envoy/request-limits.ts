@@ -8,7 +8,6 @@
  * Field numbers are those of envoy.service.auth.v3 and its AttributeContext, held to the
  * official protos by test/conformance.
  */
-import protobuf from 'protobufjs';
 import { InvalidRequestError } from './invalid-request-error.js';
 
 export interface CheckRequestLimits {
@@ -25,7 +24,6 @@ export interface CheckRequestLimits {
   readonly attributeFields: number;
 }
 
-const LENGTH_DELIMITED = 2;
 const FIELD = {
   checkRequest: { attributes: 1 },
   attributes: { request: 4, contextExtensions: 10, metadataContext: 11, routeMetadataContext: 13 },
@@ -35,128 +33,180 @@ const FIELD = {
   headerMap: { headers: 1 },
 } as const;
 
-interface Measure {
-  fields: number;
-  contextEntries: number;
-  headers: number;
-  headerBytes: number;
-  pathBytes: number;
-  bodyBytes: number;
+/** The levels of a CheckRequest the walk descends into; every other message is skipped whole. */
+const enum Level {
+  CheckRequest,
+  Attributes,
+  Request,
+  Http,
+  Metadata,
+  HeaderMap,
 }
 
 /** Throws InvalidRequestError (`request_too_large`) naming the attribute over its limit. */
 export function checkRequestWithinLimits(bytes: Uint8Array, limits: CheckRequestLimits): void {
-  const measure: Measure = { fields: 0, contextEntries: 0, headers: 0, headerBytes: 0, pathBytes: 0, bodyBytes: 0 };
+  const walk = new LimitWalk(bytes, limits);
   try {
-    walk(bytes, 0, bytes.length, countingFields(measure, limits), (field, start, end) => {
-      if (field === FIELD.checkRequest.attributes) measureAttributes(bytes, start, end, measure, limits);
-    });
+    walk.walk(Level.CheckRequest, 0, bytes.length);
   } catch (error) {
     if (error instanceof InvalidRequestError) throw error;
     return; // not a well-formed message: the decoder says so, with its own answer
   }
-  if (bytes.length - measure.bodyBytes > limits.attributeBytes) {
-    throw tooLarge('attributes', `${bytes.length - measure.bodyBytes} bytes of attributes`, limits, 'attributeBytes');
-  }
-}
-
-function measureAttributes(bytes: Uint8Array, start: number, end: number, measure: Measure, limits: CheckRequestLimits): void {
-  const { contextExtensions, metadataContext, routeMetadataContext } = FIELD.attributes;
-  walk(bytes, start, end, countingFields(measure, limits, contextExtensions, metadataContext, routeMetadataContext), (field, from, to) => {
-    switch (field) {
-      case FIELD.attributes.request:
-        walk(bytes, from, to, countingFields(measure, limits), (requestField, httpStart, httpEnd) => {
-          if (requestField === FIELD.request.http) measureHttp(bytes, httpStart, httpEnd, measure, limits);
-        });
-        break;
-      case FIELD.attributes.contextExtensions:
-        countContextEntry(measure, limits);
-        break;
-      case FIELD.attributes.metadataContext:
-      case FIELD.attributes.routeMetadataContext:
-        walk(bytes, from, to, NOT_COUNTED, (metadataField) => {
-          if (metadataField === FIELD.metadata.filterMetadata || metadataField === FIELD.metadata.typedFilterMetadata) countContextEntry(measure, limits);
-        });
-        break;
-    }
-  });
-}
-
-function measureHttp(bytes: Uint8Array, start: number, end: number, measure: Measure, limits: CheckRequestLimits): void {
-  walk(bytes, start, end, countingFields(measure, limits, FIELD.http.headers, FIELD.http.headerMap), (field, from, to) => {
-    switch (field) {
-      case FIELD.http.headers:
-        countHeader(measure, to - from, limits);
-        break;
-      case FIELD.http.headerMap:
-        walk(bytes, from, to, NOT_COUNTED, (mapField, entryStart, entryEnd) => {
-          if (mapField === FIELD.headerMap.headers) countHeader(measure, entryEnd - entryStart, limits);
-        });
-        break;
-      case FIELD.http.path:
-        measure.pathBytes += to - from;
-        if (measure.pathBytes > limits.pathBytes) throw tooLarge('attributes.request.http.path', `a path of ${measure.pathBytes} bytes`, limits, 'pathBytes');
-        break;
-      case FIELD.http.body:
-      case FIELD.http.rawBody:
-        measure.bodyBytes += to - from;
-        break;
-    }
-  });
-}
-
-/** Counts every field a walk steps over but the `exempt` ones (headers, context entries: they have limits of their own). */
-function countingFields(measure: Measure, limits: CheckRequestLimits, ...exempt: number[]): (field: number) => void {
-  return (field) => {
-    if (exempt.includes(field)) return;
-    measure.fields += 1;
-    if (measure.fields > limits.attributeFields) {
-      throw tooLarge('attributes', `over ${limits.attributeFields} fields besides headers and context entries`, limits, 'attributeFields');
-    }
-  };
-}
-
-const NOT_COUNTED = (): void => {};
-
-function countContextEntry(measure: Measure, limits: CheckRequestLimits): void {
-  measure.contextEntries += 1;
-  if (measure.contextEntries > limits.contextEntries) {
-    throw tooLarge('attributes.context_extensions', `over ${limits.contextEntries} context entries`, limits, 'contextEntries');
-  }
-}
-
-function countHeader(measure: Measure, entryBytes: number, limits: CheckRequestLimits): void {
-  measure.headers += 1;
-  measure.headerBytes += entryBytes;
-  if (measure.headers > limits.headers) throw tooLarge('attributes.request.http.headers', `over ${limits.headers} headers`, limits, 'headers');
-  if (measure.headerBytes > limits.headerBytes) throw tooLarge('attributes.request.http.headers', `over ${limits.headerBytes} bytes of headers`, limits, 'headerBytes');
+  walk.checkTotal();
 }
 
 /**
- * Calls `step` for every field in [start, end) and `visit` for each length-delimited one;
- * the others are skipped.
+ * One pass over the wire bytes, on the hot path: a varint reader of its own and one object
+ * per request (no reader, sub-buffer or closure per nested field).
  */
-function walk(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  step: (field: number) => void,
-  visit: (field: number, from: number, to: number) => void,
-): void {
-  const reader = protobuf.Reader.create(bytes.subarray(0, end));
-  reader.pos = start;
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    step(tag >>> 3);
-    if ((tag & 7) !== LENGTH_DELIMITED) {
-      reader.skipType(tag & 7);
-      continue;
+class LimitWalk {
+  readonly #bytes: Uint8Array;
+  readonly #limits: CheckRequestLimits;
+  #pos = 0;
+  #fields = 0;
+  #contextEntries = 0;
+  #headers = 0;
+  #headerBytes = 0;
+  #pathBytes = 0;
+  #bodyBytes = 0;
+
+  constructor(bytes: Uint8Array, limits: CheckRequestLimits) {
+    this.#bytes = bytes;
+    this.#limits = limits;
+  }
+
+  walk(level: Level, start: number, end: number): void {
+    this.#pos = start;
+    while (this.#pos < end) {
+      const tag = this.#varint();
+      const field = tag >>> 3;
+      const wireType = tag & 7;
+      this.#count(level, field);
+      if (wireType !== 2) {
+        this.#skip(wireType);
+        continue;
+      }
+      const length = this.#varint();
+      const from = this.#pos;
+      const to = from + length;
+      if (to > end) throw new RangeError('truncated field');
+      this.#visit(level, field, from, to);
+      this.#pos = to;
     }
-    const length = reader.uint32();
-    const from = reader.pos;
-    if (from + length > end) throw new RangeError('truncated field');
-    reader.pos = from + length;
-    visit(tag >>> 3, from, from + length);
+  }
+
+  checkTotal(): void {
+    const attributeBytes = this.#bytes.length - this.#bodyBytes;
+    if (attributeBytes > this.#limits.attributeBytes) {
+      throw tooLarge('attributes', `${attributeBytes} bytes of attributes`, this.#limits, 'attributeBytes');
+    }
+  }
+
+  #visit(level: Level, field: number, from: number, to: number): void {
+    switch (level) {
+      case Level.CheckRequest:
+        if (field === FIELD.checkRequest.attributes) this.walk(Level.Attributes, from, to);
+        return;
+      case Level.Attributes:
+        return this.#visitAttribute(field, from, to);
+      case Level.Request:
+        if (field === FIELD.request.http) this.walk(Level.Http, from, to);
+        return;
+      case Level.Http:
+        return this.#visitHttp(field, from, to);
+      case Level.Metadata:
+        if (field === FIELD.metadata.filterMetadata || field === FIELD.metadata.typedFilterMetadata) this.#countContextEntry();
+        return;
+      case Level.HeaderMap:
+        if (field === FIELD.headerMap.headers) this.#countHeader(to - from);
+        return;
+    }
+  }
+
+  #visitAttribute(field: number, from: number, to: number): void {
+    switch (field) {
+      case FIELD.attributes.request:
+        return this.walk(Level.Request, from, to);
+      case FIELD.attributes.contextExtensions:
+        return this.#countContextEntry();
+      case FIELD.attributes.metadataContext:
+      case FIELD.attributes.routeMetadataContext:
+        return this.walk(Level.Metadata, from, to);
+    }
+  }
+
+  #visitHttp(field: number, from: number, to: number): void {
+    switch (field) {
+      case FIELD.http.headers:
+        return this.#countHeader(to - from);
+      case FIELD.http.headerMap:
+        return this.walk(Level.HeaderMap, from, to);
+      case FIELD.http.path:
+        this.#pathBytes += to - from;
+        if (this.#pathBytes > this.#limits.pathBytes) {
+          throw tooLarge('attributes.request.http.path', `a path of ${this.#pathBytes} bytes`, this.#limits, 'pathBytes');
+        }
+        return;
+      case FIELD.http.body:
+      case FIELD.http.rawBody:
+        this.#bodyBytes += to - from;
+        return;
+    }
+  }
+
+  /** Every field stepped over counts, but headers and context entries (limits of their own) and the fields inside them. */
+  #count(level: Level, field: number): void {
+    if (level === Level.Metadata || level === Level.HeaderMap) return;
+    if (level === Level.Http && (field === FIELD.http.headers || field === FIELD.http.headerMap)) return;
+    if (level === Level.Attributes && (field === FIELD.attributes.contextExtensions || field === FIELD.attributes.metadataContext || field === FIELD.attributes.routeMetadataContext)) return;
+    this.#fields += 1;
+    if (this.#fields > this.#limits.attributeFields) {
+      throw tooLarge('attributes', `over ${this.#limits.attributeFields} fields besides headers and context entries`, this.#limits, 'attributeFields');
+    }
+  }
+
+  #countContextEntry(): void {
+    this.#contextEntries += 1;
+    if (this.#contextEntries > this.#limits.contextEntries) {
+      throw tooLarge('attributes.context_extensions', `over ${this.#limits.contextEntries} context entries`, this.#limits, 'contextEntries');
+    }
+  }
+
+  #countHeader(entryBytes: number): void {
+    this.#headers += 1;
+    this.#headerBytes += entryBytes;
+    const limits = this.#limits;
+    if (this.#headers > limits.headers) throw tooLarge('attributes.request.http.headers', `over ${limits.headers} headers`, limits, 'headers');
+    if (this.#headerBytes > limits.headerBytes) throw tooLarge('attributes.request.http.headers', `over ${limits.headerBytes} bytes of headers`, limits, 'headerBytes');
+  }
+
+  /** A base-128 varint of at most 32 significant bits (tags, lengths); throws RangeError past the end. */
+  #varint(): number {
+    const bytes = this.#bytes;
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (this.#pos >= bytes.length) throw new RangeError('truncated varint');
+      const byte = bytes[this.#pos++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    throw new RangeError('varint too long');
+  }
+
+  #skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        for (let i = 0; i < 10; i += 1) if (this.#bytes[this.#pos++]! < 0x80) return;
+        throw new RangeError('varint too long');
+      case 1:
+        this.#pos += 8;
+        return;
+      case 5:
+        this.#pos += 4;
+        return;
+      default:
+        throw new RangeError(`wire type ${wireType} is not skipped here`);
+    }
   }
 }
 
