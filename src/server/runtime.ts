@@ -81,6 +81,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     onRejected: (error) => logger.error({ code: error.code, path: error.path, cause: error.message }, 'gRPC listener TLS material rejected; keeping the material in service'),
     debounceMs: config.reload.debounceMs,
   });
+  if (config.grpc.transport === 'grpc-js') warnOfGrpcJsGaps(logger);
   const grpc = await startGrpcServer({
     address: config.grpc.address,
     transport: config.grpc.transport,
@@ -162,6 +163,13 @@ function startAdmin(
     policyInfo: () => policyInfo(policies),
     flows: async () => telemetry.flows.toJSON(),
   });
+}
+
+/** Said once at start: what the grpc-js transport cannot do from outside grpc-js (README, the two transports). */
+function warnOfGrpcJsGaps(logger: Logger): void {
+  logger.warn(
+    'grpc.transport grpc-js: grpc.limits.bufferedBytes is not enforced, and a request over grpc.limits.messageBytes ends with a gRPC error, which an Envoy with failure_mode_allow: true lets through; the native transport has neither gap',
+  );
 }
 
 /** What `/policy` shows: provenance and counts, never policy contents or key material. */

@@ -54,6 +54,12 @@ describe('meshwarden serve with grpc.transport grpc-js', () => {
     expect(contentType).toBe('application/grpc+proto');
   });
 
+  it('says at start what grpc-js cannot enforce: the buffered-bytes budget, and a refused oversized message that an Envoy failing open lets through', async () => {
+    const warning = await server.waitForLog((line) => String(line['msg']).startsWith('grpc.transport grpc-js:'));
+    expect(warning['level']).toBe(40);
+    expect(String(warning['msg'])).toMatch(/bufferedBytes is not enforced.*failure_mode_allow/);
+  });
+
   it('drains and exits 0 on SIGTERM', async () => {
     expect(await server.stop('SIGTERM')).toBe(0);
   });
