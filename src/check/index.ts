@@ -9,3 +9,4 @@ export {
   type CheckOutcome,
   type CheckResult,
 } from './authorization-service.js';
+export type { CheckRequestLimits } from '../envoy/index.js';

@@ -2,6 +2,7 @@
  * The server configuration after loading: every key has its value, paths are absolute,
  * durations are milliseconds. Frozen once built; nothing re-reads it per request.
  */
+import type { CheckRequestLimits } from '../check/index.js';
 import type { IdentityOptions } from '../identity/index.js';
 
 export type ListenAddress = string; // `host:port` or `unix:/path`
@@ -15,8 +16,11 @@ export interface GrpcTlsConfig {
   readonly allowedClientIds: readonly string[];
 }
 
-/** How a gRPC listener guards itself against its clients; every bound is on by default. */
-export interface GrpcLimits {
+/**
+ * How a gRPC listener guards itself against its clients; every bound is on by default. The
+ * CheckRequest limits (headers, path, attributes) are the Check service's, held here with the rest.
+ */
+export interface GrpcLimits extends CheckRequestLimits {
   /** Open connections at once; more are closed as they arrive. */
   readonly connections: number;
   /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to every client. */
@@ -27,18 +31,6 @@ export interface GrpcLimits {
   readonly bufferedBytes: number;
   /** Upper bound of any call's deadline, and the deadline of a call without `grpc-timeout`. */
   readonly deadlineMs: number;
-  /** A CheckRequest's HTTP headers (`headers` and `header_map` entries together). */
-  readonly headers: number;
-  /** Bytes of those headers' names and values together. */
-  readonly headerBytes: number;
-  /** Bytes of the request path (with its query). */
-  readonly pathBytes: number;
-  /** Bytes of a CheckRequest other than the request body Envoy may forward (`with_request_body`). */
-  readonly attributeBytes: number;
-  /** `context_extensions` entries and `metadata_context` filter entries together. */
-  readonly contextEntries: number;
-  /** Any other fields of a CheckRequest's top levels (unknown and repeated ones included). */
-  readonly attributeFields: number;
 }
 
 /** Connection management: keepalive pings and connection lifetimes (undefined: none). */
