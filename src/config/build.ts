@@ -140,13 +140,20 @@ function buildLimits(raw: NonNullable<NonNullable<RawConfig['grpc']>['limits']>)
   };
 }
 
-/** gRPC's own defaults for keepalive (2 h, 20 s); an idle connection is closed after 5 minutes. */
+/** gRPC's own defaults for keepalive (2 h, 20 s); an idle connection is closed after 5 minutes; no age. */
+export const DEFAULT_CONNECTION_POLICY: GrpcConnectionPolicy = Object.freeze({
+  keepaliveTimeMs: 2 * 3_600_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 5 * 60_000,
+});
+
 function buildConnectionPolicy(grpc: NonNullable<RawConfig['grpc']>): GrpcConnectionPolicy {
   const optional = (key: keyof GrpcConnectionPolicy, value: Duration | undefined) => (value === undefined ? {} : { [key]: durationMs(value) });
+  const orDefault = (value: Duration | undefined, fallback: number) => (value === undefined ? fallback : durationMs(value));
   return {
-    keepaliveTimeMs: durationMs(grpc.keepalive?.time ?? '2h'),
-    keepaliveTimeoutMs: durationMs(grpc.keepalive?.timeout ?? '20s'),
-    maxConnectionIdleMs: durationMs(grpc.maxConnectionIdle ?? '5m'),
+    keepaliveTimeMs: orDefault(grpc.keepalive?.time, DEFAULT_CONNECTION_POLICY.keepaliveTimeMs),
+    keepaliveTimeoutMs: orDefault(grpc.keepalive?.timeout, DEFAULT_CONNECTION_POLICY.keepaliveTimeoutMs),
+    maxConnectionIdleMs: orDefault(grpc.maxConnectionIdle, DEFAULT_CONNECTION_POLICY.maxConnectionIdleMs!),
     ...optional('maxConnectionAgeMs', grpc.maxConnectionAge),
     ...optional('maxConnectionAgeGraceMs', grpc.maxConnectionAgeGrace),
   };

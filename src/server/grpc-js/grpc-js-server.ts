@@ -11,11 +11,10 @@
  * server (connections.ts).
  */
 import { Server, type ServerOptions, type ServerWritableStream, type handleServerStreamingCall, type handleUnaryCall } from '@grpc/grpc-js';
-import { DEFAULT_GRPC_LIMITS } from '../../config/build.js';
 import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/types.js';
 import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
 import { HEALTH_WATCH_PATH, type HealthReporter } from '../grpc/health.js';
-import type { GrpcServerOptions, RunningGrpcServer } from '../grpc/listener.js';
+import type { GrpcServerOptions, ListenerSettings, RunningGrpcServer } from '../grpc/listener.js';
 import type { MethodTable } from '../grpc/methods.js';
 import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
 import { listenOn } from '../net/listen.js';
@@ -26,16 +25,18 @@ import { listenerCredentials } from './tls-credentials.js';
 
 /** The methods that stream their answer; every other one is unary. */
 const SERVER_STREAMING: ReadonlySet<string> = new Set([HEALTH_WATCH_PATH]);
-/** The listener's default when the options name none (the config always does). */
-const DEFAULT_IDLE_MS = 5 * 60_000;
 
-export async function startGrpcJsServer(options: GrpcServerOptions, methods: MethodTable, health: HealthReporter): Promise<RunningGrpcServer> {
+export async function startGrpcJsServer(
+  options: GrpcServerOptions,
+  methods: MethodTable,
+  health: HealthReporter,
+  { limits, connections: policy }: ListenerSettings,
+): Promise<RunningGrpcServer> {
   const target = parseListenAddress(options.address);
-  const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
   const connections = new ConnectionTable();
   const untaken = new UntakenAnswers(limits.deadlineMs, (call) => connections.cut(call));
   const server = new Server({
-    ...serverOptions(limits, options.connections ?? {}),
+    ...serverOptions(limits, policy),
     interceptors: [
       callGuard({ deadlineMs: limits.deadlineMs, untaken, ...(options.admitClient ? { admits: connections.admission(options.admitClient) } : {}) }),
     ],
@@ -82,15 +83,15 @@ export async function startGrpcJsServer(options: GrpcServerOptions, methods: Met
  * connection that nothing here reads. `limits.connections` has no grpc-js option (1.14 has
  * no `grpc.max_connections`); it is node:net's `maxConnections` on our own listener.
  */
-function serverOptions(limits: GrpcLimits, connections: Partial<GrpcConnectionPolicy>): ServerOptions {
+function serverOptions(limits: GrpcLimits, connections: GrpcConnectionPolicy): ServerOptions {
   const optional = (key: keyof ServerOptions, value: number | undefined) => (value === undefined ? {} : { [key]: value });
   return {
     'grpc.enable_channelz': 0,
     'grpc.max_receive_message_length': limits.messageBytes,
     'grpc.max_concurrent_streams': limits.streamsPerConnection,
-    'grpc.max_connection_idle_ms': connections.maxConnectionIdleMs ?? DEFAULT_IDLE_MS,
-    ...optional('grpc.keepalive_time_ms', connections.keepaliveTimeMs),
-    ...optional('grpc.keepalive_timeout_ms', connections.keepaliveTimeoutMs),
+    'grpc.keepalive_time_ms': connections.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': connections.keepaliveTimeoutMs,
+    ...optional('grpc.max_connection_idle_ms', connections.maxConnectionIdleMs),
     ...optional('grpc.max_connection_age_ms', connections.maxConnectionAgeMs),
     ...optional('grpc.max_connection_age_grace_ms', connections.maxConnectionAgeGraceMs),
   };

@@ -63,6 +63,12 @@ export interface ListenerLoad {
   readonly bufferedBytes?: number;
 }
 
+/** The listener's bounds and connection policy with every default filled in: what a transport serves by. */
+export interface ListenerSettings {
+  readonly limits: GrpcLimits;
+  readonly connections: GrpcConnectionPolicy;
+}
+
 export function isTlsMaterialSource(tls: GrpcTlsMaterial | TlsMaterialSource): tls is TlsMaterialSource {
   return 'onChange' in tls;
 }

@@ -15,7 +15,6 @@
  */
 import http2 from 'node:http2';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
-import { DEFAULT_GRPC_LIMITS } from '../../config/build.js';
 import type { GrpcLimits } from '../../config/types.js';
 import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
 import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
@@ -25,6 +24,7 @@ import {
   type ClientAdmission,
   type GrpcServerOptions,
   type GrpcTlsMaterial,
+  type ListenerSettings,
   type RunningGrpcServer,
 } from '../grpc/listener.js';
 import type { MethodTable } from '../grpc/methods.js';
@@ -35,12 +35,16 @@ import { trackConnections, type TrackedSessions } from './connections.js';
 import { BufferBudget, messageEncodingOf, RequestBody, type MessageEncoding } from './request-message.js';
 import { ServerCall } from './server-call.js';
 
-export async function startNativeServer(options: GrpcServerOptions, methods: MethodTable, health: HealthReporter): Promise<RunningGrpcServer> {
+export async function startNativeServer(
+  options: GrpcServerOptions,
+  methods: MethodTable,
+  health: HealthReporter,
+  { limits, connections }: ListenerSettings,
+): Promise<RunningGrpcServer> {
   const target = parseListenAddress(options.address);
-  const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
   const server = createHttp2Server(options.tls, limits);
   const tracked = trackConnections(server, {
-    ...options.connections,
+    ...connections,
     maxConnections: limits.connections,
     goneAwayGraceMs: limits.deadlineMs,
   });

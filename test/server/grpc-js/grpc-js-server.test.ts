@@ -22,6 +22,10 @@ import {
 import { startGrpcJsServer } from '../../../src/server/grpc-js/grpc-js-server.js';
 import { CheckClient, httpCheck, rawClient, structToJson } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
+import { DEFAULT_CONNECTION_POLICY, DEFAULT_GRPC_LIMITS } from '../../../src/config/build.js';
+
+/** What startGrpcServer hands a transport when the options name nothing. */
+const DEFAULTS = { limits: DEFAULT_GRPC_LIMITS, connections: DEFAULT_CONNECTION_POLICY };
 
 const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
 const DENY: Decision = { id: 'd', verdict: 'deny', reason: 'policy_deny', generation: 1, by: { policy: 'no-admin', rule: 0 } };
@@ -127,7 +131,7 @@ describe('Check and Health on grpc-js', () => {
     const fail = () => {
       throw new Error('handler bug');
     };
-    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(() => ALLOW) }, methods, health);
+    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(() => ALLOW) }, methods, health, DEFAULTS);
     cleanups.push(() => server.close(200));
     expect(await codeOf(check(server.address))).toBe(status.INTERNAL);
     expect(await codeOf(check(server.address))).toBe(status.OK);
@@ -148,7 +152,7 @@ describe('Check and Health on grpc-js', () => {
         },
       ],
     ]);
-    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(() => ALLOW) }, methods, createHealthReporter());
+    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(() => ALLOW) }, methods, createHealthReporter(), DEFAULTS);
     cleanups.push(() => server.close(200));
     expect(await check(server.address)).toEqual(Buffer.from([0x12, 0x00]));
     await expect.poll(() => seen).toEqual(['ended true', 'closed true']);
