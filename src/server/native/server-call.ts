@@ -24,6 +24,8 @@ type CallStream = http2.ServerHttp2Stream & { [CALL]?: ServerCall };
 export class ServerCall implements GrpcCall {
   readonly #stream: CallStream;
   #headersSent = false;
+  /** The answer went as headers that end the stream (a failure before anything was sent). */
+  #trailersOnly = false;
   #ended = false;
   #trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
   /** A Check still reading registers one (its body's release); streaming calls may add more. */
@@ -106,6 +108,7 @@ export class ServerCall implements GrpcCall {
     this.#guarded(() => {
       if (!this.#headersSent) {
         this.#headersSent = true;
+        this.#trailersOnly = true;
         this.#stream.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
         return;
       }
@@ -119,14 +122,7 @@ export class ServerCall implements GrpcCall {
    * call had buffered can be dropped: for a refused or late request still arriving.
    */
   failAndReset(code: GrpcStatusCode, message: string): void {
-    const stillSending = !this.#stream.readableEnded;
-    const trailersOnly = !this.#headersSent;
-    this.fail(code, message);
-    if (!stillSending) return;
-    // After trailers-only headers the reset may follow at once; after a streamed answer it
-    // must wait for the trailers, or node:http2 drops them.
-    if (trailersOnly) this.#reset();
-    else this.#resetAfterTrailers = true;
+    this.#answerThenReset(() => this.fail(code, message));
   }
 
   /**
@@ -134,10 +130,19 @@ export class ServerCall implements GrpcCall {
    * refused before its request was read (answered, not failed: see GrpcMethodHandler).
    */
   replyAndReset(message: Uint8Array): void {
+    this.#answerThenReset(() => this.reply(message));
+  }
+
+  /**
+   * After trailers-only headers the reset may follow at once; after a written answer it must
+   * wait for the trailers, or node:http2 drops them. A client done sending needs no reset.
+   */
+  #answerThenReset(answer: () => void): void {
     const stillSending = !this.#stream.readableEnded;
-    this.reply(message);
-    // the reset waits for the trailers, or node:http2 drops them
-    if (stillSending) this.#resetAfterTrailers = true;
+    answer();
+    if (!stillSending) return;
+    if (this.#trailersOnly) this.#reset();
+    else this.#resetAfterTrailers = true;
   }
 
   #resetAfterTrailers = false;
