@@ -10,10 +10,11 @@ import type { ClientAdmission } from '../grpc/listener.js';
 
 export class ConnectionTable {
   readonly #sockets = new Set<Socket>();
-  /** Open TCP connections by peer (`address:port`, as grpc-js' getPeer writes it) → admission verdict, once judged. */
-  readonly #verdicts = new Map<string, boolean | undefined>();
-  /** Open TCP connections by peer, to cut one whose client misbehaves. */
-  readonly #byPeer = new Map<string, Socket>();
+  /**
+   * Open TCP connections by peer (`address:port`, as grpc-js' getPeer writes it): the socket,
+   * to cut one whose client misbehaves, and the admission verdict once judged.
+   */
+  readonly #byPeer = new Map<string, { readonly socket: Socket; verdict?: boolean }>();
 
   /** A node:net server whose connections are tracked here, then handed to `accept`; more than `maxConnections` are closed as they arrive. */
   listener(maxConnections: number, accept: (socket: Socket) => void): Server {
@@ -37,7 +38,7 @@ export class ConnectionTable {
 
   /** Cuts the connection a call came on (TCP only: a unix socket has no peer to find it by). */
   cut(call: ServerInterceptingCallInterface): void {
-    this.#byPeer.get(call.getPeer())?.destroy();
+    this.#byPeer.get(call.getPeer())?.socket.destroy();
   }
 
   /**
@@ -46,11 +47,10 @@ export class ConnectionTable {
    */
   admission(admitClient: ClientAdmission): (call: ServerInterceptingCallInterface) => boolean {
     return (call) => {
-      const peer = call.getPeer();
-      const known = this.#verdicts.get(peer);
-      if (known !== undefined) return known;
+      const connection = this.#byPeer.get(call.getPeer());
+      if (connection?.verdict !== undefined) return connection.verdict;
       const verdict = judge(admitClient, call);
-      if (this.#verdicts.has(peer)) this.#verdicts.set(peer, verdict);
+      if (connection !== undefined) connection.verdict = verdict;
       return verdict;
     };
   }
@@ -59,17 +59,11 @@ export class ConnectionTable {
     this.#sockets.add(socket);
     socket.on('error', () => {}); // a broken connection ends its own calls only
     const peer = socket.remoteAddress !== undefined && socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
-    if (peer !== undefined) {
-      this.#verdicts.set(peer, undefined);
-      this.#byPeer.set(peer, socket);
-    }
+    if (peer !== undefined) this.#byPeer.set(peer, { socket });
     socket.once('close', () => {
       this.#sockets.delete(socket);
       // the next connection from the same address and port is a new client
-      if (peer !== undefined) {
-        this.#verdicts.delete(peer);
-        this.#byPeer.delete(peer);
-      }
+      if (peer !== undefined) this.#byPeer.delete(peer);
     });
   }
 }
