@@ -3,10 +3,11 @@
  * source with Go into the ignored bench cache), on kernel-chosen free 127.0.0.1 ports, each
  * waited for until it says it is ready, each stopped by its own pid.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { stop } from '../load/server-process.js';
 
 export interface Proc {
   readonly name: string;
@@ -44,20 +45,8 @@ function launch(name: string, file: string, args: string[], cwd?: string): Proc 
     pid: child.pid ?? -1,
     command: [file, ...args].join(' '),
     tail: () => lines.slice(-20).join('\n'),
-    stop: () => stopChild(child),
+    stop: () => stop(child),
   };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Polls `url` until it answers 200 (or `ok` accepts the body), within `timeoutMs`. */
