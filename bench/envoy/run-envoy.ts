@@ -21,6 +21,7 @@ import { runHttpLoad, type HttpLoadRun } from './h2load-http.js';
 import { buildOpa, freePort, startEnvoy, startOpa, OPA_ENVOY_VERSION, type Proc } from './processes.js';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './profile.js';
 import { hostOf, REGO_DECISION } from './translate.js';
+import type { LatencyRun } from '../load/run-load.js';
 
 export interface EnvoySettings {
   readonly repoRoot: string;
@@ -70,18 +71,12 @@ export interface EnvoyRun {
   readonly server?: ServerCounts;
 }
 
-export interface EnvoyLatencyRun {
+/** A latency run of the load section's shape, by scenario instead of contender. */
+export interface EnvoyLatencyRun extends Omit<LatencyRun, 'contender'> {
   readonly scenario: string;
   readonly pass: 'fixed' | 'half' | 'paired';
   /** For 'paired': the scenario whose half-saturation rate this Envoy-alone run used. */
   readonly pairedWith?: string;
-  readonly round: number;
-  readonly offeredRps: number;
-  readonly achievedRps: number;
-  readonly p50Us: number;
-  readonly p90Us: number;
-  readonly p99Us: number;
-  readonly maxUs: number;
   readonly samples: number;
   /** meshwarden's own view (meshwarden_check_duration_seconds over the run): the bucket bounds, µs, that hold p50 and p99. */
   readonly server?: {
