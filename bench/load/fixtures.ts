@@ -73,7 +73,7 @@ export async function writeFixtures(dir: string, smoke: boolean): Promise<LoadFi
 }
 
 /** The first generated request the set allows: the hot path does full work, and says allow. */
-function allowedRequest(policies: readonly Policy[], workload: ReturnType<typeof workloadFor>): CheckMessageOptions {
+export function allowedRequest(policies: readonly Policy[], workload: ReturnType<typeof workloadFor>): CheckMessageOptions {
   const tree = compileTree(policies, ENGINE_OPTIONS);
   const found = generateRequests(policies, workload, 2_000).find((c) => tree.evaluate(c.subject, c.request).effect === 'allow');
   if (found === undefined) throw new Error(`no allowed request in the ${tree.stats.rules}-rule set`);
