@@ -13,6 +13,7 @@
 import type { Socket } from 'node:net';
 import http2 from 'node:http2';
 import type { GrpcConnectionPolicy } from '../../config/types.js';
+import { markSessionSocket, sendDrainNotice } from './drain-notice.js';
 
 export interface ConnectionBounds extends Partial<GrpcConnectionPolicy> {
   readonly maxConnections: number;
@@ -24,7 +25,7 @@ export interface TrackedSessions {
   readonly sessions: ReadonlySet<http2.ServerHttp2Session>;
   /** Open TCP (or unix) connections, TLS handshakes included. */
   readonly connections: number;
-  /** GOAWAY to one session, then cut it if it lingers. */
+  /** Retire one session: drain notice, GOAWAY, then cut it if it lingers. */
   goAway(session: http2.ServerHttp2Session): void;
 }
 
@@ -40,14 +41,17 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
     else {
       socket.setNoDelay(true);
       lingerAfterEnd(socket);
+      markSessionSocket(socket);
     }
   });
+  server.on('secureConnection', markSessionSocket); // on TLS, the session runs on this socket
   server.on('sessionError', () => {});
+  const retire = (session: http2.ServerHttp2Session) => retireGracefully(session, bounds.goneAwayGraceMs);
   const goAway = (session: http2.ServerHttp2Session) => endGracefully(session, bounds.goneAwayGraceMs);
   server.on('session', (session) => {
     sessions.add(session);
     session.on('error', () => {}); // a broken connection ends its own calls only
-    const timers = [watchCalls(session, bounds, goAway), ageTimer(session, bounds), keepalive(session, bounds)];
+    const timers = [watchCalls(session, bounds, retire), ageTimer(session, bounds), keepalive(session, bounds)];
     // the client's GOAWAY (or a frame error) leaves a half-dead connection: close it, outside
     // nghttp2's callback that told us (closing a session inside one aborts the process)
     session.once('goaway', () => setImmediate(goAway, session));
@@ -62,7 +66,7 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
     get connections() {
       return connections;
     },
-    goAway,
+    goAway: retire,
   };
 }
 
@@ -80,6 +84,14 @@ function lingerAfterEnd(socket: Socket): void {
     cut.unref();
     socket.once('close', () => clearTimeout(cut));
   });
+}
+
+/**
+ * Our decision to close a connection (idle, age, shutdown): the client first hears the drain
+ * notice, so no call it already sent is refused, then the GOAWAY of `endGracefully`.
+ */
+export function retireGracefully(session: http2.ServerHttp2Session, graceMs: number): void {
+  sendDrainNotice(session, () => endGracefully(session, graceMs));
 }
 
 /** GOAWAY now; the connection closes when its calls end, or is destroyed after `graceMs`. */
@@ -144,7 +156,7 @@ function ageTimer(session: http2.ServerHttp2Session, bounds: ConnectionBounds): 
   if (ageMs === undefined) return undefined;
   const jittered = ageMs * (0.9 + Math.random() * 0.2);
   const grace = bounds.maxConnectionAgeGraceMs ?? bounds.goneAwayGraceMs;
-  const timer = setTimeout(() => endGracefully(session, grace), jittered);
+  const timer = setTimeout(() => retireGracefully(session, grace), jittered);
   timer.unref();
   return timer;
 }

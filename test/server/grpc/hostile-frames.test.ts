@@ -6,7 +6,6 @@
  * allows what policy allows and denies what it denies, and nothing is left open that the
  * client abandoned. Every loop is bounded; everything is on 127.0.0.1.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/domain/index.js';
 import type { AccessRequest } from '../../../src/domain/index.js';
@@ -15,6 +14,7 @@ import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { startGrpcServer, type GrpcServerOptions, type GrpcTransport, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
 import { rawClient } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
+import { END_HEADERS, END_STREAM, TYPE, frame, hpack, priority, rawConnection as connectRaw, requestHeaders, rst, settings, windowUpdate, type RawConnection } from '../../helpers/raw-h2.js';
 
 const TRANSPORTS: readonly GrpcTransport[] = ['native', 'grpc-js'];
 const decide = (request: AccessRequest): Decision =>
@@ -24,92 +24,18 @@ const decide = (request: AccessRequest): Decision =>
 const checkOf = (path: string) => encodeCheckRequest({ attributes: { request: { http: { method: 'GET', path, host: 'svc' } } } });
 const DENIED = grpcFrame(checkOf('/denied'));
 const WATCH_BODY = grpcFrame(Buffer.from([0x0a, 0x00]));
-const CHECK = '/envoy.service.auth.v3.Authorization/Check';
 const WATCH = '/grpc.health.v1.Health/Watch';
 /** Every RST_STREAM code HTTP/2 defines, one it does not, and the largest. */
 const CODES = [...Array.from({ length: 14 }, (_, i) => i), 0xff, 0xffffffff];
 
-// ---- raw HTTP/2 frames
-const TYPE = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
-const END_STREAM = 0x1;
-const END_HEADERS = 0x4;
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-
-function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(stream & 0x7fffffff, 5);
-  return Buffer.concat([header, payload]);
-}
-const u32 = (...values: number[]) => Buffer.concat(values.map((v) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255])));
-const rst = (stream: number, code: number) => frame(TYPE.RST_STREAM, 0, stream, u32(code));
-const windowUpdate = (stream: number, increment: number) => frame(TYPE.WINDOW_UPDATE, 0, stream, u32(increment));
-const priority = (stream: number, dependsOn: number) => frame(TYPE.PRIORITY, 0, stream, Buffer.concat([u32(dependsOn), Buffer.from([15])]));
-const settings = (pairs: Array<[number, number]> = []) =>
-  frame(TYPE.SETTINGS, 0, 0, Buffer.concat(pairs.map(([id, value]) => Buffer.concat([Buffer.from([id >> 8, id & 255]), u32(value)]))));
-
-/** HPACK literal fields without indexing, no Huffman (lengths under 127). */
-function hpack(fields: Array<[string, string]>): Buffer {
-  const literal = (s: string) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
-  return Buffer.concat(fields.map(([name, value]) => Buffer.concat([Buffer.from([0]), literal(name), literal(value)])));
-}
-const requestHeaders = (path = CHECK) =>
-  hpack([[':method', 'POST'], [':scheme', 'http'], [':path', path], [':authority', 'svc'], ['content-type', 'application/grpc'], ['te', 'trailers']]);
-
-interface ReceivedFrame {
-  readonly type: number;
-  readonly flags: number;
-  readonly stream: number;
-  readonly payload: Buffer;
-}
-
-interface RawConnection {
-  readonly frames: ReceivedFrame[];
-  readonly closed: boolean;
-  send(...frames: Buffer[]): void;
-  destroy(): void;
-  /** Stops reading: what the server sends piles up in its own buffers. */
-  stopReading(): void;
-  /** The GOAWAY error codes the server sent. */
-  goaways(): number[];
-}
+const cleanups: Array<() => Promise<void> | void> = [];
 
 function rawConnection(server: RunningGrpcServer, clientSettings: Array<[number, number]> = []): RawConnection {
-  const socket = net.connect(server.port!, '127.0.0.1');
-  const frames: ReceivedFrame[] = [];
-  let closed = false;
-  let pending = Buffer.alloc(0);
-  socket.on('error', () => {});
-  socket.on('close', () => (closed = true));
-  socket.on('data', (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 9) {
-      const length = pending.readUIntBE(0, 3);
-      if (pending.length < 9 + length) break;
-      const received = { type: pending[3]!, flags: pending[4]!, stream: pending.readUInt32BE(5) & 0x7fffffff, payload: pending.subarray(9, 9 + length) };
-      frames.push(received);
-      if (received.type === TYPE.SETTINGS && (received.flags & 1) === 0 && !socket.destroyed) socket.write(frame(TYPE.SETTINGS, 1, 0));
-      pending = pending.subarray(9 + length);
-    }
-  });
-  socket.write(Buffer.concat([PREFACE, settings(clientSettings)]));
-  const connection: RawConnection = {
-    frames,
-    get closed() {
-      return closed;
-    },
-    send: (...out) => void (!socket.destroyed && socket.write(Buffer.concat(out))),
-    destroy: () => void socket.destroy(),
-    stopReading: () => void socket.pause(),
-    goaways: () => frames.filter((f) => f.type === TYPE.GOAWAY).map((f) => f.payload.readUInt32BE(4)),
-  };
+  const connection = connectRaw(server.port!, clientSettings);
   cleanups.push(() => connection.destroy());
   return connection;
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
