@@ -39,4 +39,10 @@ export interface AccessRequest {
   readonly sni: string;
   /** Envoy's `metadata_context.filter_metadata`, as plain JSON (e.g. jwt_authn's verified claims). */
   readonly filterMetadata: Readonly<Record<string, unknown>>;
+  /**
+   * The request body as Envoy forwarded it (`with_request_body`), unread: policy/ parses it only
+   * when a policy reads it. Absent when Envoy sent none. Whether it is whole is Envoy's
+   * `x-envoy-auth-partial-body` header. Never logged.
+   */
+  readonly body?: Uint8Array;
 }

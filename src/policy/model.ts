@@ -91,6 +91,11 @@ export interface EngineOptions {
   readonly defaultAction: 'ALLOW' | 'DENY';
   /** Istio's root namespace: policies there apply to every destination. */
   readonly rootNamespace: string;
+  /**
+   * Request bodies longer than this are not parsed: `request.body.json[...]` conditions treat
+   * them as unseen (never an allow). Default 64 KiB.
+   */
+  readonly maxBodyBytes?: number;
 }
 
 /** Rules across a set of policies, as `/policy`, metrics and `meshwarden check` report them. */

@@ -1,6 +1,7 @@
 /**
  * One `when` condition → one Matcher: `values` and `notValues` AND-ed, read from the
- * attribute its key names (chosen by an exhaustive switch over the parsed key).
+ * attribute its key names (chosen by an exhaustive switch over the parsed key); a body
+ * field's condition is one BodyCondition, which also answers for a body it could not see.
  */
 import { assertNever } from '../../domain/assert-never.js';
 import type { Condition } from '../model.js';
@@ -11,7 +12,8 @@ import { parseConditionKey, type ConditionKey } from './matchers/condition-key.j
 import * as field from './matchers/field-matchers.js';
 import { and, not, type Matcher } from './matchers/matcher.js';
 import { compileStringSet } from './matchers/string-match.js';
-import type { RequestAttribute } from './request-attribute.js';
+import { BodyCondition } from './matchers/body-condition.js';
+import { bodyAttribute, type RequestAttribute } from './request-attribute.js';
 
 export function compileCondition(condition: Condition, site: CompileSite): Matcher {
   const key = site.shared.conditionKey(condition.key, () => build(at(site, 'key'), () => parseConditionKey(condition.key)));
@@ -21,6 +23,7 @@ export function compileCondition(condition: Condition, site: CompileSite): Match
     });
   }
   site.reads.add(conditionRead(key));
+  if (key.kind === 'body') return compileBodyCondition(condition, key.path, site);
   const parts: Matcher[] = [];
   // One matcher per distinct (key, values) in a compile: conditions repeat across rules.
   if (isSet(condition.values)) parts.push(site.shared.field(key, condition.values, site, 'values', conditionMatcher));
@@ -28,7 +31,18 @@ export function compileCondition(condition: Condition, site: CompileSite): Match
   return and(parts);
 }
 
-function conditionMatcher(values: readonly string[], site: CompileSite, key: ConditionKey): Matcher {
+/** Values and notValues in one matcher: an unseen field decides both at once, by the policy's action. */
+function compileBodyCondition(condition: Condition, path: readonly string[], site: CompileSite): Matcher {
+  const strings = (values: readonly string[] | undefined, field: string) =>
+    isSet(values) ? site.shared.field(BODY_VALUES, values, site, field, (v, s) => build(s, () => compileStringSet(v))) : undefined;
+  const values = strings(condition.values, 'values');
+  const notValues = strings(condition.notValues, 'notValues');
+  return new BodyCondition(site.shared.bodyPaths.add(path), values, notValues, site.action !== 'ALLOW');
+}
+
+const BODY_VALUES = Symbol('body values');
+
+function conditionMatcher(values: readonly string[], site: CompileSite, key: Exclude<ConditionKey, { kind: 'body' }>): Matcher {
   const strings = () => build(site, () => compileStringSet(values));
   switch (key.kind) {
     case 'header': return new field.StringField(field.readHeader(key.name), strings());
@@ -51,6 +65,7 @@ export function conditionRead(key: ConditionKey): RequestAttribute {
   switch (key.kind) {
     case 'header': return `header:${key.name}`;
     case 'claim': return `claim:${key.path[0]!}`;
+    case 'body': return bodyAttribute(key.path);
     case 'remote.ip': return 'source.ip';
     default: return key.kind;
   }

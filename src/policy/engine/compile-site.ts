@@ -3,6 +3,7 @@
  * and the matchers shared across the whole compile. The field path is only spelled out
  * when an error needs it: building it for every field was a tenth of compile time.
  */
+import type { PolicyAction } from '../model.js';
 import { compileAt } from './compile-error.js';
 import type { RequestAttribute } from './request-attribute.js';
 import type { SharedMatchers } from './shared-matchers.js';
@@ -10,6 +11,8 @@ import type { SharedMatchers } from './shared-matchers.js';
 export class CompileSite {
   constructor(
     readonly policy: string,
+    /** What the rules decide: a condition on what a request may not show depends on it (BodyCondition). */
+    readonly action: PolicyAction,
     readonly reads: Set<RequestAttribute>,
     readonly shared: SharedMatchers,
     readonly parent: CompileSite | undefined,
@@ -28,21 +31,21 @@ export class CompileSite {
 }
 
 /** The site of a policy's rules: `rules`; `indexed(rulesSite(...), i)` is rule i. */
-export function rulesSite(policy: string, reads: Set<RequestAttribute>, shared: SharedMatchers): CompileSite {
-  return new CompileSite(policy, reads, shared, undefined, 'rules', -1);
+export function rulesSite(policy: string, action: PolicyAction, reads: Set<RequestAttribute>, shared: SharedMatchers): CompileSite {
+  return new CompileSite(policy, action, reads, shared, undefined, 'rules', -1);
 }
 
 /** The site of one rule of a policy: `rules[index]`. */
-export function ruleSite(policy: string, index: number, reads: Set<RequestAttribute>, shared: SharedMatchers): CompileSite {
-  return indexed(rulesSite(policy, reads, shared), index);
+export function ruleSite(policy: string, action: PolicyAction, index: number, reads: Set<RequestAttribute>, shared: SharedMatchers): CompileSite {
+  return indexed(rulesSite(policy, action, reads, shared), index);
 }
 
 export function at(site: CompileSite, field: string): CompileSite {
-  return new CompileSite(site.policy, site.reads, site.shared, site, field, -1);
+  return new CompileSite(site.policy, site.action, site.reads, site.shared, site, field, -1);
 }
 
 export function indexed(site: CompileSite, index: number): CompileSite {
-  return new CompileSite(site.policy, site.reads, site.shared, site, '', index);
+  return new CompileSite(site.policy, site.action, site.reads, site.shared, site, '', index);
 }
 
 /** Runs a leaf compiler under `site`, so its PatternError names the policy and field. */

@@ -12,11 +12,15 @@
  * - `method`, `path`, `host`, `destination.ip`, `destination.port`, `connection.sni`
  * - `destination.service`, `destination.namespace`  as resolveDestination resolves them
  * - `context:KEY`        one context_extensions key (workload selectors)
+ * - `body:["a","b"]`     one field of the JSON request body (its path as JSON), as the
+ *                        conditions compare it; one mark for every way it can be unseen
  */
 import type { AccessRequest } from '../../domain/access-request.js';
 import type { Subject } from '../../domain/subject.js';
 import { spiffeNamespace } from '../../domain/spiffe-id.js';
 import { resolveDestination, type Destination } from './destination.js';
+import { bodyReaderFor, type BodyReader } from './body/body-reader.js';
+import { bodyValue } from './body/body-value.js';
 
 export type RequestAttribute =
   | 'source.principal'
@@ -35,7 +39,13 @@ export type RequestAttribute =
   | 'connection.sni'
   | 'destination.service'
   | 'destination.namespace'
-  | `context:${string}`;
+  | `context:${string}`
+  | `body:${string}`;
+
+/** The attribute of one body field: its path as JSON, so no name can be confused with another. */
+export function bodyAttribute(path: readonly string[]): `body:${string}` {
+  return `body:${JSON.stringify(path)}`;
+}
 
 /**
  * A cache key made of exactly the attributes in `reads`, in the set's order (the tree's
@@ -68,7 +78,9 @@ export function decisionKeyBuilder(reads: ReadonlySet<RequestAttribute>): Decisi
 }
 
 function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBuilder {
-  const getters = [...reads].map(attributeGetter);
+  const body = bodyPathsRead(reads);
+  const reader = body.length === 0 ? undefined : bodyReaderFor(reads, () => body);
+  const getters = [...reads].map((attribute) => attributeGetter(attribute, reader));
   const count = getters.length;
   const needsDestination = reads.has('destination.service') || reads.has('destination.namespace');
   return (subject, request) => {
@@ -82,7 +94,7 @@ function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBui
   };
 }
 
-function attributeGetter(attribute: RequestAttribute): AttributeGetter {
+function attributeGetter(attribute: RequestAttribute, body: BodyReader | undefined): AttributeGetter {
   switch (attribute) {
     case 'source.principal': return (s) => s.workload?.uri;
     case 'source.namespace': return (s) => s.workload && spiffeNamespace(s.workload);
@@ -98,11 +110,31 @@ function attributeGetter(attribute: RequestAttribute): AttributeGetter {
     case 'connection.sni': return (_s, r) => r.sni;
     case 'destination.service': return (_s, _r, d) => d?.service;
     case 'destination.namespace': return (_s, _r, d) => d?.namespace;
-    default: return prefixedGetter(attribute);
+    default: return attribute.startsWith('body:') ? bodyGetter(attribute, body!) : prefixedGetter(attribute as PrefixedAttribute);
   }
 }
 
-function prefixedGetter(attribute: `claim:${string}` | `header:${string}` | `context:${string}`): AttributeGetter {
+/** `=` and the field's text, or its texts as a JSON list; absent (one mark) however it is unseen. */
+function bodyGetter(attribute: RequestAttribute, reader: BodyReader): AttributeGetter {
+  const path = reader.paths.add(bodyPathOf(attribute));
+  return (_s, r) => {
+    const value = bodyValue(reader.read(r), path);
+    if (value === undefined) return undefined;
+    return typeof value === 'string' ? '=' + value : JSON.stringify(value);
+  };
+}
+
+function bodyPathsRead(reads: ReadonlySet<RequestAttribute>): (readonly string[])[] {
+  return [...reads].filter((a) => a.startsWith('body:')).map(bodyPathOf);
+}
+
+function bodyPathOf(attribute: RequestAttribute): readonly string[] {
+  return JSON.parse(attribute.slice('body:'.length)) as string[];
+}
+
+type PrefixedAttribute = `claim:${string}` | `header:${string}` | `context:${string}`;
+
+function prefixedGetter(attribute: PrefixedAttribute): AttributeGetter {
   const colon = attribute.indexOf(':');
   const name = attribute.slice(colon + 1);
   switch (attribute.slice(0, colon)) {

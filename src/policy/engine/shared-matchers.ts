@@ -5,6 +5,7 @@
  * many rules use hot in the CPU cache. One instance per compile: nothing outlives it but
  * the matchers the tree holds.
  */
+import { BodyPaths } from './body/body-paths.js';
 import { at, type CompileSite } from './compile-site.js';
 import type { ConditionKey } from './matchers/condition-key.js';
 import { and, flattenAnd, type Matcher } from './matchers/matcher.js';
@@ -17,6 +18,9 @@ export class SharedMatchers {
   readonly #conditionKeys = new Map<string, ConditionKey>();
   /** ANDs by their parts, a trie keyed by part identity (no key strings to build). */
   readonly #ands: AndNode = { next: new Map(), and: undefined };
+
+  /** `bodyPaths`: the body fields the compile reads, gathered for the tree's BodyReader. */
+  constructor(readonly bodyPaths: BodyPaths = new BodyPaths()) {}
 
   /**
    * `make(values, at(site, field), kind)` once per (kind, values); the field's site is

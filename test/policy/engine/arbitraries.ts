@@ -72,6 +72,8 @@ const CONDITIONS: Record<string, readonly string[]> = {
   'source.namespace': NAMESPACES,
   'source.principal': PRINCIPALS,
   'connection.sni': ['payments.prod.svc', '*.svc'],
+  'request.body.json[amount]': ['10', '1*', '*'],
+  'request.body.json[order][id]': ['o1', 'o*'],
 };
 
 const condition: fc.Arbitrary<Condition> = fc.constantFrom(...Object.keys(CONDITIONS)).chain((key) =>
@@ -136,6 +138,18 @@ export const subjectArb: fc.Arbitrary<Subject> = fc
   .tuple(maybe(fc.constantFrom(CHECKOUT, BATCH, BILLING, 'spiffe://other.example/x')), maybe(userArb))
   .map(([workload, user]) => subject(workload, user));
 
+// Bodies the body conditions see, and bodies they must not trust (cut, mislabelled, ambiguous).
+const BODIES: readonly (readonly [string | undefined, Record<string, string>])[] = [
+  [undefined, {}],
+  ['{"amount":10,"order":{"id":"o1"}}', { 'content-type': 'application/json' }],
+  ['{"amount":[10,12],"order":{"id":"o2"}}', { 'content-type': 'application/json' }],
+  ['{"amount":"100","order":{"id":["o1","x"]}}', { 'content-type': 'application/json; charset=utf-8' }],
+  ['{"amount":10,"amount":2}', { 'content-type': 'application/json' }],
+  ['{"amount":10,"order":{"id":"o1"}}', { 'content-type': 'application/json', 'x-envoy-auth-partial-body': 'true' }],
+  ['{"amount":10}', { 'content-type': 'text/plain' }],
+  ['{"amount":10', { 'content-type': 'application/json' }],
+];
+
 const ADDRESSES = ['10.0.0.1', '10.1.2.3', '::ffff:10.1.0.9', '192.168.1.1', '2001:db8::1', 'garbage', ''];
 
 export const requestArb: fc.Arbitrary<AccessRequest> = fc
@@ -153,13 +167,15 @@ export const requestArb: fc.Arbitrary<AccessRequest> = fc
     port: maybe(fc.constantFrom(8080, 9090)),
     destinationPrincipal: maybe(fc.constantFrom('spiffe://prod.example/ns/prod/sa/payments', 'spiffe://prod.example/ns/checkout/sa/billing')),
     sni: fc.constantFrom('', 'payments.prod.svc'),
+    body: fc.constantFrom(...BODIES),
   })
   .map((r) =>
     request({
       method: r.method,
       path: r.path,
       host: r.host,
-      headers: r.tenant === undefined ? {} : { 'x-tenant': r.tenant },
+      headers: { ...r.body[1], ...(r.tenant === undefined ? {} : { 'x-tenant': r.tenant }) },
+      ...(r.body[0] === undefined ? {} : { body: r.body[0] }),
       context: defined({ service: r.service, namespace: r.namespace, app: r.app, version: r.version }),
       source: defined({ address: r.source }),
       destination: defined({ address: r.destination, port: r.port, principal: r.destinationPrincipal }),

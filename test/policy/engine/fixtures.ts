@@ -13,11 +13,15 @@ export interface RequestSpec {
   readonly source?: Peer;
   readonly destination?: Peer;
   readonly sni?: string;
+  /** The body Envoy forwarded; a string is sent as its UTF-8. */
+  readonly body?: string | Uint8Array;
 }
 
 export function request(spec: RequestSpec = {}): AccessRequest {
   const path = spec.path ?? '/';
+  const body = typeof spec.body === 'string' ? Buffer.from(spec.body) : spec.body;
   return {
+    ...(body === undefined ? {} : { body }),
     requestId: 'r-1',
     method: spec.method ?? 'GET',
     path,

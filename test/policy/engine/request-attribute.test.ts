@@ -71,3 +71,38 @@ describe('decisionKey', () => {
     expect(decisionKeyBuilder(tree.reads)).toBe(decisionKeyBuilder(tree.reads));
   });
 });
+
+describe('decisionKey over body fields', () => {
+  const json = { 'content-type': 'application/json' };
+  const tree = compileTree([policy({ id: 'p', rules: [{ when: [{ key: 'request.body.json[order][amount]', values: ['10'] }] }] })], DENY_BY_DEFAULT);
+  const key = (body: string, headers: Record<string, string> = json) => decisionKey(tree.reads, subject(), request({ method: 'POST', headers, body }));
+
+  it('reads the one field the policies name, as its path', () => {
+    expect([...tree.reads]).toEqual(['body:["order","amount"]']);
+  });
+
+  it('differs when that field differs, and not when other fields do', () => {
+    expect(key('{"order":{"amount":10}}')).not.toBe(key('{"order":{"amount":100000}}'));
+    expect(key('{"order":{"amount":10,"note":"a"},"x":1}')).toBe(key('{"order":{"amount":10}}'));
+  });
+
+  it('gives one key to every way the field can be unseen, for they decide alike', () => {
+    const unseen = key('{"order":{"amount":10}}', { ...json, 'x-envoy-auth-partial-body': 'true' });
+    expect(key('{"order":{}}')).toBe(unseen);
+    expect(key('{"order":{"amount":10}', json)).toBe(unseen);
+    expect(key('{"order":{"amount":10}}', { 'content-type': 'text/plain' })).toBe(unseen);
+    expect(key('{"order":{"amount":10}}')).not.toBe(unseen);
+  });
+
+  it('tells a list from a string that spells one', () => {
+    expect(key('{"order":{"amount":["10"]}}')).not.toBe(key('{"order":{"amount":"[\\"10\\"]"}}'));
+  });
+
+  it('holds nothing of the body for policies that read none', () => {
+    const none = compileTree([policy({ id: 'q', rules: [{ to: [{ methods: ['POST'] }] }] })], DENY_BY_DEFAULT);
+    const a = decisionKey(none.reads, subject(), request({ method: 'POST', headers: json, body: '{"amount":1}' }));
+    expect(a).toBe(decisionKey(none.reads, subject(), request({ method: 'POST' })));
+    expect([...none.reads].some((attribute) => attribute.startsWith('body:'))).toBe(false);
+  });
+});
+

@@ -10,7 +10,7 @@ const TRICKY: readonly (readonly string[])[] = [
 describe('SharedMatchers', () => {
   it('builds one value per distinct list of values and kind, and never confuses two lists', () => {
     const shared = new SharedMatchers();
-    const site = ruleSite('p', 0, new Set(), shared);
+    const site = ruleSite('p', 'ALLOW', 0, new Set(), shared);
     const built = TRICKY.map((values) => shared.field('kind', values, site, 'f', (v) => ({ v })));
     expect(new Set(built).size).toBe(TRICKY.length);
     TRICKY.forEach((values, i) => {
@@ -22,7 +22,7 @@ describe('SharedMatchers', () => {
 
   it('names the field of the first use that fails, and remembers no failure', () => {
     const shared = new SharedMatchers();
-    const site = ruleSite('p', 3, new Set(), shared);
+    const site = ruleSite('p', 'ALLOW', 3, new Set(), shared);
     const fail = (): never => {
       throw new Error('boom');
     };

@@ -39,6 +39,9 @@ const CASES: readonly Case[] = [
   { name: 'a dry-run annotation that is not true or false', text: istio('  rules: []\n', '  name: p\n  annotations: { istio.io/dry-run: "yes" }'), code: 'invalid_annotation', at: '5:36', field: 'metadata.annotations["istio.io/dry-run"]' },
   { name: 'an unknown condition key', text: native('  rules:\n    - when:\n        - key: request.path\n          values: ["/"]\n'), code: 'invalid_condition_key', at: '7:16', field: 'spec.rules[0].when[0].key' },
   { name: 'a condition key with an empty claim', text: native('  rules:\n    - when:\n        - key: request.auth.claims[a][]\n          values: ["x"]\n'), code: 'invalid_condition_key', at: '7:16', field: 'spec.rules[0].when[0].key' },
+  { name: 'a body key left open', text: native('  rules:\n    - when:\n        - key: "request.body.json["\n          values: ["x"]\n'), code: 'invalid_condition_key', at: '7:16', field: 'spec.rules[0].when[0].key' },
+  { name: 'a body key with an empty name', text: native('  rules:\n    - when:\n        - key: request.body.json[order][]\n          values: ["x"]\n'), code: 'invalid_condition_key', at: '7:16', field: 'spec.rules[0].when[0].key' },
+  { name: 'a body value with a * in the middle', text: native('  rules:\n    - when:\n        - key: request.body.json[amount]\n          values: ["1*0"]\n'), code: 'invalid_string_match', at: '8:20', field: 'spec.rules[0].when[0].values[0]' },
   { name: 'a condition without values', text: native('  rules:\n    - when:\n        - key: source.ip\n'), code: 'condition_without_values', at: '7:11', field: 'spec.rules[0].when[0]' },
   { name: 'an invalid CIDR in ipBlocks', text: native('  rules:\n    - from:\n        - source: { ipBlocks: ["10.0.0.0/33"] }\n'), code: 'invalid_ip_block', at: '7:32', field: 'spec.rules[0].from[0].source.ipBlocks[0]' },
   { name: 'an invalid IPv6 in notRemoteIpBlocks', text: native('  rules:\n    - from:\n        - source: { notRemoteIpBlocks: ["fd00:::1"] }\n'), code: 'invalid_ip_block', at: '7:41', field: 'spec.rules[0].from[0].source.notRemoteIpBlocks[0]' },
@@ -91,9 +94,21 @@ describe('a policy with no error', () => {
         '          values: ["api.example"]',
         '        - key: request.headers[X-Tenant]',
         '          notValues: ["*"]',
+        '        - key: request.body.json[order][amount]',
+        '          values: ["10", "1*"]',
         '',
       ].join('\n'),
     );
     expect(parsePolicyText(text, 'p.yaml', OPTIONS).errors).toEqual([]);
   });
 });
+
+describe('a malformed body key', () => {
+  test('says what a body key looks like, not the whole list of keys', () => {
+    const { errors } = parsePolicyText(native('  rules:\n    - when:\n        - key: request.body.json[a]b\n          values: ["x"]\n'), 'p.yaml', OPTIONS);
+    expect(errors.map((e) => e.message)).toEqual([
+      'malformed body key "request.body.json[a]b": expected request.body.json[NAME], nested as [a][b], each name non-empty and without brackets, at most 32 levels',
+    ]);
+  });
+});
+

@@ -3,11 +3,14 @@
  * cannot evaluate (e.g. `experimental.envoy.filters.*`) are refused at compile time
  * rather than silently never matching.
  */
+import { MAX_BODY_DEPTH } from '../body/read-body.js';
 import { PatternError } from '../compile-error.js';
 
 export type ConditionKey =
   | { readonly kind: 'header'; readonly name: string }
   | { readonly kind: 'claim'; readonly path: readonly string[] }
+  /** A field of the JSON request body: its member names, outermost first. */
+  | { readonly kind: 'body'; readonly path: readonly string[] }
   | {
       readonly kind:
         | 'source.ip'
@@ -37,10 +40,14 @@ const SIMPLE_KEYS = new Set([
 
 const HEADERS = 'request.headers';
 const CLAIMS = 'request.auth.claims';
+const BODY = 'request.body.json';
 
 export function parseConditionKey(key: string): ConditionKey {
   if ((SIMPLE_KEYS as ReadonlySet<string>).has(key)) {
-    return Object.freeze({ kind: key as Exclude<ConditionKey['kind'], 'header' | 'claim'> });
+    return Object.freeze({ kind: key as Exclude<ConditionKey['kind'], 'header' | 'claim' | 'body'> });
+  }
+  if (key.startsWith(BODY)) {
+    return Object.freeze({ kind: 'body', path: parseBrackets(key, BODY.length, MAX_BODY_DEPTH) });
   }
   if (key.startsWith(HEADERS)) {
     const [name] = parseBrackets(key, HEADERS.length, 1);
@@ -64,8 +71,11 @@ function parseBrackets(key: string, start: number, max: number): readonly string
     names.push(name);
     at = close + 1;
   }
-  if (at !== key.length || names.length === 0 || names.length > max) {
+  if (at !== key.length || names.length === 0) {
     throw new PatternError('ERR_COMPILE_CONDITION_KEY', `malformed condition key "${key}"`);
+  }
+  if (names.length > max) {
+    throw new PatternError('ERR_COMPILE_CONDITION_KEY', `condition key "${key}" names ${names.length} levels, at most ${max}`);
   }
   return Object.freeze(names);
 }

@@ -7,6 +7,8 @@
 import type { AccessRequest } from '../../../domain/access-request.js';
 import { spiffeNamespace } from '../../../domain/spiffe-id.js';
 import { ANONYMOUS, type Subject } from '../../../domain/subject.js';
+import type { BodyReader } from '../body/body-reader.js';
+import type { BodyRead } from '../body/read-body.js';
 import { resolveDestinationInto } from '../destination.js';
 import { parseRequestAddress, type IpAddress } from './cidr-match.js';
 
@@ -25,6 +27,9 @@ export class MatchContext {
   #sourceNamespace: string | undefined | typeof UNSET = UNSET;
   #sourceIp: IpAddress | undefined | typeof UNSET = UNSET;
   #destinationIp: IpAddress | undefined | typeof UNSET = UNSET;
+
+  /** Set once by a tree whose policies read the body; it reads each request's body once. */
+  constructor(readonly bodyReader?: BodyReader) {}
 
   reset(subject: Subject, request: AccessRequest): void {
     this.subject = subject;
@@ -47,6 +52,11 @@ export class MatchContext {
   get sourceIp(): IpAddress | undefined {
     if (this.#sourceIp === UNSET) this.#sourceIp = parseRequestAddress(this.request.source.address);
     return this.#sourceIp;
+  }
+
+  /** The body as `request.body.json[...]` conditions see it; parsed on the first call for a request. */
+  body(): BodyRead {
+    return this.bodyReader === undefined ? 'no_body' : this.bodyReader.read(this.request);
   }
 
   get destinationIp(): IpAddress | undefined {

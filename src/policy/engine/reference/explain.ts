@@ -60,7 +60,7 @@ function tracePolicy(
   const base = { id: policy.id, action: policy.action, mode: policy.mode, applies: scope.applies, scope: scope.why };
   if (!scope.applies) return { ...base, rules: [] };
   const rules = policy.rules.map((rule, index): RuleTrace => {
-    const failure = checkRule(rule, { subject, request });
+    const failure = checkRule(rule, { subject, request, maxBodyBytes: options.maxBodyBytes }, policy.action);
     return failure === undefined ? { index, matched: true } : { index, matched: false, failure };
   });
   return { ...base, rules };

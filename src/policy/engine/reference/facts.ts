@@ -21,6 +21,8 @@ export type Fact =
 export interface Facts {
   readonly subject: Subject;
   readonly request: AccessRequest;
+  /** EngineOptions.maxBodyBytes, as the tree is compiled with. */
+  readonly maxBodyBytes?: number;
 }
 
 export function factValues(facts: Facts, fact: Fact): readonly string[] | undefined {
@@ -38,7 +40,8 @@ export function factValues(facts: Facts, fact: Fact): readonly string[] | undefi
   }
 }
 
-export function conditionValues(facts: Facts, key: ConditionKey): readonly string[] | undefined {
+/** Body fields are not values alone: checkBodyCondition reads them. */
+export function conditionValues(facts: Facts, key: Exclude<ConditionKey, { kind: 'body' }>): readonly string[] | undefined {
   const { subject, request } = facts;
   switch (key.kind) {
     case 'header': {

@@ -26,7 +26,7 @@ function formatRule(rule: RuleTrace): string {
 }
 
 export function formatFailure(failure: ClauseFailure): string {
-  const actual = failure.actual === undefined ? '<absent>' : failure.actual.map((v) => JSON.stringify(v)).join(', ');
+  const actual = failure.withheld !== undefined ? `<${failure.withheld}>` : failure.actual === undefined ? '<absent>' : failure.actual.map((v) => JSON.stringify(v)).join(', ');
   const relation = failure.negated ? 'in' : 'not in';
   return `${failure.clause}: ${actual} ${relation} ${JSON.stringify(failure.expected)}`;
 }

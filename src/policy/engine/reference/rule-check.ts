@@ -2,8 +2,9 @@
  * One rule checked the obvious way, field by field, reporting the first clause that
  * failed. The reference evaluator and explain traces are built on this.
  */
-import type { Condition, Operation, Rule, Source } from '../../model.js';
+import type { Condition, Operation, PolicyAction, Rule, Source } from '../../model.js';
 import { parseConditionKey } from '../matchers/condition-key.js';
+import { checkBodyCondition } from './body-check.js';
 import { conditionValues, factValues, type Fact, type Facts } from './facts.js';
 import { leafMatches, type LeafKind } from './leaf.js';
 
@@ -17,15 +18,18 @@ export interface ClauseFailure {
   readonly negated: boolean;
   /** When every `from` (or `to`) entry failed: the failures of the entries after the first. */
   readonly others?: readonly ClauseFailure[];
+  /** Said instead of `actual` where the value is not shown (a body field), or was not seen. */
+  readonly withheld?: string;
 }
 
-export function checkRule(rule: Rule, facts: Facts): ClauseFailure | undefined {
+/** `action`: what the rule's policy decides; a body field it could not see counts against an ALLOW only. */
+export function checkRule(rule: Rule, facts: Facts, action: PolicyAction): ClauseFailure | undefined {
   const from = anyEntry(rule.from, 'from', 'source', (s, at) => checkSource(s, facts, at));
   if (from !== undefined) return from;
   const to = anyEntry(rule.to, 'to', 'operation', (o, at) => checkOperation(o, facts, at));
   if (to !== undefined) return to;
   for (const [index, condition] of (rule.when ?? []).entries()) {
-    const failure = checkCondition(condition, facts, `when[${index}]`);
+    const failure = checkCondition(condition, facts, action, `when[${index}]`);
     if (failure !== undefined) return failure;
   }
   return undefined;
@@ -89,8 +93,9 @@ function checkFields(facts: Facts, at: string, fields: readonly FieldSpec[]): Cl
   return undefined;
 }
 
-function checkCondition(condition: Condition, facts: Facts, at: string): ClauseFailure | undefined {
+function checkCondition(condition: Condition, facts: Facts, action: PolicyAction, at: string): ClauseFailure | undefined {
   const key = parseConditionKey(condition.key);
+  if (key.kind === 'body') return checkBodyCondition(condition, key.path, facts, action, at);
   const kind: LeafKind = leafKindOfKey(key.kind);
   const actual = conditionValues(facts, key);
   for (const [expected, negated] of [[condition.values, false], [condition.notValues, true]] as const) {

@@ -1,5 +1,6 @@
 /** Policies → CompiledPolicy values in decision order, recording every attribute they read. */
 import type { EngineOptions, Policy } from '../../model.js';
+import type { BodyPaths } from '../body/body-paths.js';
 import { compileRule } from '../compile-rule.js';
 import { indexed, isSet, rulesSite } from '../compile-site.js';
 import { sortPolicies } from '../policy-order.js';
@@ -10,12 +11,14 @@ import { slotOf } from './compiled-rule.js';
 import { effectiveNamespace, planScope } from './compile-scope.js';
 import { principalKeys } from './index-keys.js';
 
+/** `bodyPaths` gathers the body fields the policies read. */
 export function compilePolicies(
   policies: readonly Policy[],
   options: EngineOptions,
   reads: Set<RequestAttribute>,
+  bodyPaths: BodyPaths,
 ): readonly CompiledPolicy[] {
-  const shared = new SharedMatchers();
+  const shared = new SharedMatchers(bodyPaths);
   let ordinal = 0;
   return Object.freeze(
     sortPolicies(policies).map((policy, rank) => {
@@ -36,7 +39,7 @@ function compilePolicy(
 ): CompiledPolicy {
   const plan = planScope(policy, options);
   const slot = slotOf(policy);
-  const site = rulesSite(policy.id, reads, shared);
+  const site = rulesSite(policy.id, policy.action, reads, shared);
   const rules = policy.rules.map((rule, index): CompiledRule => {
     const { matcher, principalImplied } = compileRule(rule, indexed(site, index), true);
     return Object.freeze({

@@ -8,6 +8,9 @@ import type { AccessRequest } from '../../../domain/access-request.js';
 import type { Subject } from '../../../domain/subject.js';
 import type { Evaluation, Evaluator } from '../../evaluation.js';
 import type { EngineOptions, Policy } from '../../model.js';
+import { BodyPaths } from '../body/body-paths.js';
+import { BodyReader, bodyLimits, registerBodyReader } from '../body/body-reader.js';
+import type { BodyLimits } from '../body/read-body.js';
 import { MatchContext } from '../matchers/match-context.js';
 import { sortedReads, type RequestAttribute } from '../request-attribute.js';
 import { Accumulator } from './accumulator.js';
@@ -47,9 +50,20 @@ export interface TreeTuning {
 const DEFAULT_TUNING: TreeTuning = Object.freeze({ smallList: SMALL_LIST });
 
 export function compileTreeWith(policies: readonly Policy[], options: EngineOptions, tuning: TreeTuning): DecisionTree {
+  const limits = bodyLimits(options.maxBodyBytes);
   const reads = new Set<RequestAttribute>();
-  const compiled = compilePolicies(policies, options, reads);
-  return new Tree(compiled, options, sortedReads(reads), tuning);
+  const bodyPaths = new BodyPaths();
+  const compiled = compilePolicies(policies, options, reads, bodyPaths);
+  const sorted = sortedReads(reads);
+  return new Tree(compiled, options, sorted, tuning, bodyReader(sorted, bodyPaths, limits));
+}
+
+/** A reader only for policies that read the body; the decision cache's key builder shares it. */
+function bodyReader(reads: ReadonlySet<RequestAttribute>, paths: BodyPaths, limits: BodyLimits): BodyReader | undefined {
+  if (paths.root.names.length === 0) return undefined;
+  const reader = new BodyReader(paths, limits);
+  registerBodyReader(reads, reader);
+  return reader;
 }
 
 /**
@@ -71,7 +85,7 @@ class Tree implements DecisionTree {
    */
   readonly #everywhere: Uint8Array;
   readonly #verdicts: Verdicts;
-  readonly #ctx = new MatchContext();
+  readonly #ctx: MatchContext;
   readonly #state: Accumulator;
 
   constructor(
@@ -79,7 +93,9 @@ class Tree implements DecisionTree {
     options: EngineOptions,
     readonly reads: ReadonlySet<RequestAttribute>,
     tuning: TreeTuning,
+    body: BodyReader | undefined,
   ) {
+    this.#ctx = new MatchContext(body);
     const byService = new Map<string, CompiledPolicy[]>();
     const byNamespace = new Map<string, CompiledPolicy[]>();
     const everywhere: CompiledPolicy[] = [];

@@ -49,3 +49,27 @@ describe('explain', () => {
     expect(() => explain([policy({ id: 'x', rules: [{ to: [{ ports: ['x'] }] }] })], DENY_BY_DEFAULT, subject(), request())).toThrow(CompileError);
   });
 });
+
+describe('explain over a request body', () => {
+  const SECRET = 'card-4111-1111-1111-1111';
+  const bodyPolicies = [
+    policy({ id: 'allow-card', rules: [{ when: [{ key: 'request.body.json[card]', values: ['tok_*'] }] }] }),
+    policy({ id: 'deny-cut', action: 'DENY', rules: [{ when: [{ key: 'request.body.json[amount]', notValues: ['1*'] }] }] }),
+  ];
+  const post = (headers: Record<string, string>) =>
+    request({ method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ card: SECRET, amount: 10 }) });
+
+  it('never shows a body value, in the text or the JSON of the trace', () => {
+    const trace = explain(bodyPolicies, DENY_BY_DEFAULT, subject(), post({}));
+    expect(formatExplain(trace)).toContain('rules[0]: no match: when[0].values[request.body.json[card]]: <body value not shown> not in ["tok_*"]');
+    expect(formatExplain(trace)).not.toContain(SECRET);
+    expect(JSON.stringify(trace)).not.toContain(SECRET);
+  });
+
+  it('says why a body was not seen', () => {
+    const trace = explain(bodyPolicies, DENY_BY_DEFAULT, subject(), post({ 'x-envoy-auth-partial-body': 'true' }));
+    expect(formatExplain(trace)).toContain('when[0].values[request.body.json[card]]: <body not seen: partial_body> not in ["tok_*"]');
+    expect(trace.evaluation).toStrictEqual({ effect: 'deny', reason: 'policy_deny', by: { policy: 'deny-cut', rule: 0 } });
+  });
+});
+

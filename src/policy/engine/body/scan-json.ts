@@ -1,0 +1,117 @@
+/**
+ * One pass over JSON text that JSON.parse has already accepted, for what JSON.parse does not
+ * say: how deep the document nests, and whether an object on a path the policies read names a
+ * member twice. JSON.parse keeps the last of two equal names and many parsers keep the first,
+ * so the workload behind Envoy may act on a value the policy never saw.
+ */
+import type { BodyPathNode, BodyPaths } from './body-paths.js';
+
+export const TOO_DEEP = 'too_deep';
+
+/** Node ids (BodyPaths) whose member name was repeated in its object. */
+export type RepeatedMembers = Uint8Array;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+
+/** `TOO_DEEP` past `maxDepth` nested objects and arrays; else the repeats found (undefined: none). */
+export function scanJson(text: string, maxDepth: number, paths: BodyPaths): RepeatedMembers | undefined | typeof TOO_DEEP {
+  return new Scan(text, paths).run(maxDepth);
+}
+
+class Scan {
+  // By depth: the trie node of an object whose members are read (undefined: nothing read
+  // below it, or an array, whose elements no path enters), its members seen, its kind.
+  readonly #nodes: (BodyPathNode | undefined)[] = [];
+  readonly #seen: (Uint8Array | undefined)[] = [];
+  readonly #isObject: boolean[] = [];
+  #repeated: RepeatedMembers | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly paths: BodyPaths,
+  ) {}
+
+  run(maxDepth: number): RepeatedMembers | undefined | typeof TOO_DEEP {
+    const text = this.text;
+    let depth = 0;
+    let expectName = false;
+    // The trie node of the value about to open: the root for the document, a member's after its name.
+    let next: BodyPathNode | undefined = this.paths.root;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        const end = stringEnd(text, i);
+        if (expectName) next = this.#member(depth, i + 1, end);
+        expectName = false;
+        i = end;
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+        if (++depth > maxDepth) return TOO_DEEP;
+        this.#open(depth, c === OPEN_OBJECT ? next : undefined, c === OPEN_OBJECT);
+        expectName = c === OPEN_OBJECT;
+        next = undefined;
+      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        depth -= 1;
+        expectName = false;
+        next = undefined;
+      } else if (c === COMMA) {
+        expectName = this.#isObject[depth] === true;
+        next = undefined;
+      }
+    }
+    return this.#repeated;
+  }
+
+  #open(depth: number, node: BodyPathNode | undefined, isObject: boolean): void {
+    const tracked = node !== undefined && node.names.length > 0 ? node : undefined;
+    this.#nodes[depth] = tracked;
+    this.#seen[depth] = tracked === undefined ? undefined : new Uint8Array(tracked.names.length);
+    this.#isObject[depth] = isObject;
+  }
+
+  /** The name between `start` and `end` in the object at `depth`: the node it leads to, its repeat noted. */
+  #member(depth: number, start: number, end: number): BodyPathNode | undefined {
+    const node = this.#nodes[depth];
+    if (node === undefined) return undefined;
+    const at = nameIndex(node.names, this.text, start, end);
+    if (at === -1) return undefined;
+    const seen = this.#seen[depth]!;
+    const child = node.children[at]!;
+    if (seen[at] === 1) (this.#repeated ??= new Uint8Array(this.paths.size))[child.id] = 1;
+    seen[at] = 1;
+    return child;
+  }
+}
+
+/** The index of the closing quote of the string opening at `start`. */
+function stringEnd(text: string, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote === -1) return text.length; // unreachable for text JSON.parse accepted
+    let slashes = 0;
+    while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes += 1;
+    if (slashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+
+/** Which of `names` the JSON string text[start, end) spells, escapes decoded; -1 for none. */
+function nameIndex(names: readonly string[], text: string, start: number, end: number): number {
+  if (hasEscape(text, start, end)) return names.indexOf(JSON.parse(text.slice(start - 1, end + 1)) as string);
+  for (let i = 0; i < names.length; i += 1) {
+    const name = names[i]!;
+    if (name.length === end - start && text.startsWith(name, start)) return i;
+  }
+  return -1;
+}
+
+function hasEscape(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) if (text.charCodeAt(i) === BACKSLASH) return true;
+  return false;
+}
