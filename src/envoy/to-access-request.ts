@@ -41,7 +41,17 @@ export function toAccessRequest(check: CheckRequestMessage, options: AccessReque
     contextExtensions: toMap(attributes.contextExtensions),
     sni: attributes.tlsSession?.sni ?? '',
     filterMetadata: toFilterMetadata(attributes.metadataContext),
+    body: bodyOf(http),
   };
+}
+
+/**
+ * `raw_body` under Envoy's `pack_as_bytes`, else `body`: Envoy sets one. Kept as the decoder's
+ * view of the message, never copied: policy/ reads it only when a policy names a body field.
+ */
+function bodyOf(http: HttpRequestMessage): Uint8Array | undefined {
+  if (http.rawBody && http.rawBody.length > 0) return http.rawBody;
+  return http.body && http.body.length > 0 ? http.body : undefined;
 }
 
 function required(value: string | null | undefined, attribute: string): string {

@@ -49,6 +49,8 @@ export interface HttpRequestMessage {
   query?: string | null;
   fragment?: string | null;
   protocol?: string | null;
+  /** Envoy's `body` (a proto string), read as its bytes; see attribute_context.proto. */
+  body?: Uint8Array | null;
   rawBody?: Uint8Array | null;
 }
 
