@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_REQUEST_LIMITS } from '../check/index.js';
+import { DEFAULT_MEMO_SIZE } from '../lib/bounded-memo.js';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
 import { durationMs } from './duration.js';
 import type { GrpcConnectionPolicy, GrpcLimits, ServerConfig } from './types.js';
@@ -29,7 +30,7 @@ export interface RawConfig {
   defaultAction?: 'ALLOW' | 'DENY';
   rootNamespace?: string;
   identity?: RawIdentity;
-  cache?: { decisions?: { enabled?: boolean; max?: number; ttl?: number | string } };
+  cache?: { decisions?: { enabled?: boolean; max?: number; ttl?: number | string }; principals?: { max?: number } };
   decisionLog?: { output?: string; allowSampleRate?: number; maxLinesPerSecond?: number; headers?: string[] };
   metrics?: { perPolicy?: boolean; flows?: { enabled?: boolean; maxSeries?: number } };
   flowGraph?: { maxEdges?: number; maxPathsPerEdge?: number };
@@ -96,6 +97,7 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
         max: decisions.max ?? 100_000,
         ttlMs: durationMs(decisions.ttl ?? '60s'),
       },
+      principals: { max: raw.cache?.principals?.max ?? DEFAULT_MEMO_SIZE },
     },
     decisionLog: {
       output: output === 'stdout' || output === 'off' ? output : path(output),

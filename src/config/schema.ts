@@ -118,6 +118,9 @@ export const CONFIG_SCHEMA = {
         max: { type: 'integer', minimum: 1 },
         ttl: duration,
       }),
+      principals: strictObject({
+        max: { description: 'Parsed SPIFFE IDs remembered, callers and destinations each, least recently used first out.', type: 'integer', minimum: 1 },
+      }),
     }),
     decisionLog: strictObject({
       output: { type: 'string', minLength: 1 },

@@ -65,6 +65,8 @@ export interface ServerConfig {
   readonly identity?: IdentityOptions;
   readonly cache: {
     readonly decisions: { readonly enabled: boolean; readonly max: number; readonly ttlMs: number };
+    /** Parsed SPIFFE IDs remembered (peer principals, destination principals), each memo LRU. */
+    readonly principals: { readonly max: number };
   };
   readonly decisionLog: {
     /** `stdout`, `off`, or a file path. */

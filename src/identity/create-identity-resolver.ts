@@ -11,6 +11,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { AccessRequest } from '../domain/access-request.js';
+import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../lib/bounded-memo.js';
 import type { EndUser, Subject } from '../domain/subject.js';
 import { ANONYMOUS } from '../domain/subject.js';
 import { IdentityError } from './errors.js';
@@ -20,8 +21,7 @@ import { bearerTokens } from './lib/bearer-tokens.js';
 import type { FetchFn } from './lib/issuer-keys.js';
 import { userFromMetadata } from './lib/jwt-authn-metadata.js';
 import { KeyMaterial, type ReloadErrorEvent, type ReloadEvent } from './lib/key-material.js';
-import { peerWorkload, principalClaim, type PeerContext } from './lib/peer-identity.js';
-import { PrincipalMemo } from './lib/principal-memo.js';
+import { peerWorkload, principalClaim, type PeerContext, type WorkloadClaim } from './lib/peer-identity.js';
 import { countRejection, createStats, type IdentityStats } from './lib/stats.js';
 import { TokenCache, VerificationCache } from './lib/token-cache.js';
 import { verifyBearer, type BearerContext } from './lib/verify-bearer.js';
@@ -38,6 +38,8 @@ export interface IdentityResolverDeps {
   readonly fetch?: FetchFn;
   /** Watch key files for changes (default true); or a watcher of your own. */
   readonly watch?: boolean | WatchFn;
+  /** Parsed peer principals remembered, least recently used first out (default DEFAULT_MEMO_SIZE). */
+  readonly principalMemoSize?: number;
 }
 
 export interface IdentityResolver {
@@ -58,19 +60,20 @@ export async function createIdentityResolver(
   deps: IdentityResolverDeps,
 ): Promise<IdentityResolver> {
   if (typeof deps?.baseDir !== 'string') throw new TypeError('createIdentityResolver: deps.baseDir must be a string');
-  if (options === undefined) return foundationResolver();
+  const memoSize = deps.principalMemoSize ?? DEFAULT_MEMO_SIZE;
+  if (options === undefined) return foundationResolver(memoSize);
   const normalized = normalizeIdentityOptions(options, (file) => resolvePath(deps.baseDir, file));
-  const resolver = new ConfiguredResolver(normalized, deps);
+  const resolver = new ConfiguredResolver(normalized, deps, new BoundedMemo(memoSize));
   await resolver.reload();
   const watch = deps.watch ?? true;
   if (watch !== false) resolver.watch(watch === true ? watchFiles : watch);
   return resolver;
 }
 
-function foundationResolver(): IdentityResolver {
+function foundationResolver(memoSize: number): IdentityResolver {
   const stats = createStats();
   // One frozen Subject per principal text: no parse and no allocation per request.
-  const subjects = new PrincipalMemo<Subject>(4096);
+  const subjects = new BoundedMemo<Subject>(memoSize);
   const subjectOf = (principal: string): Subject => {
     const claim = principalClaim(principal);
     return Object.freeze({ workload: claim.id, workloadEvidence: claim.evidence });
@@ -116,7 +119,7 @@ class ConfiguredResolver implements IdentityResolver {
   readonly #otherTokenHeader: string | undefined;
   readonly #maxAuthorizationLength: number;
 
-  constructor(options: NormalizedOptions, deps: IdentityResolverDeps) {
+  constructor(options: NormalizedOptions, deps: IdentityResolverDeps, principals: BoundedMemo<WorkloadClaim>) {
     this.#options = options;
     this.#now = deps.now ?? Date.now;
     this.#keys = new KeyMaterial(options, {
@@ -128,7 +131,7 @@ class ConfiguredResolver implements IdentityResolver {
     });
     const cacheOptions = { ...options.tokenCache, now: this.#now };
     const common = { options, now: this.#now, stats: this.stats };
-    this.#peer = { ...common, bundles: this.#keys.bundles, cache: new VerificationCache<VerifiedX509Svid>(cacheOptions) };
+    this.#peer = { ...common, bundles: this.#keys.bundles, cache: new VerificationCache<VerifiedX509Svid>(cacheOptions), principals };
     this.#bearer = { ...common, keys: this.#keys, cache: new TokenCache<VerifiedToken>(cacheOptions) };
     this.#examineTokens = options.issuers.size > 0 || options.jwtSvid !== undefined;
     const svidHeader = options.jwtSvid?.header;

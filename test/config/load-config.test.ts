@@ -129,7 +129,7 @@ describe('defaults', () => {
       shadowPolicies: [],
       defaultAction: 'DENY',
       rootNamespace: 'istio-system',
-      cache: { decisions: { enabled: true, max: 100_000, ttlMs: 60_000 } },
+      cache: { decisions: { enabled: true, max: 100_000, ttlMs: 60_000 }, principals: { max: 4096 } },
       decisionLog: { output: 'stdout', allowSampleRate: 0.01, maxLinesPerSecond: 1000, headers: [] },
       metrics: { perPolicy: false, flows: { enabled: false, maxSeries: 1000 } },
       reload: { watch: true, debounceMs: 200 },
@@ -225,6 +225,16 @@ describe('relative paths', () => {
     } finally {
       process.chdir(before);
     }
+  });
+});
+
+describe('the memo of parsed principals', () => {
+  it('is sized by cache.principals.max', async () => {
+    expect((await loadConfig(configFile('cache: { principals: { max: 64 } }\n'))).cache.principals.max).toBe(64);
+  });
+
+  it('refuses a size that would hold nothing', async () => {
+    await expect(loadConfig(configFile('cache: { principals: { max: 0 } }\n'))).rejects.toThrow(/cache\.principals\.max/);
   });
 });
 

@@ -264,6 +264,34 @@ describe('claims verified by Envoy jwt_authn (metadata_context)', () => {
   });
 });
 
+describe('the memo of parsed principals', () => {
+  const WORKLOAD_C = 'spiffe://b.test/ns/pay/sa/batch';
+  const subjectOf = (r: IdentityResolver, principal: string) => r.resolve(accessRequest({ principal })) as Subject;
+
+  it('keeps the principals in use and forgets the least recently used one first (foundation)', async () => {
+    const r = await createIdentityResolver(undefined, { baseDir: '.', principalMemoSize: 2 });
+    const a = subjectOf(r, WORKLOAD_A);
+    const b = subjectOf(r, WORKLOAD_B);
+    subjectOf(r, WORKLOAD_A);
+    subjectOf(r, WORKLOAD_C); // full: B, the least recently used, goes
+    expect(subjectOf(r, WORKLOAD_A)).toBe(a);
+    expect(subjectOf(r, WORKLOAD_B)).not.toBe(b);
+    expect(subjectOf(r, WORKLOAD_B)).toEqual(b);
+  });
+
+  it('is sized by whoever builds the resolver, with identity configured too', async () => {
+    const r = await world.resolver({}, { principalMemoSize: 1 });
+    const first = subjectOf(r, WORKLOAD_A).workload;
+    expect(subjectOf(r, WORKLOAD_A).workload).toBe(first);
+    subjectOf(r, WORKLOAD_B);
+    expect(subjectOf(r, WORKLOAD_A).workload).not.toBe(first);
+  });
+
+  it('refuses an empty memo at start-up', async () => {
+    await expect(createIdentityResolver(undefined, { baseDir: '.', principalMemoSize: 0 })).rejects.toThrow(TypeError);
+  });
+});
+
 describe('options', () => {
   const base: IdentityOptions = { trustDomains: {} };
   it.each<[string, unknown]>([

@@ -10,8 +10,8 @@ import { IdentityError, type CredentialKind } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { SpiffeBundle } from '../parse-spiffe-bundle.js';
 import { parseSpiffeId, SpiffeIdError } from '../../domain/parse-spiffe-id.js';
+import type { BoundedMemo } from '../../lib/bounded-memo.js';
 import { parseXfcc } from '../parse-xfcc.js';
-import { PrincipalMemo } from './principal-memo.js';
 import type { IdentityStats } from './stats.js';
 import { VerificationCache } from './token-cache.js';
 import type { BundleLookup } from './verified-token.js';
@@ -30,26 +30,21 @@ export interface PeerContext {
   readonly cache: VerificationCache<VerifiedX509Svid>;
   readonly now: () => number;
   readonly stats: IdentityStats;
+  /** Frozen claims by principal text: the same text always parses to the same claim. */
+  readonly principals: BoundedMemo<WorkloadClaim>;
 }
 
 const XFCC = 'x-forwarded-client-cert';
 
-/** Frozen claims by principal text: the same text always parses to the same claim. */
-const principalClaims = new PrincipalMemo<WorkloadClaim>(4096);
-
-/** Without identity config: the principal, parsed and accepted as Envoy reports it. */
-export function principalOnly(request: AccessRequest): WorkloadClaim | undefined {
+/** The principal as Envoy reports it, parsed and accepted; undefined without one. */
+function principalOnly(request: AccessRequest, principals: BoundedMemo<WorkloadClaim>): WorkloadClaim | undefined {
   const principal = request.source.principal;
   if (principal === undefined || principal === '') return undefined;
-  return principalClaim(principal);
+  return principals.get(principal, principalClaim);
 }
 
 /** The claim of a non-empty principal text; throws IdentityError when it is not a SPIFFE ID. */
 export function principalClaim(principal: string): WorkloadClaim {
-  return principalClaims.get(principal, claimOf);
-}
-
-function claimOf(principal: string): WorkloadClaim {
   return Object.freeze({ id: parsePrincipal(principal, 'principal'), evidence: 'mtls-principal' });
 }
 
@@ -58,7 +53,7 @@ export function peerWorkload(request: AccessRequest, ctx: PeerContext): Workload
     const xfcc = request.headers.get(XFCC);
     if (xfcc !== undefined) return fromXfcc(xfcc, ctx);
   }
-  const claim = principalOnly(request);
+  const claim = principalOnly(request, ctx.principals);
   if (claim === undefined) return undefined;
   const bundle = trustedBundle(claim.id, ctx, 'principal');
   if (!ctx.options.verifyPeerCertificate) return claim;
