@@ -63,7 +63,7 @@ async function checkService(policies: readonly Policy[], cacheMax: number): Prom
   const authorizer = new Authorizer({ snapshots: { current: snapshot }, identity, cache });
   const service = createAuthorizationService((request) => authorizer.authorize(request), {
     requestLimits: config.grpc.limits,
-    observe: (decision, request, durationNs, outcome) => telemetry.observe(decision, request, durationNs, outcome),
+    observe: (result, request, durationSeconds) => telemetry.recorder.record(result, request, durationSeconds),
   });
   return service.checkBytes;
 }

@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AccessRequest } from '../domain/access-request.js';
+import type { Authorization } from '../domain/authorization.js';
 import { REASON_CODES, type Decision, type ReasonCode } from '../domain/decision.js';
 import type { Subject } from '../domain/subject.js';
 import type { Evaluation } from '../policy/evaluation.js';
-import { decisionKeyBuilder, type DecisionKeyBuilder } from '../policy/engine/index.js';
+import { decisionKeyBuilder, DestinationResolver, type DecisionKeyBuilder } from '../policy/engine/index.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { DecisionCache } from './decision-cache.js';
 import { failureVerdict } from './outcome.js';
@@ -31,17 +32,12 @@ export type EvaluationObserver = (
   decision: Decision,
 ) => void;
 
-/** A decision and who it was made for; the wire layer sends the SPIFFE ID upstream. */
-export interface Authorization {
-  readonly decision: Decision;
-  readonly subject?: Subject;
-  readonly subjectPrincipal?: string;
-}
-
 export interface AuthorizerDeps {
   readonly snapshots: SnapshotSource;
   readonly identity: SubjectResolver;
   readonly cache?: DecisionCache;
+  /** Works out each request's destination once; default one with a memo of the default size. */
+  readonly destinations?: DestinationResolver;
   /** Told of every evaluation (shadow policies); it never changes an answer, even when it throws. */
   readonly observe?: EvaluationObserver;
   /** Told when `observe` threw; must not throw. */
@@ -62,38 +58,41 @@ export class Authorizer {
   readonly #deps: AuthorizerDeps;
   readonly #wallNow: () => number;
   readonly #newId: () => string;
+  readonly #destinations: DestinationResolver;
   #keys: SnapshotKeys | undefined;
 
   constructor(deps: AuthorizerDeps) {
     this.#deps = deps;
     this.#wallNow = deps.wallNow ?? Date.now;
     this.#newId = deps.newId ?? randomUUID;
+    this.#destinations = deps.destinations ?? new DestinationResolver();
   }
 
+  /** The one result of a Check; the destination in it is the one the cache key and the tree saw. */
   authorize(request: AccessRequest): Authorization | Promise<Authorization> {
+    const destination = this.#destinations.resolve(request).service;
     let subject: Subject | Promise<Subject>;
     try {
       subject = this.#deps.identity.resolve(request);
     } catch (error) {
-      return { decision: this.#identityFailure(error) };
+      return failed(this.#identityFailure(error), destination);
     }
     if (subject instanceof Promise) {
       return subject.then(
-        (resolved) => this.#authorized(resolved, request),
-        (error: unknown) => ({ decision: this.#identityFailure(error) }),
+        (resolved) => this.#authorized(resolved, request, destination),
+        (error: unknown) => failed(this.#identityFailure(error), destination),
       );
     }
-    return this.#authorized(subject, request);
+    return this.#authorized(subject, request, destination);
   }
 
-  #authorized(subject: Subject, request: AccessRequest): Authorization {
-    const decision = this.decide(subject, request);
-    const principal = subject.workload?.uri;
-    return principal === undefined ? { decision, subject } : { decision, subject, subjectPrincipal: principal };
+  #authorized(subject: Subject, request: AccessRequest, destination: string | undefined): Authorization {
+    const decision = this.#decide(subject, request);
+    return destination === undefined ? { decision, subject } : { decision, subject, destination };
   }
 
   /** Policy decision for an already-resolved subject. */
-  decide(subject: Subject, request: AccessRequest): Decision {
+  #decide(subject: Subject, request: AccessRequest): Decision {
     const snapshot = this.#deps.snapshots.current;
     if (snapshot === undefined) return this.failure('not_ready', 0, 'no policy snapshot loaded');
     let evaluation: Evaluation;
@@ -130,6 +129,8 @@ export class Authorizer {
   }
 
   #evaluate(snapshot: PolicySnapshot, subject: Subject, request: AccessRequest): Evaluation {
+    // Again after an identity that answered later: another Check may have been resolved since.
+    this.#destinations.resolve(request);
     const cache = this.#deps.cache;
     if (cache === undefined) return snapshot.tree.evaluate(subject, request);
     const keys = this.#keysOf(snapshot);
@@ -172,6 +173,10 @@ export class Authorizer {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function failed(decision: Decision, destination: string | undefined): Authorization {
+  return destination === undefined ? { decision } : { decision, destination };
+}
 
 const KNOWN_REASONS: ReadonlySet<string> = new Set(REASON_CODES);
 

@@ -1,11 +1,11 @@
 /**
- * The Check handler: CheckRequest → AccessRequest → (caller's CheckHandler) → Decision →
+ * The Check handler: CheckRequest → AccessRequest → (caller's CheckHandler) → Authorization →
  * CheckResponse. It never throws and answers exactly once; an unreadable request is
  * answered 400, a handler that throws or rejects is answered deny (`internal_error`), and
  * a handler that returns synchronously is answered synchronously (no promise tick).
  */
 import { randomUUID } from 'node:crypto';
-import type { AccessRequest, Decision, ReasonCode, Subject } from '../domain/index.js';
+import type { AccessRequest, Authorization, Decision, ReasonCode } from '../domain/index.js';
 import {
   checkRequestWithinLimits,
   decodeCheckRequest,
@@ -17,6 +17,7 @@ import {
   type CheckRequestLimits,
   type CheckRequestMessage,
   type CheckResponseMessage,
+  type ResponseContext,
 } from '../envoy/index.js';
 
 /**
@@ -38,21 +39,8 @@ export const DEFAULT_REQUEST_LIMITS: CheckRequestLimits = Object.freeze({
   attributeFields: 256,
 });
 
-/**
- * A decision, plus what the pipeline established: the caller's SPIFFE ID (sent upstream),
- * the subject and destination service (for telemetry only).
- */
-export interface CheckOutcome {
-  readonly decision: Decision;
-  readonly subjectPrincipal?: string;
-  readonly subject?: Subject;
-  readonly destination?: string;
-  /** For a request that could not be read (no AccessRequest): the id its 400 named, so the log can too. */
-  readonly requestId?: string;
-}
-
-export type CheckResult = Decision | CheckOutcome;
-export type CheckHandler = (request: AccessRequest) => CheckResult | Promise<CheckResult>;
+/** The pipeline: its subject's SPIFFE ID goes upstream, and the whole result to `observe`. */
+export type CheckHandler = (request: AccessRequest) => Authorization | Promise<Authorization>;
 
 export interface AuthorizationServiceOptions {
   /** Upstream header carrying the caller's SPIFFE ID; default `x-meshwarden-principal`. */
@@ -65,15 +53,10 @@ export interface AuthorizationServiceOptions {
   /** Told of every unexpected failure that was answered as a deny. Must not throw. */
   readonly onError?: (error: unknown) => void;
   /**
-   * Told of every answer, for metrics and decision logs; `request` is absent for 400s,
-   * `outcome` when the handler answered with a plain Decision or failed.
+   * Told of every answer, for metrics and decision logs: the result as answered, the request
+   * (absent for a 400 to a request that could not be read) and the time the Check took.
    */
-  readonly observe?: (
-    decision: Decision,
-    request: AccessRequest | undefined,
-    durationNs: number,
-    outcome?: CheckOutcome,
-  ) => void;
+  readonly observe?: (result: Authorization, request: AccessRequest | undefined, durationSeconds: number) => void;
 }
 
 export interface AuthorizationService {
@@ -156,18 +139,19 @@ class CheckCall {
       this.#request = this.#read(message);
     } catch (error) {
       this.#requestId = message instanceof InvalidRequestError ? '' : requestIdOf(message);
-      this.#answer(this.#refusal(error));
+      const decision = this.#refusal(error);
+      this.#answer(this.#requestId === '' ? { decision } : { decision, requestId: this.#requestId });
       return;
     }
-    let result: CheckResult | Promise<CheckResult>;
+    let result: Authorization | Promise<Authorization>;
     try {
       result = this.#handler(this.#request);
     } catch (error) {
-      this.#answer(this.#internalError(error));
+      this.#answer({ decision: this.#internalError(error) });
       return;
     }
     if (isPromiseLike(result)) {
-      result.then((settled) => this.#answer(settled), (error: unknown) => this.#answer(this.#internalError(error)));
+      result.then((settled) => this.#answer(settled), (error: unknown) => this.#answer({ decision: this.#internalError(error) }));
     } else {
       this.#answer(result);
     }
@@ -181,42 +165,40 @@ class CheckCall {
     return toAccessRequest(message, this.#config.adapter);
   }
 
-  #answer(result: CheckResult): void {
+  #answer(result: Authorization): void {
     if (this.#answered) return;
     this.#answered = true;
-    const { decision, response } = this.#responseFor(result);
-    this.#observe(decision, isOutcome(result) && result.decision === decision ? result : undefined);
+    let response: CheckResponseMessage;
+    try {
+      response = toCheckResponse(result.decision, this.#context(this.#subjectPrincipal(result)));
+    } catch (error) {
+      // A result that cannot be turned into a response is answered as an internal-error deny.
+      result = withDecision(result, this.#internalError(error));
+      response = toCheckResponse(result.decision, this.#context(undefined));
+    }
+    this.#observe(result);
     this.#respond(response);
   }
 
-  /** Never throws: a result that cannot be turned into a response becomes an internal-error deny. */
-  #responseFor(result: CheckResult): { decision: Decision; response: CheckResponseMessage } {
-    try {
-      const decision = 'decision' in result ? result.decision : result;
-      const subjectPrincipal = 'decision' in result ? result.subjectPrincipal : verifiedPeerPrincipal(this.#request);
-      const response = toCheckResponse(decision, {
-        request: this.#request,
-        requestId: this.#requestId,
-        principalHeader: this.#config.principalHeader,
-        subjectPrincipal,
-      });
-      return { decision, response };
-    } catch (error) {
-      const decision = this.#internalError(error);
-      return { decision, response: toCheckResponse(decision, this.#context()) };
-    }
+  /**
+   * The pipeline's subject goes upstream; without a subject from the pipeline, the peer
+   * principal Envoy verified in the mTLS handshake, when it is a SPIFFE ID.
+   */
+  #subjectPrincipal(result: Authorization): string | undefined {
+    if (result.subject !== undefined) return result.subject.workload?.uri;
+    const principal = this.#request?.source.principal;
+    return principal?.startsWith('spiffe://') ? principal : undefined;
   }
 
-  #context(): { request?: AccessRequest; requestId: string; principalHeader: string } {
-    return { request: this.#request, requestId: this.#requestId, principalHeader: this.#config.principalHeader };
+  #context(subjectPrincipal: string | undefined): ResponseContext {
+    return { request: this.#request, requestId: this.#requestId, principalHeader: this.#config.principalHeader, subjectPrincipal };
   }
 
-  #observe(decision: Decision, outcome: CheckOutcome | undefined): void {
+  #observe(result: Authorization): void {
     const observe = this.#config.observe;
     if (!observe) return;
     try {
-      const unread = this.#request === undefined && this.#requestId !== '' && outcome === undefined;
-      observe(decision, this.#request, Math.round((performance.now() - this.#started) * 1e6), unread ? { decision, requestId: this.#requestId } : outcome);
+      observe(result, this.#request, (performance.now() - this.#started) / 1000);
     } catch (error) {
       this.#report(error);
     }
@@ -246,18 +228,11 @@ class CheckCall {
   }
 }
 
-/** A handler's result that carries more than the decision (it may be anything at all). */
-function isOutcome(result: unknown): result is CheckOutcome {
-  return typeof result === 'object' && result !== null && 'decision' in result;
-}
-
-/**
- * Without a principal from the pipeline, the header carries the peer principal Envoy
- * verified in the mTLS handshake, when it is a SPIFFE ID.
- */
-function verifiedPeerPrincipal(request: AccessRequest | undefined): string | undefined {
-  const principal = request?.source.principal;
-  return principal?.startsWith('spiffe://') ? principal : undefined;
+/** What the handler established, kept, under the decision that was answered instead (it may be anything at all). */
+function withDecision(result: unknown, decision: Decision): Authorization {
+  if (typeof result !== 'object' || result === null) return { decision };
+  const { subject, destination } = result as Partial<Authorization>;
+  return { decision, ...(subject === undefined ? {} : { subject }), ...(destination === undefined ? {} : { destination }) };
 }
 
 /** Best effort, for the body of a 400: the request could not be read as a whole. */

@@ -6,7 +6,5 @@ export {
   type AuthorizationService,
   type AuthorizationServiceOptions,
   type CheckHandler,
-  type CheckOutcome,
-  type CheckResult,
 } from './authorization-service.js';
 export type { CheckRequestLimits } from '../envoy/index.js';

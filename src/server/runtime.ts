@@ -9,6 +9,8 @@ import { DecisionCache } from '../authz/decision-cache.js';
 import { createShadowObserver } from '../authz/shadow.js';
 import type { ServerConfig } from '../config/types.js';
 import { createIdentityResolver } from '../identity/index.js';
+import { BoundedMemo } from '../lib/bounded-memo.js';
+import { DestinationResolver } from '../policy/engine/index.js';
 import { startAdminServer, type AdminServer } from './admin/index.js';
 import { createAuthorizationService } from '../check/index.js';
 import { startGrpcServer } from './grpc/index.js';
@@ -41,7 +43,7 @@ export class StartupError extends Error {
 
 export async function startRuntime(config: ServerConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const telemetry = createTelemetry(config, logger);
-  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir });
+  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, principalMemoSize: config.cache.principals.max });
   telemetry.metrics.attach({ identity: () => identity.stats });
   identity.on('error', (event) => logger.error({ event }, 'trust material reload failed; keeping the last good keys'));
   identity.on('reload', (event) => logger.info({ event }, 'trust material loaded'));
@@ -64,6 +66,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   const authorizer = new Authorizer({
     snapshots: policies,
     identity,
+    destinations: new DestinationResolver(new BoundedMemo(config.cache.principals.max)),
     ...(cache ? { cache } : {}),
     ...(shadow ? { observe: createShadowObserver(shadow, (d) => telemetry.shadowDisagreed(d)) } : {}),
     onObserveError: (error) => logger.error({ err: error }, 'shadow evaluation failed; the enforced decision stands'),
@@ -73,7 +76,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     decodeEncodedSlashes: config.grpc.decodeEncodedSlashes,
     requestLimits: config.grpc.limits,
     onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
-    observe: (decision, request, durationNs, outcome) => telemetry.observe(decision, request, durationNs, outcome),
+    observe: (result, request, durationSeconds) => telemetry.recorder.record(result, request, durationSeconds),
   });
   const security = await grpcListenerSecurity(config.grpc.tls, {
     onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),

@@ -1,13 +1,11 @@
 /**
- * Builds the telemetry sinks from the configuration and turns each answered Check into one
- * call to the recorder. Shadow disagreements get their own counter and log line.
+ * Builds the telemetry sinks from the configuration; each answered Check is one call to the
+ * recorder. Shadow disagreements get their own counter and log line.
  */
 import { Counter } from 'prom-client';
 import type { ServerConfig } from '../config/types.js';
-import type { AccessRequest, Decision } from '../domain/index.js';
 import type { ShadowDisagreement } from '../authz/shadow.js';
 import { resolveDestination } from '../policy/engine/index.js';
-import type { CheckOutcome } from '../check/index.js';
 import {
   createDecisionLog,
   createDecisionRecorder,
@@ -23,8 +21,8 @@ export interface Telemetry {
   readonly metrics: Metrics;
   readonly log: DecisionLog | undefined;
   readonly flows: FlowGraph;
+  /** Told of every answered Check (the Check service's `observe`). */
   readonly recorder: DecisionRecorder;
-  observe(decision: Decision, request: AccessRequest | undefined, durationNs: number, outcome?: CheckOutcome): void;
   shadowDisagreed(disagreement: ShadowDisagreement): void;
   close(): Promise<void>;
 }
@@ -49,10 +47,6 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
     log,
     flows,
     recorder,
-    observe(decision, request, durationNs, outcome) {
-      const destination = request === undefined ? undefined : resolveDestination(request).service;
-      recorder.record(decision, request, outcome?.subject, durationNs / 1e9, destination, outcome?.requestId);
-    },
     shadowDisagreed(d) {
       disagreements.inc({ enforced: d.enforced, shadow: d.shadow });
       logger.info(
@@ -62,6 +56,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
           shadow: d.shadow,
           shadow_policy: d.shadowBy?.policy,
           source_principal: d.subject.workload?.uri,
+          // the destination this Check resolved: the shadow observer runs within it
           destination: resolveDestination(d.request).service,
           method: d.request.method,
           path: d.request.path,

@@ -3,7 +3,7 @@
  * claims, the query string and raw path are never copied wholesale, which is what keeps
  * credentials out of the log; scrubbing token-shaped text is only a second line of defence.
  */
-import type { AccessRequest, Decision, Subject } from '../domain/index.js';
+import type { AccessRequest, Authorization, Decision } from '../domain/index.js';
 
 export interface DecisionLine {
   readonly decision_id: string;
@@ -36,17 +36,15 @@ const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g;
 const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Negotiate)\s+\S+/gi;
 
 export function decisionLine(
-  decision: Decision,
+  result: Authorization,
   request: AccessRequest | undefined,
-  subject: Subject | undefined,
-  latencyUs: number,
-  destination: string | undefined,
+  durationSeconds: number,
   headerNames: readonly string[],
-  requestId?: string,
 ): DecisionLine {
+  const { decision, subject } = result;
   return {
     decision_id: decision.id,
-    request_id: clipped(request?.requestId ?? (requestId || undefined), MAX_SHORT),
+    request_id: clipped(request?.requestId ?? result.requestId, MAX_SHORT),
     decision: decision.verdict,
     reason: decision.reason,
     policy: decision.by?.policy,
@@ -56,12 +54,12 @@ export function decisionLine(
     audit: decision.audit?.policy,
     source_principal: clipped(subject?.workload?.uri ?? request?.source.principal, MAX_SHORT),
     request_principal: clipped(subject?.user?.principal, MAX_SHORT),
-    destination: clipped(destination, MAX_SHORT),
+    destination: clipped(result.destination, MAX_SHORT),
     method: clipped(request?.method, MAX_SHORT),
     path: scrubbed(request?.path, MAX_PATH),
     host: clipped(request?.host, MAX_SHORT),
     headers: request === undefined ? undefined : pickHeaders(request.headers, headerNames),
-    latency_us: Math.round(latencyUs),
+    latency_us: Math.round(durationSeconds * 1e6),
     generation: decision.generation,
     detail: scrubbed(decision.detail, MAX_DETAIL),
   };

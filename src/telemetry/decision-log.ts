@@ -5,23 +5,15 @@
  */
 import { openSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { AccessRequest, Decision, Subject } from '../domain/index.js';
+import type { AccessRequest, Authorization, Decision } from '../domain/index.js';
 import { decisionLine } from './decision-line.js';
 import { resolveDecisionLogOptions, type DecisionLogOptions, type DecisionLogOutput } from './decision-log-options.js';
 import { TelemetryOptionError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface DecisionLog {
-  /** Hot path: logs (or samples, or drops) one decision. Never throws. */
-  record(
-    decision: Decision,
-    request: AccessRequest | undefined,
-    subject: Subject | undefined,
-    latencyUs: number,
-    destination: string | undefined,
-    /** The request's id when `request` is absent (a request that could not be read). */
-    requestId?: string,
-  ): void;
+  /** Hot path: logs (or samples, or drops) the decision of one Check. Never throws. */
+  record(result: Authorization, request: AccessRequest | undefined, durationSeconds: number): void;
   /** Lines dropped so far by the volume limit or a failed output; feeds a metric. */
   dropped(): number;
   flush(): Promise<void>;
@@ -56,14 +48,14 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
   let closed = false;
 
   return {
-    record(decision, request, subject, latencyUs, destination, requestId) {
-      if (closed || !(mustLog(decision) || sampled(resolved.allowSampleRate, random))) return;
+    record(result, request, durationSeconds) {
+      if (closed || !(mustLog(result.decision) || sampled(resolved.allowSampleRate, random))) return;
       if ((bucket !== undefined && !bucket.take()) || sink.failed()) {
         dropped++;
         return;
       }
       try {
-        logger.info(decisionLine(decision, request, subject, latencyUs, destination, resolved.headers, requestId));
+        logger.info(decisionLine(result, request, durationSeconds, resolved.headers));
       } catch {
         dropped++; // a log line is never worth failing a Check for
       }

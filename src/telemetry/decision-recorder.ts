@@ -2,22 +2,17 @@
  * One call per Check that feeds every telemetry sink: metrics, decision log, flow graph.
  * The server's hot path calls this and knows nothing of the sinks behind it.
  */
-import type { AccessRequest, Decision, Subject } from '../domain/index.js';
+import type { AccessRequest, Authorization } from '../domain/index.js';
 import type { DecisionLog } from './decision-log.js';
 import type { FlowGraph } from './flow-graph.js';
 import type { Metrics } from './metrics.js';
 
 export interface DecisionRecorder {
-  /** Never throws: a telemetry failure must not turn into a failed Check. */
-  record(
-    decision: Decision,
-    request: AccessRequest | undefined,
-    subject: Subject | undefined,
-    durationSeconds: number,
-    destination: string | undefined,
-    /** The request's id when `request` is absent (a request that could not be read): the caller was told it. */
-    requestId?: string,
-  ): void;
+  /**
+   * The result of one Check as answered, its request (absent when it could not be read) and
+   * how long it took. Never throws: a telemetry failure must not turn into a failed Check.
+   */
+  record(result: Authorization, request: AccessRequest | undefined, durationSeconds: number): void;
 }
 
 export interface DecisionRecorderParts {
@@ -32,12 +27,13 @@ export const UNKNOWN = 'unknown';
 export function createDecisionRecorder(parts: DecisionRecorderParts): DecisionRecorder {
   const { metrics, log, flows } = parts;
   return {
-    record(decision, request, subject, durationSeconds, destination, requestId) {
+    record(result, request, durationSeconds) {
       try {
-        const source = subject?.workload?.uri ?? UNKNOWN;
-        const service = destination ?? UNKNOWN;
+        const decision = result.decision;
+        const source = result.subject?.workload?.uri ?? UNKNOWN;
+        const service = result.destination ?? UNKNOWN;
         metrics?.recordCheck(decision, durationSeconds, { source, destination: service });
-        log?.record(decision, request, subject, durationSeconds * 1e6, destination, requestId);
+        log?.record(result, request, durationSeconds);
         if (flows !== undefined && request !== undefined) {
           const dryRunDeny = decision.dryRun?.verdict === 'deny';
           flows.observe({ source, destination: service, method: request.method, path: request.path, verdict: decision.verdict, dryRunDeny });

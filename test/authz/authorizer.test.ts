@@ -3,38 +3,8 @@ import { Authorizer, type SubjectResolver } from '../../src/authz/authorizer.js'
 import { DecisionCache } from '../../src/authz/decision-cache.js';
 import type { AccessRequest, Subject } from '../../src/domain/index.js';
 import { createIdentityResolver, IdentityError } from '../../src/identity/index.js';
-import { compileTree } from '../../src/policy/engine/index.js';
-import { parsePolicyText } from '../../src/policy/load/index.js';
 import type { PolicySnapshot } from '../../src/policy/snapshot.js';
-
-const CHECKOUT = 'spiffe://prod.example/ns/checkout/sa/checkout';
-const ENGINE = { defaultAction: 'DENY', rootNamespace: 'istio-system' } as const;
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments }
-spec:
-  target: { services: [payments] }
-  rules:
-    - from: [{ source: { principals: ["${CHECKOUT}"] } }]
-      to: [{ operation: { methods: [GET] } }]
-`;
-
-function snapshot(generation = 1): PolicySnapshot {
-  const { policies, errors } = parsePolicyText(POLICY, 'p.yaml', ENGINE);
-  expect(errors).toEqual([]);
-  return {
-    generation,
-    tree: compileTree(policies, ENGINE),
-    policies,
-    files: [],
-    hash: 'h',
-    policyCount: 1,
-    ruleCount: 1,
-    loadedAt: 0,
-    options: ENGINE,
-  };
-}
+import { CHECKOUT, snapshot } from './fixtures.js';
 
 function request(principal: string | undefined, method = 'GET'): AccessRequest {
   return {
@@ -62,7 +32,15 @@ describe('Authorizer', () => {
     const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity: foundationIdentity });
     const result = authorizer.authorize(request(CHECKOUT));
     expect(result).not.toBeInstanceOf(Promise);
-    expect(result).toMatchObject({ decision: { verdict: 'allow', reason: 'policy_allow', generation: 1 }, subjectPrincipal: CHECKOUT });
+    expect(result).toMatchObject({ decision: { verdict: 'allow', reason: 'policy_allow', generation: 1 }, subject: { workload: { uri: CHECKOUT } } });
+  });
+
+  it('carries the destination it decided for in the result, also when identity fails', async () => {
+    const authorizer = new Authorizer({ snapshots: { current: snapshot() }, identity: foundationIdentity });
+    expect(authorizer.authorize(request(CHECKOUT))).toMatchObject({ destination: 'payments' });
+    expect(authorizer.authorize(request('not-spiffe'))).toEqual({ decision: expect.objectContaining({ reason: 'invalid_principal' }), destination: 'payments' });
+    const later = new Authorizer({ snapshots: { current: snapshot() }, identity: { resolve: () => Promise.reject(new Error('down')) } });
+    expect(await later.authorize(request(CHECKOUT))).toMatchObject({ decision: { reason: 'internal_error' }, destination: 'payments' });
   });
 
   it('denies by default what no policy allows', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest, Decision } from '../../src/domain/index.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../src/server/grpc/index.js';
 import { createAuthorizationService } from '../../src/check/index.js';
+import { decidedBy } from '../helpers/decided-by.js';
 import { decodeOfficial, encodeOfficial } from '../helpers/official-protos.js';
 import { rawClient, type RawClient } from '../helpers/check-client.js';
 
@@ -52,7 +53,7 @@ const headersOf = (list: unknown) => (list as Array<{ header: { key: string; val
 
 describe.each(['native', 'grpc-js'] as const)('Check over gRPC on %s, against Envoy official protos', (transport) => {
   beforeAll(async () => {
-    running = await startGrpcServer({ address: '127.0.0.1:0', transport, authorization: createAuthorizationService(decide) });
+    running = await startGrpcServer({ address: '127.0.0.1:0', transport, authorization: createAuthorizationService(decidedBy(decide)) });
     client = rawClient(running.address);
   });
 

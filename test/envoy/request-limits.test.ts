@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createAuthorizationService, DEFAULT_REQUEST_LIMITS } from '../../src/check/index.js';
+import { decidedBy } from '../helpers/decided-by.js';
 import type { Decision } from '../../src/domain/index.js';
 import { checkRequestWithinLimits, decodeCheckResponse, encodeCheckRequest, InvalidRequestError, type CheckRequestMessage } from '../../src/envoy/index.js';
 
@@ -80,7 +81,7 @@ describe('the limits a CheckRequest is held to before it is decoded', () => {
 });
 
 describe('the Check service, given bytes that inflate far past what Envoy sends', () => {
-  const service = createAuthorizationService(() => ALLOW, { decisionIdFactory: () => 'id' });
+  const service = createAuthorizationService(decidedBy(() => ALLOW), { decisionIdFactory: () => 'id' });
   const answer = (bytes: Uint8Array) =>
     new Promise<ReturnType<typeof decodeCheckResponse>>((resolve) => service.checkBytes(bytes, (response) => resolve(decodeCheckResponse(response))));
 

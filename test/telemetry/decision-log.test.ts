@@ -49,7 +49,7 @@ function harness(options: DecisionLogOptions = {}, deps: DecisionLogDeps = {}) {
     lines,
     parsed: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     advance: (ms: number) => void (now += ms),
-    record: (d: Decision, r: AccessRequest | undefined = request()) => log.record(d, r, SUBJECT, 412.6, 'payments'),
+    record: (d: Decision, r: AccessRequest | undefined = request()) => log.record({ decision: d, subject: SUBJECT, destination: 'payments' }, r, 412.6e-6),
   };
 }
 
@@ -86,10 +86,16 @@ describe('createDecisionLog: fields', () => {
 
   it('logs a decision taken before the request could be parsed', () => {
     const h = harness();
-    h.log.record(decision({ verdict: 'invalid_request', reason: 'missing_http_attributes', by: undefined }), undefined, undefined, 3, undefined);
+    h.log.record({ decision: decision({ verdict: 'invalid_request', reason: 'missing_http_attributes', by: undefined }) }, undefined, 3e-6);
     expect(h.parsed()).toEqual([
       { log: 'decision', time: '2026-01-01T12:00:00.000Z', decision_id: 'dec-1', decision: 'invalid_request', reason: 'missing_http_attributes', latency_us: 3, generation: 7 },
     ]);
+  });
+
+  it('names a request it could not read by the id its 400 named', () => {
+    const h = harness();
+    h.log.record({ decision: decision({ verdict: 'invalid_request', reason: 'invalid_path', by: undefined }), requestId: 'req-9' }, undefined, 3e-6);
+    expect(h.parsed()[0]).toMatchObject({ request_id: 'req-9', decision: 'invalid_request' });
   });
 });
 
@@ -156,8 +162,8 @@ describe('createDecisionLog: secrets', () => {
       filterMetadata: { jwt_authn: { token: JWT } },
     });
     const subject: Subject = { ...SUBJECT, user: { ...SUBJECT.user!, claims: { token: SECRET, raw: JWT } } };
-    h.log.record(decision({ detail: `bad token ${JWT}` }), planted, subject, 1, 'payments');
-    h.log.record(decision({ verdict: 'allow', reason: 'policy_allow', audit: { policy: 'a' } }), planted, subject, 1, 'payments');
+    h.log.record({ decision: decision({ detail: `bad token ${JWT}` }), subject, destination: 'payments' }, planted, 1e-6);
+    h.log.record({ decision: decision({ verdict: 'allow', reason: 'policy_allow', audit: { policy: 'a' } }), subject, destination: 'payments' }, planted, 1e-6);
 
     const output = h.lines.join('');
     expect(h.lines).toHaveLength(2);
@@ -185,7 +191,7 @@ describe('createDecisionLog: file output', () => {
   it('appends to a file and flushes everything on close', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'meshwarden-log-')), 'decisions.log');
     const log = createDecisionLog({ output: path, maxLinesPerSecond: Number.POSITIVE_INFINITY });
-    for (let i = 0; i < 500; i++) log.record(decision({ id: `dec-${i}` }), request(), SUBJECT, 10, 'payments');
+    for (let i = 0; i < 500; i++) log.record({ decision: decision({ id: `dec-${i}` }), subject: SUBJECT, destination: 'payments' }, request(), 10e-6);
     await log.close();
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(500);

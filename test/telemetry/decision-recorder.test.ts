@@ -33,7 +33,7 @@ describe('createDecisionRecorder', () => {
     const flows = new FlowGraph();
     const recorder = createDecisionRecorder({ metrics, log, flows });
 
-    recorder.record(DENY, REQUEST, SUBJECT, 0.00025, 'orders');
+    recorder.record({ decision: DENY, subject: SUBJECT, destination: 'orders' }, REQUEST, 0.00025);
 
     const samples = parseExposition(await metrics.exposition());
     expect(sampleValue(samples, 'meshwarden_checks_total', { decision: 'deny', reason: 'default_deny' })).toBe(1);
@@ -45,7 +45,7 @@ describe('createDecisionRecorder', () => {
   it('records an unparsed request as an unknown caller without observing a flow', async () => {
     const metrics = createMetrics({ processMetrics: false, flows: { maxSeries: 10 } });
     const flows = new FlowGraph();
-    createDecisionRecorder({ metrics, flows }).record({ ...DENY, verdict: 'invalid_request', reason: 'missing_http_attributes' }, undefined, undefined, 0, undefined);
+    createDecisionRecorder({ metrics, flows }).record({ decision: { ...DENY, verdict: 'invalid_request', reason: 'missing_http_attributes' } }, undefined, 0);
     const samples = parseExposition(await metrics.exposition());
     expect(sampleValue(samples, 'meshwarden_flows_total', { source: 'unknown', destination: 'unknown', decision: 'invalid_request' })).toBe(1);
     expect(flows.size).toBe(0);

@@ -1,55 +1,93 @@
 /**
  * Which service and namespace a request is for (DESIGN: context_extensions, then the
- * destination SPIFFE ID, then the host). Pure; shared by the tree, the reference
- * evaluator and decision keys so all three see one destination.
+ * destination SPIFFE ID, then the host). Pure; shared by the tree, the reference evaluator,
+ * decision keys and telemetry so all of them see one destination.
+ *
+ * A Check resolves its destination once: the pipeline asks its DestinationResolver (built with
+ * a memo of parsed destination principals, sized by whoever builds the pipeline), and that
+ * answer stays beside the request it is for. The decision key and the tree, which ask again
+ * through resolveDestination / resolveDestinationInto, get it back for that same request
+ * without working anything out. Asked about any other request (explain, the reference
+ * evaluator, offline tools), they resolve it afresh, without a memo.
  */
 import type { AccessRequest } from '../../domain/access-request.js';
 import { spiffeNamespace, type SpiffeId } from '../../domain/spiffe-id.js';
 import { tryParseSpiffeId } from '../../domain/parse-spiffe-id.js';
+import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../../lib/bounded-memo.js';
 
 export interface Destination {
   readonly service?: string;
   readonly namespace?: string;
 }
 
+/** Remembered parses of destination principals; `false`: not a SPIFFE ID (remembered too). */
+export type DestinationIdMemo = BoundedMemo<SpiffeId | false>;
+
+interface DestinationSlots {
+  service: string | undefined;
+  namespace: string | undefined;
+}
+
+type IdOf = (principal: string) => SpiffeId | undefined;
+
+const NOWHERE: Destination = Object.freeze({});
+
+/** The last destination a resolver worked out, and the request it is for (compared by identity). */
+let resolvedRequest: AccessRequest | undefined;
+let resolved: Destination = NOWHERE;
+
+/** The pipeline's resolver: one resolution per Check, its principal parses remembered in `ids`. */
+export class DestinationResolver {
+  readonly #idOf: IdOf;
+
+  constructor(ids: DestinationIdMemo = new BoundedMemo(DEFAULT_MEMO_SIZE)) {
+    this.#idOf = (principal) => (principal.length > MAX_ID_LENGTH ? undefined : ids.get(principal, parsedOrFalse) || undefined);
+  }
+
+  resolve(request: AccessRequest): Destination {
+    if (request === resolvedRequest) return resolved;
+    const destination = frozen(resolveWith(request, { service: undefined, namespace: undefined }, this.#idOf));
+    resolvedRequest = request;
+    resolved = destination;
+    return destination;
+  }
+}
+
 export function resolveDestination(request: AccessRequest): Destination {
-  const { service, namespace } = resolveDestinationInto(request, { service: undefined, namespace: undefined });
-  if (service === undefined) return namespace === undefined ? NOWHERE : { namespace };
-  return namespace === undefined ? { service } : { service, namespace };
+  if (request === resolvedRequest) return resolved;
+  return frozen(resolveWith(request, { service: undefined, namespace: undefined }, tryParseSpiffeId));
 }
 
 /** The same resolution written into `target`, for the tree's reused context (no allocation). */
-export function resolveDestinationInto<T extends { service: string | undefined; namespace: string | undefined }>(
-  request: AccessRequest,
-  target: T,
-): T {
+export function resolveDestinationInto<T extends DestinationSlots>(request: AccessRequest, target: T): T {
+  if (request !== resolvedRequest) return resolveWith(request, target, tryParseSpiffeId);
+  target.service = resolved.service;
+  target.namespace = resolved.namespace;
+  return target;
+}
+
+function resolveWith<T extends DestinationSlots>(request: AccessRequest, target: T, idOf: IdOf): T {
   const extensions = request.contextExtensions;
   const service = nonEmpty(extensions.get('service'));
   const namespace = nonEmpty(extensions.get('namespace'));
   // The destination ID is parsed only when context_extensions leave something to find.
-  const id = service === undefined || namespace === undefined ? destinationId(request) : undefined;
+  const principal = service === undefined || namespace === undefined ? request.destination.principal : undefined;
+  const id = principal ? idOf(principal) : undefined;
   target.service = service ?? serviceAccount(id) ?? nonEmpty(request.host);
   target.namespace = namespace ?? (id && spiffeNamespace(id));
   return target;
 }
 
-const NOWHERE: Destination = Object.freeze({});
+function frozen({ service, namespace }: DestinationSlots): Destination {
+  if (service === undefined) return namespace === undefined ? NOWHERE : Object.freeze({ namespace });
+  return Object.freeze(namespace === undefined ? { service } : { service, namespace });
+}
 
-/** Parsed destination principals (null: not a SPIFFE ID); a mesh has few, so bounded and restarted when full. */
-const destinationIds = new Map<string, SpiffeId | null>();
-const MAX_DESTINATION_IDS = 4096;
+/** Longer than any SPIFFE ID: never parsed into the memo, so no client can fill it with big keys. */
+const MAX_ID_LENGTH = 2048;
 
-function destinationId(request: AccessRequest): SpiffeId | undefined {
-  const principal = request.destination.principal;
-  if (!principal) return undefined;
-  if (principal.length > 2048) return tryParseSpiffeId(principal); // longer than any SPIFFE ID: never kept
-  let id = destinationIds.get(principal);
-  if (id === undefined) {
-    id = tryParseSpiffeId(principal) ?? null;
-    if (destinationIds.size >= MAX_DESTINATION_IDS) destinationIds.clear();
-    destinationIds.set(principal, id);
-  }
-  return id ?? undefined;
+function parsedOrFalse(principal: string): SpiffeId | false {
+  return tryParseSpiffeId(principal) ?? false;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDestination } from '../../../src/policy/engine/destination.js';
+import type { SpiffeId } from '../../../src/domain/spiffe-id.js';
+import { BoundedMemo } from '../../../src/lib/bounded-memo.js';
+import { DestinationResolver, resolveDestination, resolveDestinationInto } from '../../../src/policy/engine/destination.js';
 import { request, type RequestSpec } from './fixtures.js';
 
 describe('resolveDestination', () => {
@@ -12,5 +14,43 @@ describe('resolveDestination', () => {
     ['empty context values count as absent', { context: { service: '', namespace: '' }, host: '' }, {}],
   ] as const)('%s', (_name, spec: RequestSpec, expected) => {
     expect(resolveDestination(request(spec))).toStrictEqual(expected);
+  });
+});
+
+describe('DestinationResolver', () => {
+  const PRINCIPAL = (n: number) => ({ destination: { principal: `spiffe://td/ns/prod/sa/svc-${n}` } });
+
+  it('resolves as resolveDestination does', () => {
+    const spec = { destination: { principal: 'spiffe://td/ns/prod/sa/payments' } };
+    expect(new DestinationResolver().resolve(request(spec))).toStrictEqual(resolveDestination(request(spec)));
+  });
+
+  it('gives the key and the tree the answer it worked out for the same request, and works out any other afresh', () => {
+    const resolver = new DestinationResolver();
+    const asked = request(PRINCIPAL(1));
+    const answer = resolver.resolve(asked);
+    expect(resolveDestination(asked)).toBe(answer);
+    expect(resolveDestinationInto(asked, { service: undefined, namespace: undefined })).toEqual({ service: 'svc-1', namespace: 'prod' });
+    const other = request(PRINCIPAL(2));
+    expect(resolveDestination(other)).toStrictEqual({ service: 'svc-2', namespace: 'prod' });
+  });
+
+  it('remembers the destination principals it parsed in the memo it was built with, least recently used out first', () => {
+    const memo = new BoundedMemo<SpiffeId | false>(2);
+    const resolver = new DestinationResolver(memo);
+    for (const n of [1, 2, 1, 3]) resolver.resolve(request(PRINCIPAL(n)));
+    expect(memo.size).toBe(2);
+    expect(memo.has('spiffe://td/ns/prod/sa/svc-1')).toBe(true);
+    expect(memo.has('spiffe://td/ns/prod/sa/svc-2')).toBe(false);
+  });
+
+  it('remembers a principal that is not a SPIFFE ID, but never one longer than any SPIFFE ID', () => {
+    const memo = new BoundedMemo<SpiffeId | false>(8);
+    const resolver = new DestinationResolver(memo);
+    const long = `spiffe://td/${'x'.repeat(2100)}`;
+    expect(resolver.resolve(request({ destination: { principal: 'not-spiffe' } }))).toStrictEqual({ service: 'payments.prod.svc' });
+    expect(resolver.resolve(request({ destination: { principal: long } }))).toStrictEqual({ service: 'payments.prod.svc' });
+    expect(memo.has('not-spiffe')).toBe(true);
+    expect(memo.has(long)).toBe(false);
   });
 });

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { credentials, makeGenericClientConstructor, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import type { Decision } from '../../../src/domain/index.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
-import { createAuthorizationService, type CheckHandler } from '../../../src/check/index.js';
+import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy, type DecisionHandler } from '../../helpers/decided-by.js';
 import {
   CHECK_METHOD_PATH,
   createHealthReporter,
@@ -37,14 +38,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(handler: CheckHandler = () => ALLOW, options: Partial<GrpcServerOptions> = {}): Promise<RunningGrpcServer> {
-  const running = await startGrpcServer({ address: '127.0.0.1:0', transport: 'grpc-js', authorization: createAuthorizationService(handler), ...options });
+async function serve(handler: DecisionHandler = () => ALLOW, options: Partial<GrpcServerOptions> = {}): Promise<RunningGrpcServer> {
+  const running = await startGrpcServer({ address: '127.0.0.1:0', transport: 'grpc-js', authorization: createAuthorizationService(decidedBy(handler)), ...options });
   cleanups.push(() => running.close(200));
   return running;
 }
 
 /** A never-answered decision, and the way to answer it later. */
-function pending(): { handler: CheckHandler; answer: (d: Decision) => void; asked: () => boolean } {
+function pending(): { handler: DecisionHandler; answer: (d: Decision) => void; asked: () => boolean } {
   let resolve: ((d: Decision) => void) | undefined;
   return {
     handler: () => new Promise<Decision>((r) => (resolve = r)),
@@ -131,7 +132,7 @@ describe('Check and Health on grpc-js', () => {
     const fail = () => {
       throw new Error('handler bug');
     };
-    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(() => ALLOW) }, methods, health, DEFAULTS);
+    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(decidedBy(() => ALLOW)) }, methods, health, DEFAULTS);
     cleanups.push(() => server.close(200));
     expect(await codeOf(check(server.address))).toBe(status.INTERNAL);
     expect(await codeOf(check(server.address))).toBe(status.OK);
@@ -152,7 +153,7 @@ describe('Check and Health on grpc-js', () => {
         },
       ],
     ]);
-    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(() => ALLOW) }, methods, createHealthReporter(), DEFAULTS);
+    const server = await startGrpcJsServer({ address: '127.0.0.1:0', authorization: createAuthorizationService(decidedBy(() => ALLOW)) }, methods, createHealthReporter(), DEFAULTS);
     cleanups.push(() => server.close(200));
     expect(await check(server.address)).toEqual(Buffer.from([0x12, 0x00]));
     await expect.poll(() => seen).toEqual(['ended true', 'closed true']);

@@ -12,6 +12,7 @@ import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 import { startGrpcServer, type GrpcServerOptions, type GrpcTlsMaterial, type RunningGrpcServer, type TlsMaterialSource } from '../../../src/server/grpc/index.js';
 import { clientAllowlist } from '../../../src/server/grpc/client-allowlist.js';
 import { CheckClient, httpCheck } from '../../helpers/check-client.js';
@@ -48,7 +49,7 @@ const material = (server: string, clientCa?: string): GrpcTlsMaterial => ({
 });
 
 async function serve(options: Pick<GrpcServerOptions, 'tls' | 'admitClient'>): Promise<RunningGrpcServer> {
-  const running = await startGrpcServer({ address: '127.0.0.1:0', transport: 'grpc-js', authorization: createAuthorizationService(() => ALLOW), initiallyServing: true, ...options });
+  const running = await startGrpcServer({ address: '127.0.0.1:0', transport: 'grpc-js', authorization: createAuthorizationService(decidedBy(() => ALLOW)), initiallyServing: true, ...options });
   cleanups.push(() => running.close(200));
   return running;
 }

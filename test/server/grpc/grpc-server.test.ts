@@ -16,9 +16,10 @@ import {
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 
 const ALLOW: Decision = { id: 'd', verdict: 'allow', reason: 'policy_allow', generation: 1 };
-const authorization = () => createAuthorizationService(() => ALLOW);
+const authorization = () => createAuthorizationService(decidedBy(() => ALLOW));
 
 type Unary<Req, Res> = (request: Req, callback: (error: Error | null, response?: Res) => void) => void;
 const HealthClient = makeGenericClientConstructor(healthService as unknown as ServiceDefinition, 'Health');

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/domain/index.js';
 import type { AccessRequest } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { startGrpcServer, type GrpcServerOptions, type GrpcTransport, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
 import { rawClient } from '../../helpers/check-client.js';
@@ -44,7 +45,7 @@ async function serve(transport: GrpcTransport, extra: Partial<GrpcServerOptions>
   const server = await startGrpcServer({
     address: '127.0.0.1:0',
     transport,
-    authorization: createAuthorizationService(decide),
+    authorization: createAuthorizationService(decidedBy(decide)),
     initiallyServing: true,
     ...extra,
   });

@@ -14,6 +14,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccessRequest, Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 import { decodeCheckResponse, encodeCheckRequest, type CheckRequestMessage } from '../../../src/envoy/index.js';
 import { CHECK_METHOD_PATH, GrpcStatus, HEALTH_CHECK_PATH, startGrpcServer, type GrpcServerOptions, type GrpcTransport, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
@@ -36,7 +37,7 @@ afterEach(async () => {
 });
 
 async function serve(transport: GrpcTransport, extra: Partial<GrpcServerOptions> = {}): Promise<RunningGrpcServer> {
-  const server = await startGrpcServer({ address: '127.0.0.1:0', transport, authorization: createAuthorizationService(decide), initiallyServing: true, ...extra });
+  const server = await startGrpcServer({ address: '127.0.0.1:0', transport, authorization: createAuthorizationService(decidedBy(decide)), initiallyServing: true, ...extra });
   cleanups.push(() => server.close(100));
   return server;
 }
@@ -190,7 +191,7 @@ describe.each(TRANSPORTS)('the %s transport, held to its limits by a hostile cli
 });
 
 describe('CheckRequests crafted to cost CPU (the Check service both transports share)', () => {
-  const service = createAuthorizationService(decide);
+  const service = createAuthorizationService(decidedBy(decide));
   /** Median milliseconds of the synchronous Check, and the verdict. */
   function measure(bytes: Uint8Array, runs = 7): { ms: number; verdict: number } {
     let verdict = -1;

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { CHECK_METHOD_PATH, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, startGrpcServer, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
 import { answersACheck as answersACheckAt } from '../../helpers/check-client.js';
@@ -101,7 +102,7 @@ describe.each(TRANSPORTS)('the %s transport under any sequence of stream and ses
     server = await startGrpcServer({
       address: '127.0.0.1:0',
       transport,
-      authorization: createAuthorizationService(() => ALLOW),
+      authorization: createAuthorizationService(decidedBy(() => ALLOW)),
       initiallyServing: true,
       limits: { deadlineMs: 300 },
     });

@@ -9,6 +9,7 @@ import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { CHECK_METHOD_PATH, GrpcStatus, HEALTH_CHECK_PATH, startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
 import { answersACheck as answersACheckAt } from '../../helpers/check-client.js';
@@ -28,7 +29,7 @@ async function serve(transport: GrpcServerOptions['transport'], extra: Partial<G
   const server = await startGrpcServer({
     address: '127.0.0.1:0',
     transport,
-    authorization: createAuthorizationService(() => ALLOW),
+    authorization: createAuthorizationService(decidedBy(() => ALLOW)),
     initiallyServing: true,
     ...extra,
   });

@@ -18,7 +18,8 @@ import {
   type GrpcTransport,
   type RunningGrpcServer,
 } from '../../../src/server/grpc/index.js';
-import { createAuthorizationService, type CheckHandler } from '../../../src/check/index.js';
+import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy, type DecisionHandler } from '../../helpers/decided-by.js';
 import { rawClient } from '../../helpers/check-client.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
 
@@ -31,11 +32,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serveOn(transport: GrpcTransport, handler: CheckHandler = () => ALLOW, maxReceiveMessageBytes?: number): Promise<RunningGrpcServer> {
+async function serveOn(transport: GrpcTransport, handler: DecisionHandler = () => ALLOW, maxReceiveMessageBytes?: number): Promise<RunningGrpcServer> {
   const running = await startGrpcServer({
     address: '127.0.0.1:0',
     transport,
-    authorization: createAuthorizationService(handler),
+    authorization: createAuthorizationService(decidedBy(handler)),
     initiallyServing: false,
     ...(maxReceiveMessageBytes === undefined ? {} : { limits: { messageBytes: maxReceiveMessageBytes } }),
   });
@@ -88,7 +89,7 @@ const checkBytes = () => Buffer.from(encodeCheckRequest(CHECK));
 // The transport's own refusals are seen on Health, which has no answer of its own for them: a
 // refused Check is answered with a CheckResponse instead (the next describe).
 describe.each(['native', 'grpc-js'] as const)('the gRPC server on %s', (transport) => {
-  const serve = (handler?: CheckHandler, maxReceiveMessageBytes?: number) => serveOn(transport, handler, maxReceiveMessageBytes);
+  const serve = (handler?: DecisionHandler, maxReceiveMessageBytes?: number) => serveOn(transport, handler, maxReceiveMessageBytes);
 
   it('answers a Check with one CheckResponse message and grpc-status 0 in the trailers', async () => {
     const answer = await exchange(await serve(), CHECK_METHOD_PATH, grpcFrame(checkBytes()));
