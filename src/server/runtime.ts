@@ -8,13 +8,13 @@ import { Authorizer } from '../authz/authorizer.js';
 import { DecisionCache } from '../authz/decision-cache.js';
 import { createShadowObserver } from '../authz/shadow.js';
 import type { ServerConfig } from '../config/types.js';
-import { createIdentityResolver } from '../identity/index.js';
+import { createIdentityResolver, type IdentityResolver } from '../identity/index.js';
 import { BoundedMemo } from '../lib/bounded-memo.js';
 import { DestinationResolver } from '../policy/engine/index.js';
 import { startAdminServer, type AdminServer } from './admin/index.js';
-import { createAuthorizationService } from '../check/index.js';
-import { startGrpcServer } from './grpc/index.js';
-import { grpcListenerSecurity } from './grpc-credentials.js';
+import { createAuthorizationService, type AuthorizationService } from '../check/index.js';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/index.js';
+import { grpcListenerSecurity, type ListenerSecurity } from './grpc-credentials.js';
 import type { Logger } from './logger.js';
 import { PolicyReloader, type ReloadResult } from './policy-reloader.js';
 import { createTelemetry, type Telemetry } from './telemetry-wiring.js';
@@ -41,70 +41,36 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+/** The parts of one serving process, in the order they start. */
+interface Parts {
+  readonly telemetry: Telemetry;
+  readonly identity: IdentityResolver;
+  readonly policies: PolicyReloader;
+  readonly shadow: PolicyReloader | undefined;
+  readonly security: ListenerSecurity;
+  readonly grpc: RunningGrpcServer;
+  readonly admin: AdminServer | undefined;
+}
+
+/** Starts the parts in order; a part that fails to start fails the start (policies: a StartupError). */
 export async function startRuntime(config: ServerConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const telemetry = createTelemetry(config, logger);
-  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, principalMemoSize: config.cache.principals.max });
-  telemetry.metrics.attach({ identity: () => identity.stats });
-  identity.on('error', (event) => logger.error({ event }, 'trust material reload failed; keeping the last good keys'));
-  identity.on('reload', (event) => logger.info({ event }, 'trust material loaded'));
-  const state = { draining: false };
-  const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace };
-  const policies = new PolicyReloader({
-    paths: config.policies,
-    engine,
-    debounceMs: config.reload.debounceMs,
-    onReload: (result) => {
-      reported(result, 'policies', logger, telemetry);
-      options.onChange?.();
-    },
+  const identity = await startIdentity(config, logger, telemetry);
+  const policies = await startPolicies(config, 'policies', config.policies, (result) => {
+    reported(result, 'policies', logger, telemetry);
+    options.onChange?.();
   });
-  const first = await policies.reload();
-  if (!first.ok) throw new StartupError(`policies do not load:\n  ${first.errors.join('\n  ')}`);
-  const shadow = config.shadowPolicies.length > 0 ? await startShadow(config, engine, logger) : undefined;
-  const cache = config.cache.decisions.enabled ? new DecisionCache(config.cache.decisions) : undefined;
-  if (cache) telemetry.metrics.attach({ decisionCache: () => cache.stats });
-  const authorizer = new Authorizer({
-    snapshots: policies,
-    identity,
-    destinations: new DestinationResolver(new BoundedMemo(config.cache.principals.max)),
-    ...(cache ? { cache } : {}),
-    ...(shadow ? { observe: createShadowObserver(shadow, (d) => telemetry.shadowDisagreed(d)) } : {}),
-    onObserveError: (error) => logger.error({ err: error }, 'shadow evaluation failed; the enforced decision stands'),
-  });
-  const service = createAuthorizationService((request) => authorizer.authorize(request), {
-    principalHeader: config.grpc.principalHeader,
-    decodeEncodedSlashes: config.grpc.decodeEncodedSlashes,
-    requestLimits: config.grpc.limits,
-    onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
-    observe: (result, request, durationSeconds) => telemetry.recorder.record(result, request, durationSeconds),
-  });
-  const security = await grpcListenerSecurity(config.grpc.tls, {
-    onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
-    onRotated: ({ paths, certificate }) => logger.info({ ...paths, certificate }, 'gRPC listener TLS material rotated'),
-    onRejected: (error) => logger.error({ code: error.code, path: error.path, cause: error.message }, 'gRPC listener TLS material rejected; keeping the material in service'),
-    debounceMs: config.reload.debounceMs,
-  });
-  if (config.grpc.transport === 'grpc-js') warnOfGrpcJsGaps(logger);
-  const grpc = await startGrpcServer({
-    address: config.grpc.address,
-    transport: config.grpc.transport,
-    limits: config.grpc.limits,
-    connections: config.grpc.connections,
-    authorization: service,
-    ...security,
-  }).catch((error: unknown) => {
-    security.tls?.close(); // its watches would keep a process that failed to start alive
-    throw error;
-  });
+  const shadow = config.shadowPolicies.length === 0
+    ? undefined
+    : await startPolicies(config, 'shadow policies', config.shadowPolicies, (result) => reported(result, 'shadow policies', logger));
+  const service = createCheckService(config, logger, { telemetry, identity, policies, shadow });
+  const { grpc, security } = await startListener(config, logger, service);
   telemetry.metrics.attach({ grpcListener: () => grpc.load() });
+  const state = { draining: false };
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
   const admin = await startAdmin(config, telemetry, policies, ready);
-  const updateHealth = () => {
-    grpc.health.setServing(ready());
-    options.onChange?.();
-  };
-  updateHealth();
-  identity.on('reload', updateHealth);
+  const parts: Parts = { telemetry, identity, policies, shadow, security, grpc, admin };
+  const updateHealth = reportHealth(parts, ready, options);
   if (config.reload.watch) {
     policies.watch();
     shadow?.watch();
@@ -114,41 +80,119 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     adminAddress: admin?.address,
     policies,
     telemetry,
-    async reload() {
-      await Promise.all([policies.reload(), shadow?.reload(), identity.reload(), security.tls?.reload()]);
-      updateHealth();
-    },
     ready,
-    async shutdown() {
+    reload: () => reloadAll(parts, updateHealth),
+    shutdown: () => {
       state.draining = true;
-      updateHealth();
-      // Still answering: Envoys and load balancers move away before the listener closes.
-      if (config.shutdown.notServingDelayMs > 0) await delay(config.shutdown.notServingDelayMs);
-      policies.close();
-      shadow?.close();
-      await grpc.close(config.shutdown.drainMs);
-      security.tls?.close();
-      await admin?.close();
-      identity.close();
-      await telemetry.close();
+      return shutDown(config, parts, updateHealth);
     },
   };
 }
 
-async function startShadow(
+async function startIdentity(config: ServerConfig, logger: Logger, telemetry: Telemetry): Promise<IdentityResolver> {
+  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, principalMemoSize: config.cache.principals.max });
+  telemetry.metrics.attach({ identity: () => identity.stats });
+  identity.on('error', (event) => logger.error({ event }, 'trust material reload failed; keeping the last good keys'));
+  identity.on('reload', (event) => logger.info({ event }, 'trust material loaded'));
+  return identity;
+}
+
+/** A reloader whose first load must succeed: a set of policies that does not load stops the start. */
+async function startPolicies(
   config: ServerConfig,
-  engine: { defaultAction: 'ALLOW' | 'DENY'; rootNamespace: string },
-  logger: Logger,
+  what: string,
+  paths: readonly string[],
+  onReload: (result: ReloadResult) => void,
 ): Promise<PolicyReloader> {
-  const shadow = new PolicyReloader({
-    paths: config.shadowPolicies,
-    engine,
-    debounceMs: config.reload.debounceMs,
-    onReload: (result) => reported(result, 'shadow policies', logger),
+  const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace };
+  const reloader = new PolicyReloader({ paths, engine, debounceMs: config.reload.debounceMs, onReload });
+  const first = await reloader.reload();
+  if (!first.ok) throw new StartupError(`${what} do not load:\n  ${first.errors.join('\n  ')}`);
+  return reloader;
+}
+
+type PipelineParts = Pick<Parts, 'telemetry' | 'identity' | 'policies' | 'shadow'>;
+
+/** The Check service over the pipeline: identity, decision cache, tree, shadow; every answer told to telemetry. */
+function createCheckService(config: ServerConfig, logger: Logger, parts: PipelineParts): AuthorizationService {
+  const authorizer = createAuthorizer(config, logger, parts);
+  const recorder = parts.telemetry.recorder;
+  return createAuthorizationService((request) => authorizer.authorize(request), {
+    principalHeader: config.grpc.principalHeader,
+    decodeEncodedSlashes: config.grpc.decodeEncodedSlashes,
+    requestLimits: config.grpc.limits,
+    onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
+    observe: (result, request, durationSeconds) => recorder.record(result, request, durationSeconds),
   });
-  const first = await shadow.reload();
-  if (!first.ok) throw new StartupError(`shadow policies do not load:\n  ${first.errors.join('\n  ')}`);
-  return shadow;
+}
+
+function createAuthorizer(config: ServerConfig, logger: Logger, { telemetry, identity, policies, shadow }: PipelineParts): Authorizer {
+  const cache = config.cache.decisions.enabled ? new DecisionCache(config.cache.decisions) : undefined;
+  if (cache) telemetry.metrics.attach({ decisionCache: () => cache.stats });
+  return new Authorizer({
+    snapshots: policies,
+    identity,
+    destinations: new DestinationResolver(new BoundedMemo(config.cache.principals.max)),
+    ...(cache ? { cache } : {}),
+    ...(shadow ? { observe: createShadowObserver(shadow, (d) => telemetry.shadowDisagreed(d)) } : {}),
+    onObserveError: (error) => logger.error({ err: error }, 'shadow evaluation failed; the enforced decision stands'),
+  });
+}
+
+/** The gRPC listener and its TLS material; material already watched is let go when the listener fails to start. */
+async function startListener(config: ServerConfig, logger: Logger, authorization: AuthorizationService): Promise<Pick<Parts, 'grpc' | 'security'>> {
+  const security = await listenerSecurity(config, logger);
+  if (config.grpc.transport === 'grpc-js') warnOfGrpcJsGaps(logger);
+  const grpc = await startGrpcServer({
+    address: config.grpc.address,
+    transport: config.grpc.transport,
+    limits: config.grpc.limits,
+    connections: config.grpc.connections,
+    authorization,
+    ...security,
+  }).catch((error: unknown) => {
+    security.tls?.close(); // its watches would keep a process that failed to start alive
+    throw error;
+  });
+  return { grpc, security };
+}
+
+function listenerSecurity(config: ServerConfig, logger: Logger): Promise<ListenerSecurity> {
+  return grpcListenerSecurity(config.grpc.tls, {
+    onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
+    onRotated: ({ paths, certificate }) => logger.info({ ...paths, certificate }, 'gRPC listener TLS material rotated'),
+    onRejected: (error) => logger.error({ code: error.code, path: error.path, cause: error.message }, 'gRPC listener TLS material rejected; keeping the material in service'),
+    debounceMs: config.reload.debounceMs,
+  });
+}
+
+/** Says readiness on gRPC Health now and whenever trust material reloads; returns the update, for reload and shutdown. */
+function reportHealth({ grpc, identity }: Parts, ready: () => boolean, options: RuntimeOptions): () => void {
+  const updateHealth = () => {
+    grpc.health.setServing(ready());
+    options.onChange?.();
+  };
+  updateHealth();
+  identity.on('reload', updateHealth);
+  return updateHealth;
+}
+
+async function reloadAll({ policies, shadow, identity, security }: Parts, updateHealth: () => void): Promise<void> {
+  await Promise.all([policies.reload(), shadow?.reload(), identity.reload(), security.tls?.reload()]);
+  updateHealth();
+}
+
+/** Not ready at once; still answering while balancers move away; then each part stops, the listener draining in-flight Checks. */
+async function shutDown(config: ServerConfig, parts: Parts, updateHealth: () => void): Promise<void> {
+  updateHealth();
+  if (config.shutdown.notServingDelayMs > 0) await delay(config.shutdown.notServingDelayMs);
+  parts.policies.close();
+  parts.shadow?.close();
+  await parts.grpc.close(config.shutdown.drainMs);
+  parts.security.tls?.close();
+  await parts.admin?.close();
+  parts.identity.close();
+  await parts.telemetry.close();
 }
 
 function startAdmin(
