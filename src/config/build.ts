@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_REQUEST_LIMITS } from '../check/index.js';
 import { DEFAULT_MEMO_SIZE } from '../lib/bounded-memo.js';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../policy/engine/index.js';
 import { durationMs } from './duration.js';
 import type { GrpcConnectionPolicy, GrpcLimits, ServerConfig } from './types.js';
 
@@ -29,6 +30,7 @@ export interface RawConfig {
   shadowPolicies?: string[];
   defaultAction?: 'ALLOW' | 'DENY';
   rootNamespace?: string;
+  maxBodyBytes?: number;
   identity?: RawIdentity;
   cache?: { decisions?: { enabled?: boolean; max?: number; ttl?: number | string }; principals?: { max?: number } };
   decisionLog?: { output?: string; allowSampleRate?: number; maxLinesPerSecond?: number; headers?: string[] };
@@ -90,6 +92,7 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
     shadowPolicies: (raw.shadowPolicies ?? []).map(path),
     defaultAction: raw.defaultAction ?? 'DENY',
     rootNamespace: raw.rootNamespace ?? 'istio-system',
+    maxBodyBytes: raw.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(raw.identity ? { identity: buildIdentity(raw.identity) } : {}),
     cache: {
       decisions: {

@@ -111,6 +111,7 @@ export const CONFIG_SCHEMA = {
     shadowPolicies: stringList,
     defaultAction: { enum: ['ALLOW', 'DENY'] },
     rootNamespace: { type: 'string', minLength: 1 },
+    maxBodyBytes: { description: 'Request bodies longer than this are not parsed: request.body.json[...] conditions treat them as unseen.', type: 'integer', minimum: 1 },
     identity,
     cache: strictObject({
       decisions: strictObject({

@@ -62,6 +62,8 @@ export interface ServerConfig {
   readonly shadowPolicies: readonly string[];
   readonly defaultAction: 'ALLOW' | 'DENY';
   readonly rootNamespace: string;
+  /** Request bodies longer than this are not parsed: `request.body.json[...]` conditions treat them as unseen. */
+  readonly maxBodyBytes: number;
   readonly identity?: IdentityOptions;
   readonly cache: {
     readonly decisions: { readonly enabled: boolean; readonly max: number; readonly ttlMs: number };

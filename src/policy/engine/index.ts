@@ -12,3 +12,4 @@ export { explain } from './reference/explain.js';
 export type { ExplainTrace, PolicyTrace, RuleTrace } from './reference/explain.js';
 export type { ClauseFailure } from './reference/rule-check.js';
 export { formatExplain } from './reference/format-explain.js';
+export { DEFAULT_MAX_BODY_BYTES } from './body/read-body.js';
