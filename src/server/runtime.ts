@@ -104,7 +104,7 @@ async function startPolicies(
   paths: readonly string[],
   onReload: (result: ReloadResult) => void,
 ): Promise<PolicyReloader> {
-  const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace };
+  const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace, maxBodyBytes: config.maxBodyBytes };
   const reloader = new PolicyReloader({ paths, engine, debounceMs: config.reload.debounceMs, onReload });
   const first = await reloader.reload();
   if (!first.ok) throw new StartupError(`${what} do not load:\n  ${first.errors.join('\n  ')}`);

@@ -73,7 +73,7 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
 async function loadPolicies(config: ServerConfig, logger: Logger): Promise<PolicyReloader> {
   const policies = new PolicyReloader({
     paths: config.policies,
-    engine: { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace },
+    engine: { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace, maxBodyBytes: config.maxBodyBytes },
     debounceMs: config.reload.debounceMs,
     onReload: (result) => {
       if (!result.ok) logger.error({ errors: result.errors }, 'primary: policies failed to load; workers keep their snapshot');
