@@ -112,6 +112,8 @@ const UNSEEN: readonly Unseen[] = [
   ['nesting past 32 levels anywhere', `{"amount":10,"x":${'['.repeat(33)}${']'.repeat(33)}}`],
   ['the name repeated (JSON.parse keeps the last, many parsers the first)', '{"amount":100000,"amount":10}'],
   ['the name repeated under an escape', '{"amount":100000,"\\u0061mount":10}'],
+  ['the name repeated in another case (some decoders bind AMOUNT to amount)', '{"amount":10,"AMOUNT":100000}'],
+  ['the name only in another case', '{"Amount":10}'],
   ['an absent field', '{"total":10}'],
   ['a null field', '{"amount":null}'],
   ['an object field', '{"amount":{"value":10}}'],

@@ -15,11 +15,27 @@ export interface BodyPathNode {
   /** Member names read below this node, and their nodes, in the same order. */
   readonly names: readonly string[];
   readonly children: readonly BodyPathNode[];
+  /** `names` case-folded (foldCase), and the lengths of those. */
+  readonly folded: readonly string[];
+  readonly foldedLengths: ReadonlySet<number>;
+  /** For each name, the first index whose folded name is the same: names that one body member may stand for. */
+  readonly classes: readonly number[];
 }
 
 interface MutableNode extends BodyPathNode {
   readonly names: string[];
   readonly children: MutableNode[];
+  readonly folded: string[];
+  readonly foldedLengths: Set<number>;
+  readonly classes: number[];
+}
+
+/**
+ * A name as a case-insensitive decoder compares it (Go's encoding/json binds `AMOUNT` to a field
+ * `amount`): upper then lower, so that `ſ`, `K` and their kin fold as they do there.
+ */
+export function foldCase(name: string): string {
+  return name.toUpperCase().toLowerCase();
 }
 
 /** Grows while policies compile; read only once the compile is done. */
@@ -30,7 +46,7 @@ export class BodyPaths {
   #nodes = 1;
 
   constructor() {
-    this.#root = { id: 0, names: [], children: [] };
+    this.#root = emptyNode(0);
     this.root = this.#root;
   }
 
@@ -54,13 +70,21 @@ export class BodyPaths {
       let at = node.names.indexOf(name);
       if (at === -1) {
         at = node.names.push(name) - 1;
-        node.children.push({ id: this.#nodes++, names: [], children: [] });
+        node.children.push(emptyNode(this.#nodes++));
+        const folded = foldCase(name);
+        node.folded.push(folded);
+        node.foldedLengths.add(folded.length);
+        node.classes.push(node.folded.indexOf(folded));
       }
       node = node.children[at]!;
       nodes.push(node.id);
     }
     return Object.freeze({ segments: Object.freeze([...segments]), nodes: Object.freeze(nodes) });
   }
+}
+
+function emptyNode(id: number): MutableNode {
+  return { id, names: [], children: [], folded: [], foldedLengths: new Set(), classes: [] };
 }
 
 /** The trie of exactly these paths (the reference evaluator's: one path at a time). */

@@ -2,9 +2,10 @@
  * One pass over JSON text that JSON.parse has already accepted, for what JSON.parse does not
  * say: how deep the document nests, and whether an object on a path the policies read names a
  * member twice. JSON.parse keeps the last of two equal names and many parsers keep the first,
- * so the workload behind Envoy may act on a value the policy never saw.
+ * and some match names without case (`AMOUNT` binds to `amount`): so names are compared
+ * escapes decoded and case folded, and a workload cannot act on a value the policy never saw.
  */
-import type { BodyPathNode, BodyPaths } from './body-paths.js';
+import { foldCase, type BodyPathNode, type BodyPaths } from './body-paths.js';
 
 export const TOO_DEEP = 'too_deep';
 
@@ -78,13 +79,19 @@ class Scan {
   #member(depth: number, start: number, end: number): BodyPathNode | undefined {
     const node = this.#nodes[depth];
     if (node === undefined) return undefined;
-    const at = nameIndex(node.names, this.text, start, end);
+    const at = nameIndex(node, this.text, start, end);
     if (at === -1) return undefined;
     const seen = this.#seen[depth]!;
-    const child = node.children[at]!;
-    if (seen[at] === 1) (this.#repeated ??= new Uint8Array(this.paths.size))[child.id] = 1;
-    seen[at] = 1;
-    return child;
+    const group = node.classes[at]!;
+    if (seen[group] === 1) this.#repeat(node, group);
+    seen[group] = 1;
+    return node.children[at];
+  }
+
+  /** Every name of the node that folds as the repeated one is unseen. */
+  #repeat(node: BodyPathNode, group: number): void {
+    const repeated = (this.#repeated ??= new Uint8Array(this.paths.size));
+    for (let i = 0; i < node.names.length; i += 1) if (node.classes[i] === group) repeated[node.children[i]!.id] = 1;
   }
 }
 
@@ -101,17 +108,25 @@ function stringEnd(text: string, start: number): number {
   }
 }
 
-/** Which of `names` the JSON string text[start, end) spells, escapes decoded; -1 for none. */
-function nameIndex(names: readonly string[], text: string, start: number, end: number): number {
-  if (hasEscape(text, start, end)) return names.indexOf(JSON.parse(text.slice(start - 1, end + 1)) as string);
-  for (let i = 0; i < names.length; i += 1) {
-    const name = names[i]!;
-    if (name.length === end - start && text.startsWith(name, start)) return i;
+/**
+ * Which of the node's names the JSON string text[start, end) spells, escapes decoded and case
+ * folded; -1 for none. A plain ASCII name of a length no name folds to is ruled out unread.
+ */
+function nameIndex(node: BodyPathNode, text: string, start: number, end: number): number {
+  let plain = true;
+  let ascii = true;
+  for (let i = start; i < end; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) plain = false;
+    else if (c > 0x7f) ascii = false;
   }
-  return -1;
-}
-
-function hasEscape(text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i += 1) if (text.charCodeAt(i) === BACKSLASH) return true;
-  return false;
+  if (plain) {
+    const names = node.names;
+    for (let i = 0; i < names.length; i += 1) {
+      if (names[i]!.length === end - start && text.startsWith(names[i]!, start)) return i;
+    }
+    if (ascii && !node.foldedLengths.has(end - start)) return -1;
+  }
+  const name = plain ? text.slice(start, end) : (JSON.parse(text.slice(start - 1, end + 1)) as string);
+  return node.folded.indexOf(foldCase(name));
 }

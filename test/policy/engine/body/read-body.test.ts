@@ -75,6 +75,15 @@ describe('scanJson', () => {
     expect(repeatedNodes('{"a":{},"a":{"b":1}}')).toEqual([a]);
   });
 
+  it('compares names without case, as decoders that bind AMOUNT to amount do', () => {
+    expect(repeatedNodes('{"C":1,"c":2}')).toEqual([3]);
+    expect(repeatedNodes('{"a":{"B":1,"\\u0062":2}}')).toEqual([2]);
+    expect(repeatedNodes('{"a":{"B":1},"c":1}')).toBeUndefined();
+    const both = bodyPathsOf([['k'], ['K']]);
+    const found = scanJson('{"k":1,"\u212a":2}', 8, both);
+    expect(found === undefined || found === 'too_deep' ? found : [...found]).toEqual([0, 1, 1]);
+  });
+
   it('does not look for repeats off the read paths: inside lists, under other names', () => {
     expect(repeatedNodes('{"x":{"c":1,"c":2},"l":[{"c":1,"c":2}],"a":{"b":{"b":1,"b":2}}}')).toBeUndefined();
   });
