@@ -1,0 +1,153 @@
+/**
+ * A hostile corpus of request bodies against the real server, on both transports: bodies that
+ * nest deep, run huge, break UTF-8, lie about their content type or encoding, or repeat the
+ * name a policy reads. Each carries `"amount": 10`, which the ALLOW on /small would allow and
+ * the DENY on /pay would let through were the body trusted: every one is denied (or refused
+ * 400, or by grpc-js past messageBytes, RESOURCE_EXHAUSTED), never allowed, never a crash, and
+ * no log line holds the body.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCheckRequest, type HttpRequestMessage } from '../../src/envoy/index.js';
+import { rawClient, structToJson, type RawClient } from '../helpers/check-client.js';
+import { decodeOfficial } from '../helpers/official-protos.js';
+import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { TRANSPORTS } from '../helpers/transports.js';
+
+const POLICIES = `
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: payments }
+spec:
+  action: ALLOW
+  rules:
+    - to: [{ operation: { methods: ["POST"], paths: ["/pay"] } }]
+    - to: [{ operation: { methods: ["POST"], paths: ["/small"] } }]
+      when: [{ key: "request.body.json[amount]", values: ["10"] }]
+---
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: deny-large-amounts }
+spec:
+  action: DENY
+  rules:
+    - to: [{ operation: { methods: ["POST"], paths: ["/pay"] } }]
+      when: [{ key: "request.body.json[amount]", values: ["100000"] }]
+`;
+
+// Below the default (64 KiB), so the corpus shows the configured bound at work.
+const MAX_BODY_BYTES = 48 * 1024;
+const MESSAGE_BYTES = 1024 * 1024;
+const SECRET = 'pan-4111111111111111';
+const JSON_TYPE = { 'content-type': 'application/json' };
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
+const json = (extra = '') => `{"amount":10,"card":"${SECRET}"${extra}}`;
+/** A valid JSON body of exactly `bytes` bytes. */
+const sized = (bytes: number) => utf8(json(`,"pad":"${'x'.repeat(bytes - json(',"pad":""').length)}"`));
+
+interface HostileBody {
+  readonly name: string;
+  readonly body: Uint8Array;
+  readonly headers?: Record<string, string>;
+  /** Sent as raw_body (Envoy's pack_as_bytes) rather than body. */
+  readonly raw?: boolean;
+}
+
+const CORPUS: readonly HostileBody[] = [
+  { name: 'lists nested 20,000 deep', body: utf8(json(`,"x":${'['.repeat(20_000)}${']'.repeat(20_000)}`)) },
+  { name: 'objects nested 7,000 deep', body: utf8(json(`,"x":${'{"a":'.repeat(7_000)}1${'}'.repeat(7_000)}`)) },
+  { name: 'a valid JSON body one byte over maxBodyBytes', body: sized(MAX_BODY_BYTES + 1) },
+  { name: 'a valid JSON body of 900 KiB', body: utf8(json(`,"pad":"${'x'.repeat(900 * 1024)}"`)) },
+  { name: 'a body past messageBytes', body: utf8(json(`,"pad":"${'x'.repeat(MESSAGE_BYTES)}"`)) },
+  { name: 'invalid UTF-8 in body', body: Buffer.concat([utf8('{"amount":10,"n":"'), Buffer.from([0xc3, 0x28]), utf8(`","card":"${SECRET}"}`)]) },
+  { name: 'invalid UTF-8 in raw_body', body: Buffer.concat([utf8('{"amount":10,"n":"'), Buffer.from([0xff]), utf8(`","card":"${SECRET}"}`)]), raw: true },
+  { name: 'an overlong UTF-8 encoding', body: Buffer.concat([utf8('{"amount":10,"n":"'), Buffer.from([0xc0, 0xaf]), utf8('"}')]) },
+  { name: 'a UTF-16 surrogate encoded as UTF-8', body: Buffer.concat([utf8('{"amount":10,"n":"'), Buffer.from([0xed, 0xa0, 0x80]), utf8('"}')]) },
+  { name: 'JSON declared text/plain', body: utf8(json()), headers: { 'content-type': 'text/plain' } },
+  { name: 'JSON with no content type', body: utf8(json()), headers: {} },
+  { name: 'a form declared application/json', body: utf8(`amount=10&card=${SECRET}`) },
+  { name: 'JSON declared as two types', body: utf8(json()), headers: { 'content-type': 'application/json, text/plain' } },
+  { name: 'JSON declared in UTF-16', body: utf8(json()), headers: { 'content-type': 'application/json; charset=utf-16' } },
+  { name: 'JSON said to be gzip-compressed', body: utf8(json()), headers: { ...JSON_TYPE, 'content-encoding': 'gzip' } },
+  { name: 'JSON after a byte-order mark', body: utf8(`\ufeff${json()}`) },
+  { name: 'JSON with a trailing second document', body: utf8(`${json()}{"amount":100000}`) },
+  { name: 'NaN where a number goes', body: utf8(`{"amount":NaN,"card":"${SECRET}"}`) },
+  { name: 'the name read twice', body: utf8(`{"amount":100000,"card":"${SECRET}","amount":10}`) },
+  { name: 'the name read twice, once escaped', body: utf8(`{"amount":100000,"card":"${SECRET}","\\u0061mount":10}`) },
+  { name: 'the name read twice, in two cases', body: utf8(`{"AMOUNT":100000,"card":"${SECRET}","amount":10}`) },
+  { name: 'a body Envoy marked partial', body: utf8(json()), headers: { ...JSON_TYPE, 'x-envoy-auth-partial-body': 'true' } },
+];
+
+const OK = 0;
+const PERMISSION_DENIED = 7;
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+
+interface Outcome {
+  readonly code: number;
+  readonly reason?: unknown;
+  readonly grpcError?: number;
+}
+
+function check(client: RawClient, path: string, hostile: HostileBody): Promise<Outcome> {
+  const http: HttpRequestMessage = {
+    method: 'POST', path, host: 'shop', headers: { ...(hostile.headers ?? JSON_TYPE) },
+    ...(hostile.raw ? { rawBody: hostile.body } : { body: hostile.body }),
+  };
+  const bytes = Buffer.from(encodeCheckRequest({ attributes: { request: { http } } }));
+  return new Promise((resolve, reject) => {
+    client.Check(bytes, { deadline: Date.now() + 10_000 }, (error, answer) => {
+      if (error) return 'code' in error ? resolve({ code: -1, grpcError: error.code as number }) : reject(error);
+      const decoded = decodeOfficial('envoy.service.auth.v3.CheckResponse', answer!) as { status?: { code?: number }; dynamicMetadata?: unknown };
+      resolve({ code: decoded.status?.code ?? OK, reason: structToJson(decoded.dynamicMetadata)['reason'] });
+    });
+  });
+}
+
+describe.each(TRANSPORTS)('a hostile corpus of request bodies (meshwarden on %s)', (transport) => {
+  let server: ServerProcess;
+  let client: RawClient;
+  // grpc-js refuses a message past messageBytes itself; Envoy's failure_mode_allow: false denies that
+  const refusedTooLarge: Outcome = transport === 'native' ? { code: INVALID_ARGUMENT, reason: 'request_too_large' } : { code: -1, grpcError: RESOURCE_EXHAUSTED };
+
+  beforeAll(async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'policies.yaml'), POLICIES);
+    server = await startServer({
+      configDir: dir,
+      configText: [
+        `policies: ["${join(dir, 'policies.yaml')}"]`,
+        `maxBodyBytes: ${MAX_BODY_BYTES}`,
+        `grpc: { transport: ${transport}, limits: { messageBytes: ${MESSAGE_BYTES} } }`,
+        'decisionLog: { output: stdout, allowSampleRate: 1, headers: [content-type] }',
+      ].join('\n'),
+    });
+    client = rawClient(server.grpc);
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+  });
+
+  it.each(CORPUS.map((hostile) => [hostile.name, hostile] as const))('%s: never allowed by the ALLOW that reads the body', async (_name, hostile) => {
+    const outcome = await check(client, '/small', hostile);
+    if (hostile.body.length > MESSAGE_BYTES) expect(outcome).toEqual(refusedTooLarge);
+    else expect(outcome).toEqual({ code: PERMISSION_DENIED, reason: 'default_deny' });
+  });
+
+  it.each(CORPUS.map((hostile) => [hostile.name, hostile] as const))('%s: denied by the DENY that reads the body', async (_name, hostile) => {
+    const outcome = await check(client, '/pay', hostile);
+    if (hostile.body.length > MESSAGE_BYTES) expect(outcome).toEqual(refusedTooLarge);
+    else expect(outcome).toEqual({ code: PERMISSION_DENIED, reason: 'policy_deny' });
+  });
+
+  it('still allows an honest body afterwards, up to maxBodyBytes, and no log line holds any body', async () => {
+    expect(await check(client, '/small', { name: 'honest', body: utf8(json()) })).toEqual({ code: OK, reason: 'policy_allow' });
+    expect(await check(client, '/small', { name: 'at the bound', body: sized(MAX_BODY_BYTES) })).toEqual({ code: OK, reason: 'policy_allow' });
+    expect(await check(client, '/pay', { name: 'honest', body: utf8(json()) })).toEqual({ code: OK, reason: 'policy_allow' });
+    await expect.poll(() => server.decisions.length).toBeGreaterThanOrEqual(2 * CORPUS.length);
+    expect(JSON.stringify(server.decisions)).not.toContain(SECRET);
+    expect(JSON.stringify(server.logs)).not.toContain(SECRET);
+  });
+});
