@@ -52,8 +52,9 @@ export interface RawConnection {
   goaways(): number[];
 }
 
-export function rawConnection(port: number, clientSettings: Array<[number, number]> = []): RawConnection {
-  const socket = net.connect(port, '127.0.0.1');
+/** On 127.0.0.1:`port`, or on a socket the test opened (a TLS one, say). */
+export function rawConnection(to: number | net.Socket, clientSettings: Array<[number, number]> = []): RawConnection {
+  const socket = typeof to === 'number' ? net.connect(to, '127.0.0.1') : to;
   const frames: ReceivedFrame[] = [];
   let closed = false;
   let pending = Buffer.alloc(0);

@@ -123,24 +123,25 @@ describeWithEnvoy.each(TRANSPORTS)('the gRPC channel from Envoy to meshwarden (m
       expect(cx['cluster.meshwarden.upstream_cx_total']).toBeGreaterThan(1); // the idle connections really were closed
     });
 
-    // A connection retired at maxConnectionAge refuses (REFUSED_STREAM) the Checks Envoy sent
-    // before it heard the GOAWAY: node:http2 serves no stream opened after a server GOAWAY, so
-    // the graceful two-step GOAWAY (2^31-1, then the real one) is not to be had from Node.
-    // REFUSED_STREAM means never processed, so the shipped configs (and this harness) retry it
-    // (grpc_service.retry_policy refused-stream, a retry budget on the cluster): with 200 ms
-    // ages under load that cut the loss from 1–4 % of Checks to one or two in thousands, not
-    // to none; the rest is not explained yet. Skipped, not it.fails: it loses a Check in most
-    // runs but not all, and a flaky it.fails would fail CI. Un-skip with the fix.
-    it.skip('loses no request while connections are recycled by age under steady traffic', async () => {
+    // A connection retired at maxConnectionAge must not cost the Checks Envoy sent while the
+    // GOAWAY was on its way. Native retires in two steps (a drain notice, a PING, then the real
+    // GOAWAY: server/native/drain-notice.ts), so Envoy has stopped sending before any stream is
+    // refused. grpc-js retires in one step: Envoy's Checks in flight are refused and retried
+    // (refused-stream), and at 200 ms ages the retries of one Check can chain past its
+    // timeout, now and then; it is not held to this test.
+    it.skipIf(transport === 'grpc-js')('loses no request, and has none refused, while connections are recycled by age under steady traffic', async () => {
       const aged = await start(transport, 'grpc: { maxConnectionAge: 200ms, maxConnectionAgeGrace: 2s }');
       try {
-        // until ten connections were retired (each one a chance to lose the Checks in flight), at most 5 s
+        // until 25 connections were retired (each one a chance to lose the Checks in flight), at most 8 s
         const statuses: number[] = [];
         const connections = async () => (await counters(aged.envoy, 'cluster.meshwarden.upstream_cx_'))['cluster.meshwarden.upstream_cx_total'] ?? 0;
-        const until = Date.now() + 5_000;
-        for (let i = 0; i < 1_000 && Date.now() < until && (await connections()) < 11; i++) statuses.push(...(await burst(aged, 40, 20)));
-        expect(await connections()).toBeGreaterThan(2);
+        const until = Date.now() + 8_000;
+        for (let i = 0; i < 1_000 && Date.now() < until && (await connections()) < 26; i++) statuses.push(...(await burst(aged, 40, 20)));
+        expect(await connections()).toBeGreaterThan(10);
         expect(statuses.filter((status, i) => status !== expected(40)[i % 40])).toEqual([]);
+        // a refused Check would have been retried: none was, so none depended on the retry
+        const retried = await counters(aged.envoy, 'cluster.meshwarden.upstream_rq_retry');
+        expect(retried['cluster.meshwarden.upstream_rq_retry'] ?? 0).toBe(0);
       } finally {
         await aged.stop();
       }

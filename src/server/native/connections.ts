@@ -12,6 +12,7 @@
  */
 import type { Socket } from 'node:net';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import type { GrpcConnectionPolicy } from '../../config/types.js';
 import { markSessionSocket, sendDrainNotice } from './drain-notice.js';
 
@@ -41,10 +42,9 @@ export function trackConnections(server: AnyHttp2Server, bounds: ConnectionBound
     else {
       socket.setNoDelay(true);
       lingerAfterEnd(socket);
-      markSessionSocket(socket);
+      if (!(server instanceof tls.Server)) markSessionSocket(socket);
     }
   });
-  server.on('secureConnection', markSessionSocket); // on TLS, the session runs on this socket
   server.on('sessionError', () => {});
   const retire = (session: http2.ServerHttp2Session) => retireGracefully(session, bounds.goneAwayGraceMs);
   const goAway = (session: http2.ServerHttp2Session) => endGracefully(session, bounds.goneAwayGraceMs);

@@ -8,12 +8,16 @@
  * first step: nghttp2 drops every stream opened after any GOAWAY it has sent, whatever that
  * GOAWAY says, so the client's streams in flight would be lost, not refused.
  *
- * So the notice is written as a raw frame on the connection's socket, outside nghttp2, which
- * never learns of it and keeps taking streams. This is safe on the wire: the socket's writes
- * (ours and node:http2's, TLS records included) leave in the order they were made, and
- * node:http2 writes whole frames, so the notice lands between two frames. The client's PING
- * answer reaches nghttp2 as the answer to a PING nghttp2 sent itself (`session.ping`).
+ * So the notice is written as a raw frame, outside nghttp2, which never learns of it and keeps
+ * taking streams. It is written with one write(2) on the socket's descriptor, and only when
+ * libuv holds nothing unsent for it: node:http2 hands the kernel whole frames, so the notice
+ * lands between two frames, and no completion of ours reaches node:http2's write bookkeeping
+ * (a write through the Socket object would, and Node aborts on it). A TLS connection has no
+ * such descriptor to write clear bytes to: it is retired in one step, its in-flight streams
+ * refused (REFUSED_STREAM, which the shipped Envoy configs retry). The client's PING answer
+ * reaches nghttp2 as the answer to a PING nghttp2 sent itself (`session.ping`).
  */
+import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type http2 from 'node:http2';
 
@@ -30,12 +34,12 @@ const DRAIN_NOTICE = Buffer.from([
 /** How long the client may take to answer the PING that follows the notice. */
 const NOTICE_ANSWER_MS = 1_000;
 
-/** Where a connection's socket is kept, readable through `session.socket` (a proxy). */
+/** Where a clear-text connection's socket is kept, readable through `session.socket` (a proxy). */
 const SOCKET = Symbol('meshwarden.http2Socket');
 
 /**
- * Marks the socket a session will run on (the TLS socket on a TLS listener), so that
- * `sendDrainNotice` can write to it: node:http2 hands out only a proxy that refuses writes.
+ * Marks a clear-text (TCP or unix) socket a session will run on, so that `sendDrainNotice`
+ * finds it: node:http2 hands out only a proxy of it.
  */
 export function markSessionSocket(socket: Socket): void {
   (socket as Socket & { [SOCKET]?: Socket })[SOCKET] = socket;
@@ -47,8 +51,10 @@ export function markSessionSocket(socket: Socket): void {
  * once where the notice cannot be sent. `end` runs outside nghttp2's callbacks.
  */
 export function sendDrainNotice(session: http2.ServerHttp2Session, end: () => void): void {
-  const socket = sessionSocket(session);
-  if (socket === undefined || session.closed || session.destroyed || !socket.writable) return end();
+  if (session.closed || session.destroyed) return end();
+  const sent = writeNotice(sessionSocket(session));
+  if (sent === 'torn') return session.destroy(); // part of a frame went out: the connection is beyond repair
+  if (sent === 'unsent') return end();
   let ended = false;
   const endOnce = () => {
     if (ended) return;
@@ -59,12 +65,29 @@ export function sendDrainNotice(session: http2.ServerHttp2Session, end: () => vo
   const unanswered = setTimeout(endOnce, NOTICE_ANSWER_MS);
   unanswered.unref();
   try {
-    socket.write(DRAIN_NOTICE);
     // the answer arrives inside nghttp2's frame callback, where closing a session aborts Node
     if (!session.ping(() => setImmediate(endOnce))) endOnce();
   } catch {
     endOnce();
   }
+}
+
+interface StreamHandle {
+  readonly fd?: number;
+  readonly writeQueueSize?: number;
+}
+
+/** One write(2) of the notice, when nothing of node:http2's is waiting to be written before it. */
+function writeNotice(socket: Socket | undefined): 'sent' | 'unsent' | 'torn' {
+  const handle = (socket as { _handle?: StreamHandle } | undefined)?._handle;
+  if (handle?.fd === undefined || handle.fd < 0 || handle.writeQueueSize !== 0) return 'unsent';
+  let written: number;
+  try {
+    written = writeSync(handle.fd, DRAIN_NOTICE);
+  } catch {
+    return 'unsent'; // EAGAIN: the kernel's buffer is full
+  }
+  return written === DRAIN_NOTICE.length ? 'sent' : 'torn';
 }
 
 function sessionSocket(session: http2.ServerHttp2Session): Socket | undefined {

@@ -4,30 +4,49 @@
  * naming stream 2^31-1 and a PING, keeps being served while the notice travels, and only
  * once it has answered the PING (or failed to, for a second) hears the GOAWAY naming the last
  * stream taken. A raw HTTP/2 client controls when it answers, so the race an Envoy under load
- * runs into (a Check sent while the GOAWAY is on the wire) happens on every run.
+ * runs into (a Check sent while the GOAWAY is on the wire) happens on every run. A TLS
+ * connection is retired in one step (see server/native/drain-notice.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/domain/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
+import { decidedBy } from '../../helpers/decided-by.js';
 import { encodeCheckRequest } from '../../../src/envoy/index.js';
 import { startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from '../../../src/server/grpc/index.js';
 import { grpcFrame } from '../../helpers/grpc-frame.js';
+import { TestPki } from '../../identity/helpers/pki.js';
+import { tempDir } from '../../helpers/server-process.js';
 import { END_HEADERS, END_STREAM, TYPE, frame, rawConnection, requestHeaders, type RawConnection, type ReceivedFrame } from '../../helpers/raw-h2.js';
 
 const NOTICE = 0x7fffffff;
 const ALLOW: Decision = { id: 'a', verdict: 'allow', reason: 'policy_allow', generation: 1 };
 const CHECK_BODY = grpcFrame(encodeCheckRequest({ attributes: { request: { http: { method: 'GET', path: '/', host: 'svc' } } } }));
 
+let pki: TestPki;
+beforeAll(() => {
+  pki = new TestPki();
+  pki.leaf('server', pki.root('ca', 'mesh.test'), { extra: ['subjectAltName=IP:127.0.0.1'] });
+});
+const pem = (name: string) => readFileSync(join(pki.dir, name));
+
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(connections: GrpcServerOptions['connections']): Promise<RunningGrpcServer> {
+type Channel = 'tcp' | 'unix' | 'tls';
+
+async function serve(connections: GrpcServerOptions['connections'], channel: Channel = 'tcp'): Promise<RunningGrpcServer> {
+  const overTls = channel === 'tls';
   const server = await startGrpcServer({
-    address: '127.0.0.1:0',
+    address: channel === 'unix' ? `unix:${join(tempDir(), 'grpc.sock')}` : '127.0.0.1:0',
+    ...(overTls ? { tls: { cert: pem('server.pem'), key: pem('server.key') } } : {}),
     transport: 'native',
-    authorization: createAuthorizationService(() => ALLOW),
+    authorization: createAuthorizationService(decidedBy(() => ALLOW)),
     initiallyServing: true,
     connections,
   });
@@ -35,8 +54,12 @@ async function serve(connections: GrpcServerOptions['connections']): Promise<Run
   return server;
 }
 
-function connect(server: RunningGrpcServer): RawConnection {
-  const connection = rawConnection(server.port!);
+function connect(server: RunningGrpcServer, channel: Channel = 'tcp'): RawConnection {
+  const to =
+    channel === 'tls' ? tls.connect({ host: '127.0.0.1', port: server.port!, ca: pem('ca.pem'), ALPNProtocols: ['h2'] })
+    : channel === 'unix' ? net.connect(server.address.slice('unix:'.length))
+    : server.port!;
+  const connection = rawConnection(to);
   cleanups.push(() => connection.destroy());
   return connection;
 }
@@ -58,9 +81,9 @@ const answered = (c: RawConnection, stream: number) =>
 const pingOf = (c: RawConnection): ReceivedFrame | undefined => c.frames.find((f) => f.type === TYPE.PING && (f.flags & 1) === 0);
 
 describe('retiring a connection (native transport)', () => {
-  it('serves a Check the client sent after the drain notice, before it answered the PING', async () => {
-    const server = await serve({ maxConnectionAgeMs: 100, maxConnectionAgeGraceMs: 2_000 });
-    const client = connect(server);
+  it.each<Channel>(['tcp', 'unix'])('serves a Check the client sent after the drain notice, before it answered the PING (%s)', async (channel) => {
+    const server = await serve({ maxConnectionAgeMs: 100, maxConnectionAgeGraceMs: 2_000 }, channel);
+    const client = connect(server, channel);
     sendCheck(client, 1);
     expect(await waitFor(() => goaways(client)[0], 2_000)).toBe(NOTICE);
     const ping = await waitFor(() => pingOf(client), 1_000);
@@ -83,6 +106,15 @@ describe('retiring a connection (native transport)', () => {
     const noticeAt = Date.now();
     expect(await waitFor(() => goaways(client)[1], 3_000)).toBe(1);
     expect(Date.now() - noticeAt).toBeGreaterThan(800);
+    expect(await waitFor(() => (client.closed ? true : undefined), 3_000)).toBe(true);
+  });
+
+  it('retires a TLS connection in one step, a GOAWAY naming the last stream it took (no clear-text notice can be written there)', async () => {
+    const server = await serve({ maxConnectionAgeMs: 100, maxConnectionAgeGraceMs: 2_000 }, 'tls');
+    const client = connect(server, 'tls');
+    sendCheck(client, 1);
+    expect(await waitFor(() => goaways(client)[0], 2_000)).toBe(1);
+    expect(answered(client, 1)).toBe(true);
     expect(await waitFor(() => (client.closed ? true : undefined), 3_000)).toBe(true);
   });
 
