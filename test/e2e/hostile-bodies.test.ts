@@ -13,28 +13,8 @@ import { encodeCheckRequest, type HttpRequestMessage } from '../../src/envoy/ind
 import { rawClient, structToJson, type RawClient } from '../helpers/check-client.js';
 import { decodeOfficial } from '../helpers/official-protos.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { BODY_POLICIES } from '../helpers/body-policies.js';
 import { TRANSPORTS } from '../helpers/transports.js';
-
-const POLICIES = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments }
-spec:
-  action: ALLOW
-  rules:
-    - to: [{ operation: { methods: ["POST"], paths: ["/pay"] } }]
-    - to: [{ operation: { methods: ["POST"], paths: ["/small"] } }]
-      when: [{ key: "request.body.json[amount]", values: ["10"] }]
----
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: deny-large-amounts }
-spec:
-  action: DENY
-  rules:
-    - to: [{ operation: { methods: ["POST"], paths: ["/pay"] } }]
-      when: [{ key: "request.body.json[amount]", values: ["100000"] }]
-`;
 
 // Below the default (64 KiB), so the corpus shows the configured bound at work.
 const MAX_BODY_BYTES = 48 * 1024;
@@ -113,7 +93,7 @@ describe.each(TRANSPORTS)('a hostile corpus of request bodies (meshwarden on %s)
 
   beforeAll(async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'policies.yaml'), POLICIES);
+    writeFileSync(join(dir, 'policies.yaml'), BODY_POLICIES);
     server = await startServer({
       configDir: dir,
       configText: [

@@ -7,32 +7,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appCluster, bootstrap, extAuthzFilter, httpListener, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
 import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
+import { BODY_POLICIES } from '../helpers/body-policies.js';
 import { send, type Answer } from '../helpers/envoy/http-client.js';
 import { startStack, type Stack, type Transport } from '../helpers/envoy/stack.js';
 import { TRANSPORTS } from '../helpers/transports.js';
-
-const POLICIES = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments }
-spec:
-  target: { services: ["shop"] }
-  action: ALLOW
-  rules:
-    - to: [{ operation: { methods: ["POST"], paths: ["/pay"] } }]
-    - to: [{ operation: { methods: ["POST"], paths: ["/small"] } }]
-      when: [{ key: "request.body.json[amount]", values: ["10"] }]
----
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: deny-large-amounts }
-spec:
-  target: { services: ["shop"] }
-  action: DENY
-  rules:
-    - to: [{ operation: { methods: ["POST"], paths: ["/pay"] } }]
-      when: [{ key: "request.body.json[amount]", values: ["100000"] }]
-`;
 
 const MAX_REQUEST_BYTES = 1_024;
 const SECRET = 'pan-4111111111111111';
@@ -55,7 +33,7 @@ function start(transport: Transport): Promise<Stack> {
     transport,
     // the log names Envoy's partial-body mark, so a test can tell a cut body from a whole one
     meshwardenConfig: 'policies: [./policies.yaml]\ndecisionLog: { output: stdout, allowSampleRate: 1, headers: [x-envoy-auth-partial-body] }',
-    files: { 'policies.yaml': POLICIES },
+    files: { 'policies.yaml': BODY_POLICIES },
     envoy: ({ grpc, upstream }) => bootstrap({
       listeners: [
         httpListener({ name: 'whole', routes: ROUTES, filters: [withBody(false)] }),
