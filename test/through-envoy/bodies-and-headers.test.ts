@@ -115,19 +115,17 @@ describeWithEnvoy.each(TRANSPORTS)('request bodies and large header sets through
   it('never allows a body past meshwarden\'s own message limit (grpc.limits.messageBytes)', async () => {
     const before = roomy.upstream.requests.length;
     const answer = await send(roomy.port('big-body'), '/upload', { method: 'POST', body: 'b'.repeat(MESSAGE_BYTES + 1_024) });
-    // native denies it with a 400 CheckResponse; grpc-js refuses it with RESOURCE_EXHAUSTED, Envoy's
-    // ext_authz_error: 503 under the shipped status_on_error
-    expect(answer.status).toBe(transport === 'native' ? 400 : 503);
+    // denied with a 400 CheckResponse, on both transports
+    expect(answer.status).toBe(400);
     expect(roomy.upstream.requests).toHaveLength(before);
     // and just below it, the same listener decides
     expect((await send(roomy.port('big-body'), '/upload', { method: 'POST', body: 'b'.repeat(MESSAGE_BYTES - 8_192) })).status).toBe(200);
   });
 
   // A gRPC error is what Envoy counts as ext_authz_error, which failure_mode_allow: true lets through to
-  // the workload: the native transport answers an oversized message with a 400 CheckResponse instead.
-  // grpc-js refuses it itself, with RESOURCE_EXHAUSTED, before any handler sees it: a known gap of that
-  // transport (README: pick native where an Envoy fails open).
-  (transport === 'grpc-js' ? it.fails : it)('never allows a body past messageBytes, even where Envoy fails open (failure_mode_allow: true)', async () => {
+  // the workload: both transports answer an oversized message with a 400 CheckResponse instead (on
+  // grpc-js through server/grpc-js/body-guard.ts, as grpc-js refuses it before any handler runs).
+  it('never allows a body past messageBytes, even where Envoy fails open (failure_mode_allow: true)', async () => {
     const before = roomy.upstream.requests.length;
     const answer = await send(roomy.port('big-body-fail-open'), '/upload', { method: 'POST', body: 'b'.repeat(MESSAGE_BYTES + 1_024) });
     expect(answer.status).toBe(400);

@@ -6,9 +6,10 @@
  * 100k calls), and proto-loader's objects would still need converting to what envoy/ reads.
  *
  * grpc-js' options carry the size limit, streams per connection, keepalive and connection
- * ages; what it lacks is added around it: the deadline cap and admission (call-guard.ts), and
- * the connection cap and unix socket reclaim, by accepting connections on our own node:net
- * server (connections.ts).
+ * ages; what it lacks is added around it: the buffered-bytes budget and the 400 answer to an
+ * oversized Check (body-guard.ts), the deadline cap and admission (call-guard.ts), and the
+ * connection cap and unix socket reclaim, by accepting connections on our own node:net server
+ * (connections.ts).
  */
 import { Server, type ServerOptions, type ServerWritableStream, type handleServerStreamingCall, type handleUnaryCall } from '@grpc/grpc-js';
 import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/types.js';
@@ -18,6 +19,8 @@ import type { GrpcServerOptions, ListenerSettings, RunningGrpcServer } from '../
 import type { MethodTable } from '../grpc/methods.js';
 import { formatListenAddress, parseListenAddress } from '../net/listen-address.js';
 import { listenOn } from '../net/listen.js';
+import { BufferBudget } from '../grpc/buffer-budget.js';
+import { bodyGuard, guardsFit } from './body-guard.js';
 import { callGuard, UntakenAnswers } from './call-guard.js';
 import { ConnectionTable } from './connections.js';
 import { invoke, StreamingGrpcJsCall, UnaryGrpcJsCall } from './grpc-js-call.js';
@@ -32,12 +35,16 @@ export async function startGrpcJsServer(
   health: HealthReporter,
   { limits, connections: policy }: ListenerSettings,
 ): Promise<RunningGrpcServer> {
+  if (!guardsFit()) throw new Error('grpc.transport grpc-js: this @grpc/grpc-js no longer has the call methods meshwarden bounds request bodies through; use grpc.transport: native');
   const target = parseListenAddress(options.address);
   const connections = new ConnectionTable();
+  const budget = new BufferBudget(limits.bufferedBytes);
   const untaken = new UntakenAnswers(limits.deadlineMs, (call) => connections.cut(call));
   const server = new Server({
     ...serverOptions(limits, policy),
+    // bodyGuard first: it fits onto grpc-js' base call, which only the first interceptor is handed
     interceptors: [
+      bodyGuard({ budget, methods }),
       callGuard({ deadlineMs: limits.deadlineMs, untaken, ...(options.admitClient ? { admits: connections.admission(options.admitClient) } : {}) }),
     ],
   });
@@ -58,8 +65,7 @@ export async function startGrpcJsServer(
     port,
     transport: 'grpc-js',
     health,
-    // grpc-js buffers request bytes out of our sight: only connections are known here
-    load: () => ({ connections: connections.size }),
+    load: () => ({ connections: connections.size, bufferedBytes: budget.used }),
     close: async (graceMs = 5_000) => {
       health.setServing(false);
       health.endWatches();

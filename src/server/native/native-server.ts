@@ -32,7 +32,8 @@ import { formatListenAddress, parseListenAddress } from '../net/listen-address.j
 import { listenOn } from '../net/listen.js';
 import { CallDeadlines } from './call-deadlines.js';
 import { trackConnections, type TrackedSessions } from './connections.js';
-import { BufferBudget, messageEncodingOf, RequestBody, type MessageEncoding } from './request-message.js';
+import { BufferBudget } from '../grpc/buffer-budget.js';
+import { messageEncodingOf, RequestBody, type MessageEncoding } from './request-message.js';
 import { ServerCall } from './server-call.js';
 
 export async function startNativeServer(

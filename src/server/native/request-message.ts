@@ -7,6 +7,7 @@
  * hold more memory than the operator allowed.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { BufferBudget } from '../grpc/buffer-budget.js';
 import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
 
 const PREFIX_BYTES = 5;
@@ -20,31 +21,6 @@ export type MessageEncoding = 'identity' | 'gzip' | 'deflate';
 export function messageEncodingOf(header: string | string[] | undefined): MessageEncoding {
   if (header === undefined || header === 'identity' || header === 'gzip' || header === 'deflate') return header ?? 'identity';
   throw new GrpcCallError(GrpcStatus.UNIMPLEMENTED, `grpc-encoding ${String(header)} is not supported; use one of ${ACCEPTED_ENCODINGS}`);
-}
-
-/** Request bytes buffered across every call of a server, bounded. */
-export class BufferBudget {
-  readonly #limit: number;
-  #used = 0;
-
-  constructor(limitBytes: number) {
-    this.#limit = limitBytes;
-  }
-
-  get used(): number {
-    return this.#used;
-  }
-
-  /** Takes `bytes` from the budget, or takes nothing and returns false when they do not fit. */
-  reserve(bytes: number): boolean {
-    if (this.#used + bytes > this.#limit) return false;
-    this.#used += bytes;
-    return true;
-  }
-
-  release(bytes: number): void {
-    this.#used -= bytes;
-  }
 }
 
 const UNBOUNDED = new BufferBudget(Number.MAX_SAFE_INTEGER);

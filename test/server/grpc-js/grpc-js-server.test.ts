@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentials, makeGenericClientConstructor, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import type { Decision } from '../../../src/domain/index.js';
-import { encodeCheckRequest } from '../../../src/envoy/index.js';
+import { decodeCheckResponse, encodeCheckRequest } from '../../../src/envoy/index.js';
 import { createAuthorizationService } from '../../../src/check/index.js';
 import { decidedBy, type DecisionHandler } from '../../helpers/decided-by.js';
 import {
@@ -119,9 +119,10 @@ describe('Check and Health on grpc-js', () => {
     await expect.poll(() => server.health.watching).toBe(0);
   });
 
-  it('refuses a message over limits.messageBytes with RESOURCE_EXHAUSTED, and keeps serving', async () => {
+  it('denies a Check over limits.messageBytes with a 400 CheckResponse, never a gRPC error, and keeps serving', async () => {
     const server = await serve(() => ALLOW, { limits: { messageBytes: 1024 } });
-    expect(await codeOf(check(server.address, Buffer.alloc(64 * 1024)))).toBe(status.RESOURCE_EXHAUSTED);
+    const refused = decodeCheckResponse(await check(server.address, Buffer.alloc(64 * 1024)));
+    expect(refused.status?.code).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(check(server.address))).toBe(status.OK);
   });
 

@@ -90,9 +90,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(TRANSPORTS)('the %s transport, held to its limits by a hostile client', (transport) => {
   const LIMIT = 64 * 1024;
-  // A refused Check: native denies it with a 400 CheckResponse (a gRPC error is what Envoy's
-  // failure_mode_allow lets through); grpc-js refuses an oversized message itself.
-  const TOO_LARGE = transport === 'native' ? { grpcStatus: OK, verdict: INVALID_ARGUMENT } : { grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED };
+  // A refused Check is denied with a 400 CheckResponse: a gRPC error is what Envoy's
+  // failure_mode_allow lets through.
+  const TOO_LARGE = { grpcStatus: OK, verdict: INVALID_ARGUMENT };
 
   it('answers a message of exactly messageBytes, and refuses one byte more', async () => {
     const server = await serve(transport, { limits: { messageBytes: LIMIT } });
@@ -170,8 +170,7 @@ describe.each(TRANSPORTS)('the %s transport, held to its limits by a hostile cli
     expect(session.closed || session.destroyed).toBe(true);
   });
 
-  // DEFECT (grpc-js only): limits.bufferedBytes is not enforced; grpc-js buffers every partial body.
-  (transport === 'grpc-js' ? it.fails : it)('refuses partial bodies past the buffered-bytes budget with RESOURCE_EXHAUSTED (seen on Health: a Check is answered 400)', async () => {
+  it('refuses partial bodies past the buffered-bytes budget with RESOURCE_EXHAUSTED (seen on Health: a Check is answered 400)', async () => {
     const server = await serve(transport, { limits: { bufferedBytes: 256 * 1024, deadlineMs: 5_000 } });
     const prefix = Buffer.from([0, 0, 0x20, 0, 0]); // announces 2 MiB, never finished
     const statuses: string[] = [];
@@ -187,6 +186,27 @@ describe.each(TRANSPORTS)('the %s transport, held to its limits by a hostile cli
     for (let waited = 0; waited < 1_500 && statuses.length === 0; waited += 50) await sleep(50);
     const refused = statuses;
     expect(refused.filter((s) => s === String(GrpcStatus.RESOURCE_EXHAUSTED)).length).toBeGreaterThan(0);
+  });
+
+  it('denies a Check whose partial body does not fit the buffered-bytes budget with a 400 CheckResponse, and frees the budget when the streams end', async () => {
+    const server = await serve(transport, { limits: { bufferedBytes: 256 * 1024, deadlineMs: 5_000 } });
+    const session = connect(server);
+    const prefix = Buffer.from([0, 0, 0x20, 0, 0]); // announces 2 MiB, never finished
+    const answers: Buffer[] = [];
+    const streams = Array.from({ length: 8 }, () => {
+      const stream = session.request({ ':method': 'POST', ':path': CHECK_METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('error', () => {});
+      stream.on('data', (chunk: Buffer) => answers.push(chunk));
+      stream.write(Buffer.concat([prefix, Buffer.alloc(60 * 1024)]));
+      return stream;
+    });
+    for (let waited = 0; waited < 1_500 && answers.length === 0; waited += 50) await sleep(50);
+    expect(decodeCheckResponse(answers[0]!.subarray(5)).status?.code).toBe(INVALID_ARGUMENT);
+    expect(server.load().bufferedBytes).toBeLessThanOrEqual(256 * 1024);
+    for (const stream of streams) stream.close(http2.constants.NGHTTP2_CANCEL);
+    for (let waited = 0; waited < 2_000 && server.load().bufferedBytes !== 0; waited += 50) await sleep(50);
+    expect(server.load().bufferedBytes).toBe(0);
+    expect(await call(server, grpcFrame(DENIED))).toEqual({ grpcStatus: OK, verdict: PERMISSION_DENIED });
   });
 });
 
