@@ -4,13 +4,14 @@
  * this class never throws and never allows by accident.
  */
 import { randomUUID } from 'node:crypto';
-import type { AccessRequest } from '../domain/access-request.js';
-import type { Authorization } from '../domain/authorization.js';
-import { REASON_CODES, type Decision, type ReasonCode } from '../domain/decision.js';
-import type { Subject } from '../domain/subject.js';
-import type { Evaluation } from '../policy/evaluation.js';
-import { decisionKeyBuilder, DestinationResolver, type DecisionKeyBuilder } from '../policy/engine/index.js';
-import type { PolicySnapshot } from '../policy/snapshot.js';
+import { REASON_CODES, type AccessRequest, type Authorization, type Decision, type ReasonCode, type Subject } from '../domain/index.js';
+import {
+  decisionKeyBuilder,
+  DestinationResolver,
+  type Evaluation,
+  type DecisionKeyBuilder,
+  type PolicySnapshot,
+} from '../policy/index.js';
 import type { DecisionCache } from './decision-cache.js';
 import { failureVerdict } from './outcome.js';
 

@@ -5,7 +5,7 @@
  * never reach it, and an entry never outlives the credential it rests on.
  */
 import { LRUCache } from 'lru-cache';
-import type { Evaluation } from '../policy/evaluation.js';
+import type { Evaluation } from '../policy/index.js';
 
 export interface DecisionCacheOptions {
   readonly max: number;

@@ -2,7 +2,7 @@
  * One table from reason code to verdict for everything that is not a policy outcome,
  * so identity and request failures are classified in one place.
  */
-import type { ReasonCode, Verdict } from '../domain/decision.js';
+import type { ReasonCode, Verdict } from '../domain/index.js';
 
 const FAILURE_VERDICT: Partial<Record<ReasonCode, Verdict>> = {
   missing_http_attributes: 'invalid_request',

@@ -3,10 +3,8 @@
  * request. It never changes the answer; disagreements are reported for the operator to read
  * before the candidate is enforced.
  */
-import type { AccessRequest } from '../domain/access-request.js';
-import type { Decision, PolicyRef } from '../domain/decision.js';
-import type { Subject } from '../domain/subject.js';
-import type { Evaluation } from '../policy/evaluation.js';
+import type { AccessRequest, Decision, PolicyRef, Subject } from '../domain/index.js';
+import type { Evaluation } from '../policy/index.js';
 import type { EvaluationObserver, SnapshotSource } from './authorizer.js';
 
 export interface ShadowDisagreement {

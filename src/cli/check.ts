@@ -1,5 +1,5 @@
 /** `meshwarden check PATH...`: validates policy files; exit 0 when valid, 1 otherwise. */
-import { checkPolicies, formatCheckResult } from '../policy/load/index.js';
+import { checkPolicies, formatCheckResult } from '../policy/index.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 export async function checkCommand(argv: string[]): Promise<number> {

@@ -3,9 +3,7 @@
  * recorded traffic. Exit 1 with --fail-on-new-deny when any recorded flow would be newly
  * denied (a CI gate for policy pull requests).
  */
-import { readDecisionLog } from '../workflow/decision-log-reader.js';
-import { diffDecisions, formatDiffHuman, formatDiffJson } from '../workflow/decision-diff.js';
-import { engineOptions, loadPolicySet } from '../workflow/policy-set.js';
+import { readDecisionLog, diffDecisions, formatDiffHuman, formatDiffJson, engineOptions, loadPolicySet } from '../workflow/index.js';
 import { usageChecked } from './test.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 

@@ -3,9 +3,8 @@
  * engine that enforces, and shows why: each policy considered, which rule matched or the
  * first clause that did not. Exit 0 when the request was evaluated (allowed or denied).
  */
-import { explain, formatExplain } from '../policy/engine/index.js';
-import { formatPolicyError, loadPolicies } from '../policy/load/index.js';
-import { readRequestFile } from '../workflow/request-file.js';
+import { explain, formatExplain, formatPolicyError, loadPolicies } from '../policy/index.js';
+import { readRequestFile } from '../workflow/index.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const OPTIONS = {

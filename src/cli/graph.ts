@@ -3,14 +3,19 @@
  * authorized (what policies allow and deny) — as DOT, Mermaid, or SVG via Graphviz.
  */
 import { writeFile } from 'node:fs/promises';
-import { readDecisionLog } from '../workflow/decision-log-reader.js';
-import { diagramFromLog, diagramFromSnapshot, type FlowDiagram } from '../workflow/flow-diagram.js';
-import { readFlowSnapshot } from '../workflow/flows-source.js';
-import { engineOptions, loadPolicySet } from '../workflow/policy-set.js';
-import { diagramFromPolicies } from '../workflow/policy-diagram.js';
-import { renderDot } from '../workflow/render-dot.js';
-import { renderMermaid } from '../workflow/render-mermaid.js';
-import { renderSvg } from '../workflow/render-svg.js';
+import {
+  readDecisionLog,
+  diagramFromLog,
+  diagramFromSnapshot,
+  readFlowSnapshot,
+  engineOptions,
+  loadPolicySet,
+  diagramFromPolicies,
+  renderDot,
+  renderMermaid,
+  renderSvg,
+  type FlowDiagram,
+} from '../workflow/index.js';
 import { usageChecked } from './test.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 

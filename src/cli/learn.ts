@@ -3,10 +3,7 @@
  * flows, written in dry-run mode unless asked otherwise, for review and simulation.
  */
 import { writeFile } from 'node:fs/promises';
-import { readDecisionLog } from '../workflow/decision-log-reader.js';
-import { applyMinCount, learnPolicies } from '../workflow/learn-policies.js';
-import { renderLearnedPolicies } from '../workflow/learned-yaml.js';
-import { collectFlows } from '../workflow/observed-flows.js';
+import { readDecisionLog, applyMinCount, learnPolicies, renderLearnedPolicies, collectFlows } from '../workflow/index.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const USAGE = 'usage: meshwarden learn --from DECISIONS.jsonl [--min-count N] [--out FILE] [--mode dry-run|enforce] [--trust-domain TD] [--include-default-denied]';

@@ -2,14 +2,8 @@
  * `meshwarden serve`: flags override the config file; the process serves until SIGTERM.
  */
 import { resolve } from 'node:path';
-import type { RawConfig } from '../config/build.js';
-import { loadConfig } from '../config/load.js';
-import type { ServerConfig } from '../config/types.js';
-import { startClusterPrimary } from '../server/cluster/index.js';
-import { runUntilSignalled, type Serving } from '../server/lifecycle.js';
-import type { Logger } from '../server/logger.js';
-import { createLogger } from '../server/logger.js';
-import { startRuntime } from '../server/runtime.js';
+import { loadConfig, type RawConfig, type ServerConfig } from '../config/index.js';
+import { startClusterPrimary, runUntilSignalled, createLogger, startRuntime, type Serving, type Logger } from '../server/index.js';
 import { parseCommandLine } from './usage.js';
 
 const OPTIONS = {

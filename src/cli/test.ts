@@ -4,11 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { formatRunHuman, formatRunJson } from '../workflow/case-report.js';
-import { formatJunit } from '../workflow/junit.js';
-import { engineOptions, loadPolicySet } from '../workflow/policy-set.js';
-import { runCases } from '../workflow/run-cases.js';
-import { readTestCases } from '../workflow/test-cases.js';
+import { formatRunHuman, formatRunJson, formatJunit, engineOptions, loadPolicySet, runCases, readTestCases } from '../workflow/index.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const USAGE =

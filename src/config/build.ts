@@ -5,9 +5,9 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_REQUEST_LIMITS } from '../check/index.js';
-import { DEFAULT_MEMO_SIZE } from '../lib/bounded-memo.js';
+import { DEFAULT_MEMO_SIZE } from '../lib/index.js';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
-import { DEFAULT_MAX_BODY_BYTES } from '../policy/engine/index.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../policy/index.js';
 import { durationMs } from './duration.js';
 import type { GrpcConnectionPolicy, GrpcLimits, ServerConfig } from './types.js';
 

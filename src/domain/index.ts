@@ -2,7 +2,7 @@
 export type { AccessRequest, Peer } from './access-request.js';
 export type { SpiffeId } from './spiffe-id.js';
 export { spiffeNamespace } from './spiffe-id.js';
-export { parseSpiffeId, tryParseSpiffeId, SpiffeIdError, type SpiffeIdErrorCode } from './parse-spiffe-id.js';
+export { isTrustDomainName, parseSpiffeId, tryParseSpiffeId, SpiffeIdError, type SpiffeIdErrorCode } from './parse-spiffe-id.js';
 export { canonicalizeHost, canonicalizePath, queryOf, CanonicalizationError } from './canonical-path.js';
 export type { Subject, EndUser, WorkloadEvidence } from './subject.js';
 export { ANONYMOUS } from './subject.js';

@@ -3,8 +3,7 @@
  * Everything the layers above match on is canonicalized here, once; a request that cannot
  * be read throws InvalidRequestError naming the attribute (answered 400).
  */
-import type { AccessRequest, Peer } from '../domain/index.js';
-import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../domain/canonical-path.js';
+import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf, type AccessRequest, type Peer } from '../domain/index.js';
 import { InvalidRequestError } from './invalid-request-error.js';
 import { readHeaders } from './request-headers.js';
 import { structToJson } from './struct-json.js';

@@ -10,10 +10,8 @@
  * With config, bearer tokens are examined only when `issuers` or `jwtSvid` is configured.
  */
 import { resolve as resolvePath } from 'node:path';
-import type { AccessRequest } from '../domain/access-request.js';
-import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../lib/bounded-memo.js';
-import type { EndUser, Subject } from '../domain/subject.js';
-import { ANONYMOUS } from '../domain/subject.js';
+import { ANONYMOUS, type AccessRequest, type EndUser, type Subject } from '../domain/index.js';
+import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../lib/index.js';
 import { IdentityError } from './errors.js';
 import { normalizeIdentityOptions, type IdentityOptions, type NormalizedOptions } from './options.js';
 import { assembleSubject } from './lib/assemble-subject.js';

@@ -2,8 +2,7 @@
  * The one error type of identity/: a closed set of codes, each mapped once to the domain
  * ReasonCode that the decision, the wire layer and the metrics use.
  */
-import type { ReasonCode } from '../domain/decision.js';
-import type { SpiffeIdErrorCode } from '../domain/parse-spiffe-id.js';
+import type { ReasonCode, SpiffeIdErrorCode } from '../domain/index.js';
 
 const CODE_REASONS = {
   // the workload's own principal (source.principal, XFCC URI) is not a SPIFFE ID

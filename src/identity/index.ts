@@ -4,9 +4,7 @@ export type { IdentityResolver, IdentityResolverDeps } from './create-identity-r
 export type { IdentityOptions, TrustDomainOptions, IssuerOptions } from './options.js';
 export { IdentityError, BundleError } from './errors.js';
 export type { IdentityErrorCode, CredentialKind, BundleErrorCode } from './errors.js';
-export { parseSpiffeId, tryParseSpiffeId, SpiffeIdError } from '../domain/parse-spiffe-id.js';
 export { spiffeIdOfCertificate } from './certificate-spiffe-id.js';
-export type { SpiffeIdErrorCode } from '../domain/parse-spiffe-id.js';
 export { parseXfcc } from './parse-xfcc.js';
 export type { XfccElement } from './parse-xfcc.js';
 export { parseSpiffeBundle, parseRootsPem } from './parse-spiffe-bundle.js';

@@ -2,7 +2,7 @@
  * The `identity:` section of the configuration, as plain data, and its validation. Every
  * misuse is a TypeError at start-up; the result is frozen and never re-checked per request.
  */
-import { isTrustDomainName } from '../domain/parse-spiffe-id.js';
+import { isTrustDomainName } from '../domain/index.js';
 
 export interface TrustDomainOptions {
   /** SPIFFE bundle (JWK Set) file, relative to baseDir. Exactly one of bundle / roots. */

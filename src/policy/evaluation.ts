@@ -1,7 +1,5 @@
 /** What the policy engine answers for one request, before authz/ turns it into a Decision. */
-import type { AccessRequest } from '../domain/access-request.js';
-import type { DryRunOutcome, PolicyRef } from '../domain/decision.js';
-import type { Subject } from '../domain/subject.js';
+import type { AccessRequest, DryRunOutcome, PolicyRef, Subject } from '../domain/index.js';
 
 export type PolicyReason = 'policy_allow' | 'policy_deny' | 'default_allow' | 'default_deny';
 

@@ -4,7 +4,7 @@
  * optionally narrowed to an allowlist of client SPIFFE IDs. The certificate, key and client CA
  * are files that rotate: watched, checked, and swapped in without a restart.
  */
-import type { GrpcTlsConfig } from '../config/types.js';
+import type { GrpcTlsConfig } from '../config/index.js';
 import { clientAllowlist, type ClientAllowlistOptions } from './grpc/client-allowlist.js';
 import type { ClientAdmission } from './grpc/listener.js';
 import { TlsMaterialFiles, type TlsMaterialFilesOptions } from './net/tls-material-files.js';

@@ -4,11 +4,18 @@
  * Reloads run one at a time in request order, so an older load never replaces a newer one;
  * a set of files that fails to load or compile leaves the snapshot in service untouched.
  */
-import { compileTree } from '../policy/engine/index.js';
-import { formatPolicyError, loadPolicies, type LoadResult, type PolicyError } from '../policy/load/index.js';
-import { countRules, type EngineOptions } from '../policy/model.js';
-import { snapshotHash, type PolicySnapshot } from '../policy/snapshot.js';
-import { watchPaths, type PathWatch } from '../lib/watch-paths.js';
+import {
+  compileTree,
+  formatPolicyError,
+  loadPolicies,
+  countRules,
+  snapshotHash,
+  type LoadResult,
+  type PolicyError,
+  type EngineOptions,
+  type PolicySnapshot,
+} from '../policy/index.js';
+import { watchPaths, type PathWatch } from '../lib/index.js';
 
 export type ReloadResult =
   | {

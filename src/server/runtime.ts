@@ -4,13 +4,11 @@
  * only while a snapshot is in service, the trust bundles are loaded, and we are not draining.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { Authorizer } from '../authz/authorizer.js';
-import { DecisionCache } from '../authz/decision-cache.js';
-import { createShadowObserver } from '../authz/shadow.js';
-import type { ServerConfig } from '../config/types.js';
+import { Authorizer, DecisionCache, createShadowObserver } from '../authz/index.js';
+import type { ServerConfig } from '../config/index.js';
 import { createIdentityResolver, type IdentityResolver } from '../identity/index.js';
-import { BoundedMemo } from '../lib/bounded-memo.js';
-import { DestinationResolver } from '../policy/engine/index.js';
+import { BoundedMemo } from '../lib/index.js';
+import { DestinationResolver } from '../policy/index.js';
 import { startAdminServer, type AdminServer } from './admin/index.js';
 import { createAuthorizationService, type AuthorizationService } from '../check/index.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/index.js';

@@ -3,9 +3,9 @@
  * recorder. Shadow disagreements get their own counter and log line.
  */
 import { Counter } from 'prom-client';
-import type { ServerConfig } from '../config/types.js';
-import type { ShadowDisagreement } from '../authz/shadow.js';
-import { resolveDestination } from '../policy/engine/index.js';
+import type { ServerConfig } from '../config/index.js';
+import type { ShadowDisagreement } from '../authz/index.js';
+import { resolveDestination } from '../policy/index.js';
 import {
   createDecisionLog,
   createDecisionRecorder,

@@ -3,8 +3,8 @@
  * whose enforced decision changes by flow (`source → destination METHOD path-template`),
  * so a policy change is judged by the traffic it would actually meet.
  */
-import type { Evaluation, Evaluator } from '../policy/evaluation.js';
-import { templatePath } from '../telemetry/path-template.js';
+import type { Evaluation, Evaluator } from '../policy/index.js';
+import { templatePath } from '../telemetry/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
 import { compareText } from './observed-flows.js';
 import { replayRequest } from './replay.js';

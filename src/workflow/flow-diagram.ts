@@ -4,7 +4,7 @@
  * from a decision log (through the same FlowGraph the server keeps), or from the policies.
  */
 import type { Verdict } from '../domain/index.js';
-import { FlowGraph, type EdgeSnapshot, type FlowGraphSnapshot } from '../telemetry/flow-graph.js';
+import { FlowGraph, type EdgeSnapshot, type FlowGraphSnapshot } from '../telemetry/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
 import { compareText } from './observed-flows.js';
 

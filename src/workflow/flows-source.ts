@@ -2,7 +2,7 @@
  * Reads a flow-graph snapshot, the JSON the admin endpoint `/flows` serves, from a URL
  * (fetched once, with a timeout) or from a saved file, and checks its shape before use.
  */
-import type { FlowGraphSnapshot } from '../telemetry/flow-graph.js';
+import type { FlowGraphSnapshot } from '../telemetry/index.js';
 import { readText } from './located-yaml.js';
 import { WorkflowError, fileIssue } from './workflow-error.js';
 

@@ -5,7 +5,7 @@
  * become GET|POST on /a|/b. Paths are the observed templates: ids generalized to `{*}`,
  * literal routes kept beside them, nothing wider.
  */
-import type { PolicyMode } from '../policy/model.js';
+import type { PolicyMode } from '../policy/index.js';
 import { compareText, type ObservedFlow } from './observed-flows.js';
 
 export interface LearnedOperation {

@@ -4,9 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
-import { formatFieldPath, type FieldPath } from '../lib/located-yaml/field-path.js';
-import type { Issue } from '../policy/load/issue.js';
-import { YamlLocator } from '../lib/located-yaml/yaml-locator.js';
+import { formatFieldPath, YamlLocator, type FieldPath } from '../lib/index.js';
+import type { Issue } from '../policy/index.js';
 import { WorkflowError, fileIssue, type WorkflowErrorCode, type WorkflowIssue } from './workflow-error.js';
 
 export interface LocatedYaml {

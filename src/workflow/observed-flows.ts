@@ -5,10 +5,9 @@
  * are kept only on request: the log cannot tell "no policy yet" from "deliberately left out".
  * Everything else is counted by why it was left out, so `learn` can say so.
  */
-import { tryParseSpiffeId } from '../identity/index.js';
-import { pathProblem } from '../policy/load/path-check.js';
-import { checkMethod } from '../policy/load/value-checks.js';
-import { templatePath } from '../telemetry/path-template.js';
+import { tryParseSpiffeId } from '../domain/index.js';
+import { pathProblem, checkMethod } from '../policy/index.js';
+import { templatePath } from '../telemetry/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
 
 export interface ObservedFlow {

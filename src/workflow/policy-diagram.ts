@@ -4,7 +4,7 @@
  * `*` for any caller) to each destination it applies to (service, `ns:` namespace, or `*`),
  * labelled with the policy, rule, methods and paths. AUDIT policies decide nothing: left out.
  */
-import type { Operation, Policy, Rule, Source } from '../policy/model.js';
+import type { Operation, Policy, Rule, Source } from '../policy/index.js';
 import { diagramOf, type DiagramEdge, type FlowDiagram } from './flow-diagram.js';
 
 export const ANY = '*';

@@ -2,10 +2,15 @@
  * Loads and compiles a set of policy paths exactly as the server does (same loader, same
  * compiler, same options), so the workflow tools judge with the engine that enforces.
  */
-import { compileTree, type DecisionTree } from '../policy/engine/index.js';
-import { CompileError } from '../policy/engine/index.js';
-import { formatPolicyError, loadPolicies } from '../policy/load/index.js';
-import type { EngineOptions, Policy } from '../policy/model.js';
+import {
+  compileTree,
+  CompileError,
+  formatPolicyError,
+  loadPolicies,
+  type DecisionTree,
+  type EngineOptions,
+  type Policy,
+} from '../policy/index.js';
 import { WorkflowError, fileIssue } from './workflow-error.js';
 
 export interface PolicySet {

@@ -6,9 +6,14 @@
  * as the server resolved it; the namespace is inferred from a Kubernetes host
  * (`svc.ns.svc…`), the only place a line carries it.
  */
-import type { AccessRequest, EndUser, Subject } from '../domain/index.js';
-import { tryParseSpiffeId } from '../identity/index.js';
-import { CanonicalizationError, canonicalizePath } from '../domain/canonical-path.js';
+import {
+  tryParseSpiffeId,
+  CanonicalizationError,
+  canonicalizePath,
+  type AccessRequest,
+  type EndUser,
+  type Subject,
+} from '../domain/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
 
 export interface Replayed {

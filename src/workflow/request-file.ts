@@ -6,11 +6,9 @@
  * Shared by `meshwarden explain` and `meshwarden test`.
  */
 import type { Type } from 'protobufjs';
-import type { AccessRequest, Subject } from '../domain/index.js';
-import { InvalidRequestError, decodeCheckRequest, loadTrimmedProtos, toAccessRequest } from '../envoy/index.js';
-import type { CheckRequestMessage } from '../envoy/index.js';
-import { tryParseSpiffeId } from '../identity/index.js';
-import { schemaIssues } from '../policy/load/schema-issues.js';
+import { tryParseSpiffeId, type AccessRequest, type Subject } from '../domain/index.js';
+import { InvalidRequestError, decodeCheckRequest, loadTrimmedProtos, toAccessRequest, type CheckRequestMessage } from '../envoy/index.js';
+import { schemaIssues } from '../policy/index.js';
 import { failOnIssues, parseLocatedYaml, placeIssue, readText, type LocatedYaml } from './located-yaml.js';
 import { workflowValidators } from './request-schema.js';
 import { buildAccessRequest, buildSubject, type RequestSpec } from './request-spec.js';

@@ -3,11 +3,19 @@
  * AccessRequest and Subject the engine sees. Path and host are canonicalized exactly as the
  * Envoy adapter does, so a case tests what the server would enforce.
  */
-import type { AccessRequest, EndUser, Peer, Subject } from '../domain/index.js';
-import { tryParseSpiffeId } from '../identity/index.js';
-import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf } from '../domain/canonical-path.js';
-import type { FieldPath } from '../lib/located-yaml/field-path.js';
-import { issue, type Issue } from '../policy/load/issue.js';
+import {
+  tryParseSpiffeId,
+  CanonicalizationError,
+  canonicalizeHost,
+  canonicalizePath,
+  queryOf,
+  type AccessRequest,
+  type EndUser,
+  type Peer,
+  type Subject,
+} from '../domain/index.js';
+import type { FieldPath } from '../lib/index.js';
+import { issue, type Issue } from '../policy/index.js';
 
 export interface PeerSpec {
   readonly principal?: string;

@@ -3,8 +3,7 @@
  * case expects; only the fields a case names are compared (a case that says `allow` passes
  * whichever policy allowed).
  */
-import type { Evaluator } from '../policy/evaluation.js';
-import type { PolicyReason } from '../policy/evaluation.js';
+import type { Evaluator, PolicyReason } from '../policy/index.js';
 import type { Expectation, TestCase } from './test-cases.js';
 
 /** What the engine answered, in the vocabulary of an expectation. */

@@ -4,10 +4,8 @@
  * at file:line:col, before any case runs.
  */
 import type { AccessRequest, Subject } from '../domain/index.js';
-import type { FieldPath } from '../lib/located-yaml/field-path.js';
-import type { Issue } from '../policy/load/issue.js';
-import { schemaIssues } from '../policy/load/schema-issues.js';
-import type { PolicyReason } from '../policy/evaluation.js';
+import type { FieldPath } from '../lib/index.js';
+import { schemaIssues, type Issue, type PolicyReason } from '../policy/index.js';
 import { failOnIssues, readLocatedYaml, type LocatedYaml } from './located-yaml.js';
 import { workflowValidators } from './request-schema.js';
 import { buildAccessRequest, buildSubject, type RequestSpec, type SubjectSpec } from './request-spec.js';

@@ -1,7 +1,8 @@
 /**
  * The house stays as drawn (docs/architecture.md): every import in src/ goes down the
- * layers, never up or sideways past what a folder may know, no module takes part in an
- * import cycle, and the layers that must not know transports import none.
+ * layers, never up or sideways past what a folder may know, and into another folder only
+ * through that folder's index.ts (its public surface); no module takes part in an import
+ * cycle, and the layers that must not know transports import none.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -64,6 +65,7 @@ function importsOf(file: string): Import[] {
 }
 
 const layerOf = (file: string) => relative(SRC, file).split(sep)[0]!;
+const surfaceOf = (layer: string) => join(SRC, layer, 'index.ts');
 const FILES = sourceFiles(SRC);
 const IMPORTS = FILES.flatMap(importsOf);
 
@@ -80,6 +82,16 @@ describe('the layers of src/', () => {
       return source !== destination && !(MAY_IMPORT[source] ?? []).includes(destination);
     }).map(({ from, specifier }) => `${relative(SRC, from)} → ${specifier}`);
     expect(upward).toEqual([]);
+  });
+
+  it('reach into another folder only through its index.ts, the public surface', () => {
+    expect(pastTheSurface(IMPORTS)).toEqual([]);
+  });
+
+  it("never import their own folder's index.ts, which re-exports them (a cycle in waiting)", () => {
+    const inward = IMPORTS.filter(({ from, target }) => target === surfaceOf(layerOf(from)) && from !== target)
+      .map(({ from, specifier }) => `${relative(SRC, from)} → ${specifier}`);
+    expect(inward).toEqual([]);
   });
 
   it('keep transports and wire codecs out of the layers that decide', () => {
@@ -101,8 +113,18 @@ describe('the rules themselves', () => {
     expect(cyclesIn(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
     expect(MAY_IMPORT['policy']).not.toContain('envoy');
     expect(MAY_IMPORT['domain']).toEqual([]);
+    const into = (target: string): Import => ({ from: join(SRC, 'authz', 'authorizer.ts'), specifier: target, typeOnly: true, target: join(SRC, target) });
+    expect(pastTheSurface([into('policy/model.ts')])).toHaveLength(1);
+    expect(pastTheSurface([into('policy/index.ts'), into('authz/outcome.ts')])).toEqual([]);
   });
 });
+
+/** Imports that cross into another folder past its index.ts (type-only ones too: the surface names the types). */
+function pastTheSurface(imports: readonly Import[]): string[] {
+  return imports
+    .filter(({ from, target }) => target !== undefined && layerOf(from) !== layerOf(target) && target !== surfaceOf(layerOf(target)))
+    .map(({ from, specifier }) => `${relative(SRC, from)} → ${specifier}`);
+}
 
 /** One cycle per strongly connected group of more than one file (or a file importing itself): Tarjan's algorithm. */
 function cyclesIn(edges: ReadonlyMap<string, readonly string[]>): string[][] {

@@ -2,8 +2,7 @@
  * Combines what each credential established into one Subject. Credentials that each verify
  * but name different callers are a conflict, never a choice.
  */
-import type { EndUser, Subject } from '../../domain/subject.js';
-import { ANONYMOUS } from '../../domain/subject.js';
+import { ANONYMOUS, type EndUser, type Subject } from '../../domain/index.js';
 import { IdentityError } from '../errors.js';
 import type { WorkloadClaim } from './peer-identity.js';
 import type { TokenIdentity } from './verified-token.js';

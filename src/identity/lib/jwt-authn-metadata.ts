@@ -3,8 +3,7 @@
  * metadata_context (`payload_in_metadata`). Envoy did the crypto; we still insist the issuer
  * is one we configured, that an audience matches and that the token has not expired since.
  */
-import type { AccessRequest } from '../../domain/access-request.js';
-import type { EndUser } from '../../domain/subject.js';
+import type { AccessRequest, EndUser } from '../../domain/index.js';
 import { IdentityError, type IdentityErrorCode } from '../errors.js';
 import type { NormalizedIssuer } from '../options.js';
 

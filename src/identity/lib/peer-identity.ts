@@ -3,14 +3,11 @@
  * verified peer certificate, or (opt-in) the last element of `x-forwarded-client-cert`.
  * Synchronous, with verified certificates cached like tokens.
  */
-import type { AccessRequest } from '../../domain/access-request.js';
-import type { SpiffeId } from '../../domain/spiffe-id.js';
-import type { WorkloadEvidence } from '../../domain/subject.js';
+import { parseSpiffeId, SpiffeIdError, type AccessRequest, type SpiffeId, type WorkloadEvidence } from '../../domain/index.js';
 import { IdentityError, type CredentialKind } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { SpiffeBundle } from '../parse-spiffe-bundle.js';
-import { parseSpiffeId, SpiffeIdError } from '../../domain/parse-spiffe-id.js';
-import type { BoundedMemo } from '../../lib/bounded-memo.js';
+import type { BoundedMemo } from '../../lib/index.js';
 import { parseXfcc } from '../parse-xfcc.js';
 import type { IdentityStats } from './stats.js';
 import { VerificationCache } from './token-cache.js';

@@ -1,6 +1,5 @@
 /** What a verified bearer token establishes (this is what the token cache holds). */
-import type { SpiffeId } from '../../domain/spiffe-id.js';
-import type { EndUser, Subject } from '../../domain/subject.js';
+import type { SpiffeId, EndUser, Subject } from '../../domain/index.js';
 import type { SpiffeBundle } from '../parse-spiffe-bundle.js';
 
 export type TokenIdentity =

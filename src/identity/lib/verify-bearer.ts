@@ -7,8 +7,7 @@
 import { IdentityError } from '../errors.js';
 import type { TokenSource } from './bearer-tokens.js';
 import type { NormalizedIssuer, NormalizedOptions } from '../options.js';
-import { parseSpiffeId } from '../../domain/parse-spiffe-id.js';
-import type { SpiffeId } from '../../domain/spiffe-id.js';
+import { parseSpiffeId, type SpiffeId } from '../../domain/index.js';
 import { decodeJwt, type DecodedJwt } from './decode-jwt.js';
 import type { KeyMaterial } from './key-material.js';
 import type { IdentityStats } from './stats.js';

@@ -3,7 +3,7 @@
  * among the jwt-svid authorities of the trust domain named by `sub` and of no other domain, so
  * a key of domain A never validates a token that claims domain B; then signature and claims.
  */
-import type { SpiffeId } from '../../domain/spiffe-id.js';
+import type { SpiffeId } from '../../domain/index.js';
 import { IdentityError, type IdentityErrorCode } from '../errors.js';
 import type { JwtAuthority, SpiffeBundle } from '../parse-spiffe-bundle.js';
 import { assembleSubject } from './assemble-subject.js';

@@ -3,7 +3,7 @@
  * key set, then signature, iss, aud, exp and nbf; a verified token becomes an EndUser with
  * Istio's request principal `iss/sub`. Synchronous unless the remote key set must be fetched.
  */
-import type { EndUser } from '../../domain/subject.js';
+import type { EndUser } from '../../domain/index.js';
 import { IdentityError } from '../errors.js';
 import type { NormalizedIssuer } from '../options.js';
 import { assembleSubject } from './assemble-subject.js';

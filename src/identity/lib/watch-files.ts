@@ -3,7 +3,7 @@
  * directories, so a file replaced by rename or a symlink swap is seen, and a burst of events
  * is told once.
  */
-import { watchPaths } from '../../lib/watch-paths.js';
+import { watchPaths } from '../../lib/index.js';
 
 /** Calls `onChange(path)` (maybe spuriously) when a watched file may have changed; returns a closer. */
 export type WatchFn = (paths: readonly string[], onChange: (path: string) => void) => () => void;

@@ -3,7 +3,7 @@
  * attribute its key names (chosen by an exhaustive switch over the parsed key); a body
  * field's condition is one BodyCondition, which also answers for a body it could not see.
  */
-import { assertNever } from '../../domain/assert-never.js';
+import { assertNever } from '../../domain/index.js';
 import type { Condition } from '../model.js';
 import { PatternError } from './compile-error.js';
 import { at, build, isSet, type CompileSite } from './compile-site.js';

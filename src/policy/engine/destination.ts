@@ -10,10 +10,8 @@
  * without working anything out. Asked about any other request (explain, the reference
  * evaluator, offline tools), they resolve it afresh, without a memo.
  */
-import type { AccessRequest } from '../../domain/access-request.js';
-import { spiffeNamespace, type SpiffeId } from '../../domain/spiffe-id.js';
-import { tryParseSpiffeId } from '../../domain/parse-spiffe-id.js';
-import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../../lib/bounded-memo.js';
+import { spiffeNamespace, tryParseSpiffeId, type AccessRequest, type SpiffeId } from '../../domain/index.js';
+import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../../lib/index.js';
 
 export interface Destination {
   readonly service?: string;

@@ -15,9 +15,7 @@
  * - `body:["a","b"]`     one field of the JSON request body (its path as JSON), as the
  *                        conditions compare it; one mark for every way it can be unseen
  */
-import type { AccessRequest } from '../../domain/access-request.js';
-import type { Subject } from '../../domain/subject.js';
-import { spiffeNamespace } from '../../domain/spiffe-id.js';
+import { spiffeNamespace, type AccessRequest, type Subject } from '../../domain/index.js';
 import { resolveDestination, type Destination } from './destination.js';
 import { bodyReaderFor, type BodyReader } from './body/body-reader.js';
 import { bodyValue } from './body/body-value.js';

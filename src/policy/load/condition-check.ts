@@ -1,5 +1,5 @@
 /** Checks one `when` condition: a key meshwarden knows, and values that fit the key. */
-import type { FieldPath } from '../../lib/located-yaml/field-path.js';
+import type { FieldPath } from '../../lib/index.js';
 import { MAX_BODY_DEPTH } from '../engine/body/read-body.js';
 import { issue, type Issue } from './issue.js';
 import { checkIpBlock, checkPort, checkPrincipal, checkStringMatch, type ValueCheck } from './value-checks.js';

@@ -1,7 +1,7 @@
 /** Policy ids are unique in a snapshot: the second policy with an id is the error. */
 import type { Policy } from '../model.js';
 import type { PolicyError } from './policy-error.js';
-import type { Position } from '../../lib/located-yaml/yaml-locator.js';
+import type { Position } from '../../lib/index.js';
 
 export interface LocatedPolicy {
   readonly policy: Policy;

@@ -1,6 +1,5 @@
 /** A problem found in one document, before it is placed in the file by the locator. */
-import type { Anchor } from '../../lib/located-yaml/yaml-locator.js';
-import type { FieldPath } from '../../lib/located-yaml/field-path.js';
+import type { Anchor, FieldPath } from '../../lib/index.js';
 import type { PolicyErrorCode } from './policy-error.js';
 
 export interface Issue {

@@ -4,11 +4,10 @@
  */
 import { LineCounter, isScalar, parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import type { Policy } from '../model.js';
-import { formatFieldPath } from '../../lib/located-yaml/field-path.js';
+import { formatFieldPath, YamlLocator } from '../../lib/index.js';
 import type { Issue } from './issue.js';
 import { readPolicyDocument } from './policy-document.js';
 import { sortByPosition, type PolicyError } from './policy-error.js';
-import { YamlLocator } from '../../lib/located-yaml/yaml-locator.js';
 import { duplicateIdErrors, type LocatedPolicy } from './duplicate-ids.js';
 import { deepFreeze } from './deep-freeze.js';
 

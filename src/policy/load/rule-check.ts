@@ -3,7 +3,7 @@
  * the schema has already reported wrong shapes, and this still runs so that every problem
  * of a file is reported at once.
  */
-import type { FieldPath } from '../../lib/located-yaml/field-path.js';
+import type { FieldPath } from '../../lib/index.js';
 import { conditionIssues, listIssues } from './condition-check.js';
 import { issue, type Issue } from './issue.js';
 import { pathProblem } from './path-check.js';

@@ -1,8 +1,7 @@
 /** Turns ajv's errors into issues with our codes and messages a policy author can act on. */
 import type { ErrorObject } from 'ajv';
-import { parseJsonPointer } from '../../lib/located-yaml/field-path.js';
+import { parseJsonPointer, closestName } from '../../lib/index.js';
 import { issue, type Issue } from './issue.js';
-import { closestName } from '../../lib/located-yaml/closest-name.js';
 
 /**
  * Fields of Istio's AuthorizationPolicy that meshwarden does not implement: named, so the

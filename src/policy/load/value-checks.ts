@@ -1,6 +1,6 @@
 /** Checks of single values in sources, operations and conditions; each says what is wrong. */
 import ipaddr from 'ipaddr.js';
-import { SpiffeIdError, parseSpiffeId } from '../../domain/parse-spiffe-id.js';
+import { SpiffeIdError, parseSpiffeId } from '../../domain/index.js';
 import type { PolicyErrorCode } from './policy-error.js';
 import { isPattern, stringMatchProblem } from './string-match.js';
 

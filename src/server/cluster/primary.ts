@@ -6,7 +6,7 @@
  * worker reports. SIGHUP is relayed to every worker; shutdown drains them all.
  */
 import { fileURLToPath } from 'node:url';
-import type { ServerConfig } from '../../config/types.js';
+import type { ServerConfig } from '../../config/index.js';
 import { createClusterMetricsAggregator } from '../../telemetry/index.js';
 import { startAdminServer, type AdminServer } from '../admin/index.js';
 import type { Serving } from '../lifecycle.js';

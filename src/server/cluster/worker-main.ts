@@ -2,7 +2,7 @@
  * The entry point the primary forks (node:cluster `exec`): reads the assignment the primary
  * put in the environment, serves, and exits with the worker's code.
  */
-import type { ServerConfig } from '../../config/types.js';
+import type { ServerConfig } from '../../config/index.js';
 import { createLogger } from '../logger.js';
 import { WORKER_ENV } from './messages.js';
 import { runWorker, type WorkerAssignment } from './worker.js';

@@ -4,7 +4,7 @@
  * primary's telemetry requests, reloads and drains when told. SIGTERM sent to the worker
  * itself drains it too; SIGINT is left to the primary, which gets it from the same terminal.
  */
-import type { ServerConfig } from '../../config/types.js';
+import type { ServerConfig } from '../../config/index.js';
 import { answerTelemetryRequests } from '../../telemetry/index.js';
 import type { Logger } from '../logger.js';
 import { startRuntime, type Runtime } from '../runtime.js';

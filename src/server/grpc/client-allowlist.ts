@@ -4,7 +4,8 @@
  * handler runs. Not a Check decision: a refused client gets no CheckResponse at all.
  */
 import type { PeerCertificate } from 'node:tls';
-import { parseSpiffeId, spiffeIdOfCertificate } from '../../identity/index.js';
+import { parseSpiffeId } from '../../domain/index.js';
+import { spiffeIdOfCertificate } from '../../identity/index.js';
 import type { ClientAdmission } from './listener.js';
 
 export interface ClientAllowlistOptions {

@@ -5,7 +5,7 @@
  */
 import type { PeerCertificate } from 'node:tls';
 import type { AuthorizationService } from '../../check/index.js';
-import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/types.js';
+import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/index.js';
 import type { HealthReporter } from './health.js';
 
 export type GrpcTransport = 'native' | 'grpc-js';

@@ -1,7 +1,7 @@
 /** Starts the ext_authz listener on the transport the options name, with the one method table. */
 import { startGrpcJsServer } from '../grpc-js/grpc-js-server.js';
 import { startNativeServer } from '../native/native-server.js';
-import { DEFAULT_CONNECTION_POLICY, DEFAULT_GRPC_LIMITS } from '../../config/build.js';
+import { DEFAULT_CONNECTION_POLICY, DEFAULT_GRPC_LIMITS } from '../../config/index.js';
 import { createHealthReporter } from './health.js';
 import type { GrpcServerOptions, ListenerSettings, RunningGrpcServer } from './listener.js';
 import { methodTable } from './methods.js';

@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import http2 from 'node:http2';
 import tls from 'node:tls';
-import type { GrpcConnectionPolicy } from '../../config/types.js';
+import type { GrpcConnectionPolicy } from '../../config/index.js';
 import { markSessionSocket, sendDrainNotice } from './drain-notice.js';
 
 export interface ConnectionBounds extends Partial<GrpcConnectionPolicy> {

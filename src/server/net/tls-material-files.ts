@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { GrpcTlsMaterial, TlsMaterialSource } from '../grpc/listener.js';
-import { watchPaths } from '../../lib/watch-paths.js';
+import { watchPaths } from '../../lib/index.js';
 import { checkTlsMaterial, TlsMaterialError, type ServedCertificate, type TlsMaterialPaths } from './tls-material-check.js';
 
 export interface TlsRotation {

@@ -3,7 +3,7 @@
  * key and the tree's conditions both ask, one after the other, in the same synchronous turn.
  * One reader per tree; a tree that reads no body has none, and costs nothing here.
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
+import type { AccessRequest } from '../../../domain/index.js';
 import { BodyPaths } from './body-paths.js';
 import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_DEPTH, readBody, type BodyLimits, type BodyRead } from './read-body.js';
 

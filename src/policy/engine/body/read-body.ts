@@ -4,7 +4,7 @@
  * seen: a body Envoy cut short, one over the size bound, one not declared or not valid as
  * UTF-8 JSON, one nested past the depth bound is unseen as a whole, and its fields with it.
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
+import type { AccessRequest } from '../../../domain/index.js';
 import type { BodyPaths } from './body-paths.js';
 import { scanJson, TOO_DEEP, type RepeatedMembers } from './scan-json.js';
 

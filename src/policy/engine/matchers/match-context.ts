@@ -4,9 +4,7 @@
  * and resets it per evaluation (evaluation is synchronous), so evaluating allocates
  * nothing here.
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
-import { spiffeNamespace } from '../../../domain/spiffe-id.js';
-import { ANONYMOUS, type Subject } from '../../../domain/subject.js';
+import { spiffeNamespace, ANONYMOUS, type AccessRequest, type Subject } from '../../../domain/index.js';
 import type { BodyReader } from '../body/body-reader.js';
 import type { BodyRead } from '../body/read-body.js';
 import { resolveDestinationInto } from '../destination.js';

@@ -2,7 +2,7 @@
  * Workload principal patterns. Istio writes `cluster.local/ns/x/sa/y` without the scheme;
  * it means `spiffe://cluster.local/ns/x/sa/y`, so patterns are normalized to full URIs once.
  */
-import { parseSpiffeId } from '../../../domain/parse-spiffe-id.js';
+import { parseSpiffeId } from '../../../domain/index.js';
 import { PatternError } from '../compile-error.js';
 import { compileStringSet, type StringSetMatcher } from './string-match.js';
 

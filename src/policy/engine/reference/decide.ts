@@ -1,5 +1,5 @@
 /** DESIGN's decision order over policy traces, step by step, for the reference evaluator. */
-import type { DryRunOutcome, PolicyRef } from '../../../domain/decision.js';
+import type { DryRunOutcome, PolicyRef } from '../../../domain/index.js';
 import type { Evaluation, PolicyReason } from '../../evaluation.js';
 import type { EngineOptions, PolicyAction } from '../../model.js';
 import type { PolicyTrace } from './explain.js';

@@ -4,8 +4,7 @@
  * Evaluation, decided naively from those traces. The reference evaluator is this
  * evaluation; the DecisionTree must agree with it on every request.
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
-import type { Subject } from '../../../domain/subject.js';
+import type { AccessRequest, Subject } from '../../../domain/index.js';
 import type { Evaluation } from '../../evaluation.js';
 import type { EngineOptions, Policy, PolicyAction, PolicyMode } from '../../model.js';
 import { resolveDestination, type Destination } from '../destination.js';

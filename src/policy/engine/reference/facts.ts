@@ -2,10 +2,7 @@
  * Request attributes as the reference evaluator reads them: every attribute a list of
  * strings, undefined when absent. Deliberately naive: recomputed on every read.
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
-import { spiffeNamespace } from '../../../domain/spiffe-id.js';
-import type { Subject } from '../../../domain/subject.js';
-import { assertNever } from '../../../domain/assert-never.js';
+import { spiffeNamespace, assertNever, type AccessRequest, type Subject } from '../../../domain/index.js';
 import { claimValues, type ConditionKey } from '../matchers/condition-key.js';
 
 export type Fact =

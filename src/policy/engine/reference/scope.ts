@@ -3,7 +3,7 @@
  * services (any matches), namespace (must equal; the root namespace means everywhere),
  * selector (every label equals the context extension; none present: only a DENY applies).
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
+import type { AccessRequest } from '../../../domain/index.js';
 import type { EngineOptions, Policy } from '../../model.js';
 import type { Destination } from '../destination.js';
 import { leafMatches } from './leaf.js';

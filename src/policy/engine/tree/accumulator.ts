@@ -3,7 +3,7 @@
  * of each kind, and which ALLOW and dry-run policies applied. One instance is reused by
  * its tree (evaluation is synchronous), so an evaluation allocates almost nothing.
  */
-import type { PolicyRef } from '../../../domain/decision.js';
+import type { PolicyRef } from '../../../domain/index.js';
 import type { MatchContext } from '../matchers/match-context.js';
 import type { Matcher } from '../matchers/matcher.js';
 import { BucketFlags, type Bucket } from './bucket.js';

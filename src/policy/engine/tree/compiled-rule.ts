@@ -3,7 +3,7 @@
  * deterministic decision order (policy id, then rule index): the first match of a kind
  * is the one with the smallest ordinal, whatever order the index visits rules in.
  */
-import type { PolicyRef } from '../../../domain/decision.js';
+import type { PolicyRef } from '../../../domain/index.js';
 import type { Policy, Rule } from '../../model.js';
 import type { MatchContext } from '../matchers/match-context.js';
 import type { Matcher } from '../matchers/matcher.js';

@@ -4,8 +4,7 @@
  * method; an evaluation walks only the buckets of the request's destination and the
  * index entries of its attributes, then checks the few candidate rules left.
  */
-import type { AccessRequest } from '../../../domain/access-request.js';
-import type { Subject } from '../../../domain/subject.js';
+import type { AccessRequest, Subject } from '../../../domain/index.js';
 import type { Evaluation, Evaluator } from '../../evaluation.js';
 import type { EngineOptions, Policy } from '../../model.js';
 import { BodyPaths } from '../body/body-paths.js';

@@ -4,7 +4,7 @@
  * once at compile time and shared; only a decision with a dry-run outcome or an audit
  * mark, which names several rules at once, is assembled per call.
  */
-import type { DryRunOutcome, PolicyRef } from '../../../domain/decision.js';
+import type { DryRunOutcome, PolicyRef } from '../../../domain/index.js';
 import type { Evaluation } from '../../evaluation.js';
 import { isNone, refAt, type Accumulator } from './accumulator.js';
 import { Slot, type CompiledPolicy } from './compiled-rule.js';
