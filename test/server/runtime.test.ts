@@ -69,10 +69,10 @@ describe('startRuntime', () => {
     ]));
   });
 
-  it.each([
+  it.each<[string, Record<string, string>, RawConfig]>([
     ['policies', { 'policy.yaml': 'kind: Nonsense\n' }, {}],
     ['shadow policies', { 'policy.yaml': POLICY, 'shadow.yaml': 'kind: Nonsense\n' }, { shadowPolicies: ['shadow.yaml'] }],
-  ] as const)('does not start when its %s do not load, and says so', async (what, files, raw) => {
+  ])('does not start when its %s do not load, and says so', async (what, files, raw) => {
     const failed = startRuntime(configWith(files, raw), quiet);
     await expect(failed).rejects.toBeInstanceOf(StartupError);
     await expect(failed).rejects.toThrow(`${what} do not load`);
