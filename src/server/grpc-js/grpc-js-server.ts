@@ -12,7 +12,7 @@
  * (connections.ts).
  */
 import { Server, type ServerOptions, type ServerWritableStream, type handleServerStreamingCall, type handleUnaryCall } from '@grpc/grpc-js';
-import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/types.js';
+import type { GrpcConnectionPolicy, GrpcLimits } from '../../config/index.js';
 import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
 import { HEALTH_WATCH_PATH, type HealthReporter } from '../grpc/health.js';
 import type { GrpcServerOptions, ListenerSettings, RunningGrpcServer } from '../grpc/listener.js';

@@ -15,7 +15,7 @@
  */
 import http2 from 'node:http2';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
-import type { GrpcLimits } from '../../config/types.js';
+import type { GrpcLimits } from '../../config/index.js';
 import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
 import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
 import type { HealthReporter } from '../grpc/health.js';
