@@ -199,7 +199,7 @@ export function appCluster(port: number, name = 'app'): Json {
  * service (so Envoy is ready only once meshwarden says SERVING). `grpc` is what meshwarden
  * logged, `HOST:PORT` or `unix:/path`; several are replicas, balanced as the shipped configs do.
  */
-export function meshwardenCluster(grpc: string | readonly string[], options: { healthCheckInterval?: string } = {}): Json {
+export function meshwardenCluster(grpc: string | readonly string[], options: { healthCheckInterval?: string; maxConnectionDuration?: string } = {}): Json {
   const replicas = typeof grpc === 'string' ? [grpc] : grpc;
   return {
     name: 'meshwarden',
@@ -211,6 +211,7 @@ export function meshwardenCluster(grpc: string | readonly string[], options: { h
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': `${TYPE}.upstreams.http.v3.HttpProtocolOptions`,
         explicit_http_config: { http2_protocol_options: {} },
+        ...(options.maxConnectionDuration ? { common_http_protocol_options: { max_connection_duration: options.maxConnectionDuration } } : {}),
       },
     },
     health_checks: [{
