@@ -41,6 +41,12 @@ describe('the istio overlay', () => {
     expect(provider!['envoyExtAuthzGrpc'].port).toBe(grpc.port);
   });
 
+  it('has each sidecar recycle its connection to the provider, so replicas a scale-up added get Checks', () => {
+    const rule = resources.find((r) => r['kind'] === 'DestinationRule')!;
+    expect(rule['spec'].host).toBe(provider!['envoyExtAuthzGrpc'].service);
+    expect(rule['spec'].trafficPolicy.connectionPool.tcp.maxConnectionDuration).toMatch(/^\d+s$/);
+  });
+
   it('gives Helm users the same provider as istioctl users', () => {
     expect(providers(helmValues['meshConfig'])).toEqual(providers(operator['spec'].meshConfig));
   });

@@ -12,6 +12,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { AuthorizationPolicy as IstioAuthorizationPolicyV1 } from '@kubernetes-models/istio/security.istio.io/v1';
 import { AuthorizationPolicy as IstioAuthorizationPolicyV1beta1 } from '@kubernetes-models/istio/security.istio.io/v1beta1';
+import { DestinationRule as IstioDestinationRuleV1beta1 } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import { IstioOperator } from '@kubernetes-models/istio/install.istio.io/v1alpha1';
 import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 
@@ -32,6 +33,7 @@ const MODELS: ReadonlyMap<string, ModelClass> = new Map<string, ModelClass>([
   ['policy/v1/PodDisruptionBudget', PodDisruptionBudget],
   ['security.istio.io/v1/AuthorizationPolicy', IstioAuthorizationPolicyV1],
   ['security.istio.io/v1beta1/AuthorizationPolicy', IstioAuthorizationPolicyV1beta1],
+  ['networking.istio.io/v1beta1/DestinationRule', IstioDestinationRuleV1beta1],
   ['install.istio.io/v1alpha1/IstioOperator', IstioOperator],
   ['monitoring.coreos.com/v1/ServiceMonitor', ServiceMonitor],
   ['monitoring.coreos.com/v1/PodMonitor', PodMonitor],
