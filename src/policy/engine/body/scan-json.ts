@@ -38,8 +38,11 @@ class Scan {
     readonly paths: BodyPaths,
   ) {}
 
+  // One loop, locals only: it runs over every character of the body.
   run(maxDepth: number): RepeatedMembers | undefined | typeof TOO_DEEP {
     const text = this.text;
+    const nodes = this.#nodes;
+    const isObject = this.#isObject;
     let depth = 0;
     let expectName = false;
     // The trie node of the value about to open: the root for the document, a member's after its name.
@@ -48,37 +51,36 @@ class Scan {
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
         const end = stringEnd(text, i);
-        if (expectName) next = this.#member(depth, i + 1, end);
+        if (expectName && nodes[depth] !== undefined) next = this.#member(depth, i + 1, end);
         expectName = false;
         i = end;
       } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         if (++depth > maxDepth) return TOO_DEEP;
-        this.#open(depth, c === OPEN_OBJECT ? next : undefined, c === OPEN_OBJECT);
-        expectName = c === OPEN_OBJECT;
+        const object = c === OPEN_OBJECT;
+        nodes[depth] = object && next !== undefined && next.names.length > 0 ? this.#track(depth, next) : undefined;
+        isObject[depth] = object;
+        expectName = object;
         next = undefined;
       } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         depth -= 1;
         expectName = false;
         next = undefined;
       } else if (c === COMMA) {
-        expectName = this.#isObject[depth] === true;
+        expectName = isObject[depth]!;
         next = undefined;
       }
     }
     return this.#repeated;
   }
 
-  #open(depth: number, node: BodyPathNode | undefined, isObject: boolean): void {
-    const tracked = node !== undefined && node.names.length > 0 ? node : undefined;
-    this.#nodes[depth] = tracked;
-    this.#seen[depth] = tracked === undefined ? undefined : new Uint8Array(tracked.names.length);
-    this.#isObject[depth] = isObject;
+  #track(depth: number, node: BodyPathNode): BodyPathNode {
+    this.#seen[depth] = new Uint8Array(node.names.length);
+    return node;
   }
 
-  /** The name between `start` and `end` in the object at `depth`: the node it leads to, its repeat noted. */
+  /** The name between `start` and `end` in the tracked object at `depth`: the node it leads to, its repeat noted. */
   #member(depth: number, start: number, end: number): BodyPathNode | undefined {
-    const node = this.#nodes[depth];
-    if (node === undefined) return undefined;
+    const node = this.#nodes[depth]!;
     const at = nameIndex(node, this.text, start, end);
     if (at === -1) return undefined;
     const seen = this.#seen[depth]!;
