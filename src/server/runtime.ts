@@ -140,7 +140,6 @@ function createAuthorizer(config: ServerConfig, logger: Logger, { telemetry, ide
 /** The gRPC listener and its TLS material; material already watched is let go when the listener fails to start. */
 async function startListener(config: ServerConfig, logger: Logger, authorization: AuthorizationService): Promise<Pick<Parts, 'grpc' | 'security'>> {
   const security = await listenerSecurity(config, logger);
-  if (config.grpc.transport === 'grpc-js') warnOfGrpcJsGaps(logger);
   const grpc = await startGrpcServer({
     address: config.grpc.address,
     transport: config.grpc.transport,
@@ -208,13 +207,6 @@ function startAdmin(
     policyInfo: () => policyInfo(policies),
     flows: async () => telemetry.flows.toJSON(),
   });
-}
-
-/** Said once at start: what the grpc-js transport cannot do from outside grpc-js (README, the two transports). */
-function warnOfGrpcJsGaps(logger: Logger): void {
-  logger.warn(
-    'grpc.transport grpc-js: grpc.limits.bufferedBytes is not enforced, and a request over grpc.limits.messageBytes ends with a gRPC error, which an Envoy with failure_mode_allow: true lets through; the native transport has neither gap',
-  );
 }
 
 /** What `/policy` shows: provenance and counts, never policy contents or key material. */
