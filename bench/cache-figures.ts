@@ -32,7 +32,7 @@ const FLOWS: readonly (readonly [string, string, string, string])[] = [
 
 function accessRequest(principal: string, service: string, method: string, path: string): AccessRequest {
   return {
-    requestId: 'r', method, path, rawPath: path, query: '', host: `${service}.svc`, scheme: 'http', protocol: 'HTTP/2',
+    kind: 'http', requestId: 'r', method, path, rawPath: path, query: '', host: `${service}.svc`, scheme: 'http', protocol: 'HTTP/2',
     headers: new Map(service === 'payments' && path === '/v1/refunds' ? [['x-tenant', 'acme']] : []),
     source: { principal }, destination: {},
     contextExtensions: new Map(service === 'orders' ? [['service', service], ['namespace', 'shop']] : [['service', service]]),

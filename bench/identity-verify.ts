@@ -43,7 +43,7 @@ function keyPair(alg: Alg): { privateKey: KeyObject; publicKey: KeyObject } {
 function request(token: string, principal?: string): AccessRequest {
   const authorization = Buffer.from(`Bearer ${token}`, 'latin1').toString('latin1');
   return {
-    requestId: 'r', method: 'GET', path: '/', rawPath: '/', query: '', host: 'h', scheme: 'https', protocol: 'HTTP/2',
+    kind: 'http', requestId: 'r', method: 'GET', path: '/', rawPath: '/', query: '', host: 'h', scheme: 'https', protocol: 'HTTP/2',
     headers: new Map([['authorization', authorization]]), source: principal === undefined ? {} : { principal }, destination: {},
     contextExtensions: new Map(), sni: '', filterMetadata: {},
   };

@@ -102,7 +102,7 @@ export function generateRequests(policies: readonly Policy[], w: Workload, count
 
 function benchRequest(service: string, method: string, path: string, tenant: boolean): AccessRequest {
   return {
-    requestId: 'bench', method, path, rawPath: path, query: '', host: `${service}.prod.svc`, scheme: 'https', protocol: 'HTTP/2',
+    kind: 'http', requestId: 'bench', method, path, rawPath: path, query: '', host: `${service}.prod.svc`, scheme: 'https', protocol: 'HTTP/2',
     headers: new Map(tenant ? [['x-tenant', 'acme']] : []), source: { address: '10.0.0.1' }, destination: { port: 8080 },
     contextExtensions: new Map([['service', service]]), sni: '', filterMetadata: {},
   };

@@ -1,7 +1,19 @@
 /**
- * The normalized attributes of one HTTP request, independent of Envoy's wire types.
- * Built once per Check by the envoy/ adapter; read by identity/, policy/ and telemetry/.
+ * The normalized attributes of one request, independent of Envoy's wire types: an HTTP
+ * request, or a TCP connection (Envoy's network ext_authz filter), which has only the peers
+ * and the TLS session. Built once per Check by the envoy/ adapter; read by identity/,
+ * policy/ and telemetry/.
  */
+
+/**
+ * `http`: an HTTP request. `connection`: a TCP connection, which carries no HTTP attributes:
+ * its method is CONNECTION_METHOD and its path, raw path, query, host, scheme and protocol are
+ * empty, its headers none and its body absent (so logs show method `TCP` and no path).
+ */
+export type RequestKind = 'http' | 'connection';
+
+/** The method a connection is logged and counted under; never matched by a policy's `methods`. */
+export const CONNECTION_METHOD = 'TCP';
 
 /** One end of the connection as Envoy saw it. */
 export interface Peer {
@@ -15,6 +27,7 @@ export interface Peer {
 }
 
 export interface AccessRequest {
+  readonly kind: RequestKind;
   /** Envoy's request id (`x-request-id` or `request.http.id`), used in responses and logs. */
   readonly requestId: string;
   /** Upper-case HTTP method. */

@@ -26,6 +26,7 @@ export function toAccessRequest(check: CheckRequestMessage, options: AccessReque
   const headers = readHeaders(http);
   const rawPath = required(http.path || headers.get(':path'), 'attributes.request.http.path');
   return {
+    kind: 'http',
     requestId: headers.get('x-request-id') || http.id || '',
     method: required(http.method || headers.get(':method'), 'attributes.request.http.method').toUpperCase(),
     path: pathOf(rawPath, options),

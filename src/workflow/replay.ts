@@ -26,6 +26,7 @@ export function replayRequest(record: DecisionRecord): Replayed {
   const namespace = kubernetesNamespace(record.host);
   if (namespace !== undefined) extensions.set('namespace', namespace);
   const request: AccessRequest = {
+    kind: 'http',
     requestId: `replay-line-${record.line}`,
     method: record.method.toUpperCase(),
     path: canonical(record.path),

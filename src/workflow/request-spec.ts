@@ -66,6 +66,7 @@ export function buildAccessRequest(spec: RequestSpec, at: FieldPath): Built<Acce
     return failed(error, [...at, spec.host === undefined ? 'headers' : 'host'], 'invalid_host');
   }
   const request: AccessRequest = {
+    kind: 'http',
     requestId: spec.requestId ?? headers.get('x-request-id') ?? '',
     method: spec.method.toUpperCase(),
     path,

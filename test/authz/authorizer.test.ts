@@ -8,6 +8,7 @@ import { CHECKOUT, snapshot } from './fixtures.js';
 
 function request(principal: string | undefined, method = 'GET'): AccessRequest {
   return {
+    kind: 'http',
     requestId: 'r',
     method,
     path: '/v1/charges',

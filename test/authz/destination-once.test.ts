@@ -23,7 +23,7 @@ const PAYMENTS = 'spiffe://prod.example/ns/prod/sa/payments';
 /** No context_extensions: the service is the destination ID's service account, not the host. */
 function request(method: string): AccessRequest {
   return {
-    requestId: 'r', method, path: '/v1/charges', rawPath: '/v1/charges', query: '', host: 'gateway.example', scheme: 'http', protocol: 'HTTP/2',
+    kind: 'http', requestId: 'r', method, path: '/v1/charges', rawPath: '/v1/charges', query: '', host: 'gateway.example', scheme: 'http', protocol: 'HTTP/2',
     headers: new Map(), source: { principal: CHECKOUT }, destination: { principal: PAYMENTS }, contextExtensions: new Map(), sni: '', filterMetadata: {},
   };
 }

@@ -13,6 +13,7 @@ const SECRET = 'hunter2-s3cr3t-cookie';
 
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
+    kind: 'http',
     requestId: 'req-1',
     method: 'POST',
     path: '/v1/charges',

@@ -7,6 +7,7 @@ import { createMetrics } from '../../src/telemetry/metrics.js';
 import { parseExposition, sampleValue } from './exposition.js';
 
 const REQUEST: AccessRequest = {
+  kind: 'http',
   requestId: 'r1',
   method: 'GET',
   path: '/orders/42',

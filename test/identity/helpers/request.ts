@@ -15,6 +15,7 @@ export function accessRequest(spec: RequestSpec = {}): AccessRequest {
     ...(spec.certificate === undefined ? {} : { certificate: spec.certificate }),
   };
   return {
+    kind: 'http',
     requestId: 'req-1',
     method: 'GET',
     path: '/',

@@ -22,6 +22,7 @@ export function request(spec: RequestSpec = {}): AccessRequest {
   const body = typeof spec.body === 'string' ? Buffer.from(spec.body) : spec.body;
   return {
     ...(body === undefined ? {} : { body }),
+    kind: 'http',
     requestId: 'r-1',
     method: spec.method ?? 'GET',
     path,

@@ -65,6 +65,6 @@ export class MatchContext {
 
 // Only until the first reset: a context never matches before it has a request.
 const NO_REQUEST: AccessRequest = Object.freeze({
-  requestId: '', method: '', path: '', rawPath: '', query: '', host: '', scheme: '', protocol: '',
+  kind: 'http', requestId: '', method: '', path: '', rawPath: '', query: '', host: '', scheme: '', protocol: '',
   headers: new Map(), source: {}, destination: {}, contextExtensions: new Map(), sni: '', filterMetadata: {},
 });
