@@ -9,7 +9,7 @@ import { DEFAULT_MEMO_SIZE } from '../lib/index.js';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../policy/index.js';
 import { durationMs } from './duration.js';
-import type { GrpcConnectionPolicy, GrpcLimits, ServerConfig } from './types.js';
+import type { GrpcConnectionPolicy, GrpcLimits, HttpLimits, HttpListenerConfig, ServerConfig } from './types.js';
 
 /** The raw shape the schema accepts (every key optional). */
 export interface RawConfig {
@@ -24,6 +24,12 @@ export interface RawConfig {
     maxConnectionIdle?: Duration;
     limits?: Partial<Omit<GrpcLimits, 'deadlineMs'>> & { deadline?: Duration };
     tls?: { cert: string; key: string; clientCa?: string; allowedClientIds?: string[] };
+  };
+  http?: {
+    address?: string;
+    pathPrefix?: string;
+    maxConnectionIdle?: Duration;
+    limits?: Partial<Omit<HttpLimits, 'deadlineMs'>> & { deadline?: Duration };
   };
   admin?: { address?: string };
   policies?: string[];
@@ -87,6 +93,7 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
           }
         : {}),
     },
+    http: buildHttpListener(raw.http ?? {}),
     admin: { address: raw.admin?.address ?? DEFAULT_ADMIN_ADDRESS },
     policies: (raw.policies ?? []).map(path),
     shadowPolicies: (raw.shadowPolicies ?? []).map(path),
@@ -142,6 +149,29 @@ function buildLimits(raw: NonNullable<NonNullable<RawConfig['grpc']>['limits']>)
     ...DEFAULT_GRPC_LIMITS,
     ...counts,
     deadlineMs: deadline === undefined ? DEFAULT_GRPC_LIMITS.deadlineMs : durationMs(deadline),
+  };
+}
+
+/** The HTTP listener's bounds: the gRPC listener's, where they mean the same. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
+  connections: DEFAULT_GRPC_LIMITS.connections,
+  headers: DEFAULT_REQUEST_LIMITS.headers,
+  headerBytes: DEFAULT_REQUEST_LIMITS.headerBytes,
+  bodyBytes: DEFAULT_GRPC_LIMITS.messageBytes,
+  bufferedBytes: DEFAULT_GRPC_LIMITS.bufferedBytes,
+  deadlineMs: DEFAULT_GRPC_LIMITS.deadlineMs,
+});
+
+/** Off unless an address is given: nothing listens that the operator did not ask for. */
+export const DEFAULT_HTTP_ADDRESS = 'off';
+
+function buildHttpListener(raw: NonNullable<RawConfig['http']>): HttpListenerConfig {
+  const { deadline, ...counts } = raw.limits ?? {};
+  return {
+    address: raw.address ?? DEFAULT_HTTP_ADDRESS,
+    pathPrefix: raw.pathPrefix ?? '',
+    maxConnectionIdleMs: durationMs(raw.maxConnectionIdle ?? DEFAULT_CONNECTION_POLICY.maxConnectionIdleMs!),
+    limits: { ...DEFAULT_HTTP_LIMITS, ...counts, deadlineMs: deadline === undefined ? DEFAULT_HTTP_LIMITS.deadlineMs : durationMs(deadline) },
   };
 }
 

@@ -77,6 +77,7 @@ function mergeOverrides(base: RawConfig, overrides: RawConfig): RawConfig {
     ...base,
     ...overrides,
     grpc: { ...base.grpc, ...overrides.grpc },
+    http: { ...base.http, ...overrides.http },
     admin: { ...base.admin, ...overrides.admin },
   };
 }

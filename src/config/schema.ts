@@ -104,6 +104,26 @@ export const CONFIG_SCHEMA = {
         dependencies: { allowedClientIds: ['clientCa'] },
       },
     }),
+    http: strictObject({
+      address: {
+        description: "The HTTP ext_authz listener (Envoy's http_service): `host:port`, `[v6]:port`, `unix:/path/to/socket`, or \"off\" (the default).",
+        oneOf: [address, { const: 'off' }],
+      },
+      pathPrefix: {
+        description: "Envoy's http_service.path_prefix, taken off every request path: \"\" (the default) or segments such as \"/ext-authz\", no trailing slash.",
+        type: 'string',
+        pattern: '^(/[A-Za-z0-9._~-]+)*$',
+      },
+      maxConnectionIdle: duration,
+      limits: strictObject({
+        connections: { type: 'integer', minimum: 1 },
+        headers: { type: 'integer', minimum: 1 },
+        headerBytes: { type: 'integer', minimum: 1024 },
+        bodyBytes: { type: 'integer', minimum: 1024 },
+        bufferedBytes: { type: 'integer', minimum: 1024 },
+        deadline: duration,
+      }),
+    }),
     admin: strictObject({
       address: { description: '`host:port`, `[v6]:port`, `unix:/path/to/socket`, or "off".', oneOf: [address, { const: 'off' }] },
     }),

@@ -42,6 +42,32 @@ export interface GrpcConnectionPolicy {
   readonly maxConnectionIdleMs?: number;
 }
 
+/** How the HTTP ext_authz listener guards itself against its clients; every bound is on by default. */
+export interface HttpLimits {
+  /** Open connections at once; more are closed as they arrive. */
+  readonly connections: number;
+  /** Header lines of one request; more are refused 400. */
+  readonly headers: number;
+  /** Request line and headers of one request, in bytes; more are refused 400. */
+  readonly headerBytes: number;
+  /** Body of one request (what Envoy's `with_request_body` forwards); a longer one is refused 400 unread. */
+  readonly bodyBytes: number;
+  /** Body bytes buffered across all requests still arriving; a request past it is refused 400. */
+  readonly bufferedBytes: number;
+  /** Time a request has to arrive whole, and a connection to stay silent mid-request. */
+  readonly deadlineMs: number;
+}
+
+/** The HTTP ext_authz listener (Envoy's `http_service`): off unless an address is given. */
+export interface HttpListenerConfig {
+  readonly address: ListenAddress | 'off';
+  /** Envoy's `http_service.path_prefix`, taken off every request path; '' for none. */
+  readonly pathPrefix: string;
+  /** An idle keep-alive connection is closed after this long; keep Envoy's own idle_timeout shorter. */
+  readonly maxConnectionIdleMs: number;
+  readonly limits: HttpLimits;
+}
+
 export interface ServerConfig {
   /** Directory of the config file: relative paths in it are resolved from here. */
   readonly baseDir: string;
@@ -57,6 +83,7 @@ export interface ServerConfig {
     readonly connections: GrpcConnectionPolicy;
     readonly limits: GrpcLimits;
   };
+  readonly http: HttpListenerConfig;
   readonly admin: { readonly address: ListenAddress | 'off' };
   readonly policies: readonly string[];
   readonly shadowPolicies: readonly string[];
