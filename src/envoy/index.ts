@@ -16,3 +16,10 @@ export {
 export { structToJson, flatJsonToStruct, type JsonValue, type FlatJson } from './struct-json.js';
 export type * from './wire-messages.js';
 export { OVERWRITE_IF_EXISTS_OR_ADD } from './wire-messages.js';
+export {
+  fromHttpServiceRequest,
+  CONTEXT_HEADER_PREFIX,
+  type HttpServiceOptions,
+  type HttpServiceRequest,
+} from './from-http-service.js';
+export { toHttpServiceAnswer, HEADERS_TO_REMOVE_HEADER, type HttpServiceAnswer } from './to-http-service-answer.js';
