@@ -3,6 +3,8 @@
  * CheckResponse. It never throws and answers exactly once; an unreadable request is
  * answered 400, a handler that throws or rejects is answered deny (`internal_error`), and
  * a handler that returns synchronously is answered synchronously (no promise tick).
+ * Envoy's HTTP service (`checkHttp`) is the same Check: its request is read back into the
+ * CheckRequest Envoy encoded it from, and the CheckResponse re-encoded as Envoy's HTTP client reads it.
  */
 import { randomUUID } from 'node:crypto';
 import type { AccessRequest, Authorization, Decision, ReasonCode } from '../domain/index.js';
@@ -11,12 +13,18 @@ import {
   decodeCheckRequest,
   DEFAULT_PRINCIPAL_HEADER,
   encodeCheckResponse,
+  fromHttpServiceRequest,
   InvalidRequestError,
   toAccessRequest,
   toCheckResponse,
+  toHttpServiceAnswer,
   type CheckRequestLimits,
   type CheckRequestMessage,
   type CheckResponseMessage,
+  type HttpServiceAnswer,
+  type HttpServiceOptions,
+  type HttpServiceRequest,
+  type InvalidRequestCode,
   type ResponseContext,
 } from '../envoy/index.js';
 
@@ -48,6 +56,8 @@ export interface AuthorizationServiceOptions {
   readonly decodeEncodedSlashes?: boolean;
   /** Bounds a request's bytes are held to before they are decoded (checkBytes); default DEFAULT_REQUEST_LIMITS. */
   readonly requestLimits?: CheckRequestLimits;
+  /** Envoy's `http_service.path_prefix`, taken off the path of every checkHttp request; default ''. */
+  readonly httpPathPrefix?: string;
   /** Ids of the decisions made here (invalid requests, internal errors); default random UUIDs. */
   readonly decisionIdFactory?: () => string;
   /** Told of every unexpected failure that was answered as a deny. Must not throw. */
@@ -66,9 +76,14 @@ export interface AuthorizationService {
   checkBytes(request: Uint8Array, respond: (response: Uint8Array) => void): void;
   /** A Check the transport could not read (too large, malformed): answered 400 like any invalid request, logged and counted. */
   refuseBytes(code: 'request_too_large' | 'missing_http_attributes', detail: string, respond: (response: Uint8Array) => void): void;
+  /** One Check from Envoy's HTTP service: the request as parsed in, the answer as Envoy reads it out, exactly once. */
+  checkHttp(request: HttpServiceRequest, respond: (answer: HttpServiceAnswer) => void): void;
+  /** An HTTP-service request the transport could not read (too large, malformed): answered 400 naming `attribute`, logged and counted. */
+  refuseHttp(code: InvalidRequestCode, attribute: string, detail: string, respond: (answer: HttpServiceAnswer) => void): void;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const PATH_PREFIX = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 export function createAuthorizationService(handler: CheckHandler, options: AuthorizationServiceOptions = {}): AuthorizationService {
   const config = validated(options);
@@ -81,7 +96,13 @@ export function createAuthorizationService(handler: CheckHandler, options: Autho
   const refuseBytes: AuthorizationService['refuseBytes'] = (code, detail, respond) => {
     check(new InvalidRequestError(code, 'CheckRequest', detail), (response) => respond(encodeCheckResponse(response)));
   };
-  return { check, checkBytes, refuseBytes };
+  const checkHttp: AuthorizationService['checkHttp'] = (request, respond) => {
+    check(readHttpServiceRequest(request, config.http), (response) => respond(toHttpServiceAnswer(response)));
+  };
+  const refuseHttp: AuthorizationService['refuseHttp'] = (code, attribute, detail, respond) => {
+    check(new InvalidRequestError(code, attribute, detail), (response) => respond(toHttpServiceAnswer(response)));
+  };
+  return { check, checkBytes, refuseBytes, checkHttp, refuseHttp };
 }
 
 /** Limits first, so nothing is decoded that the limits would refuse; a refusal is answered, never thrown. */
@@ -94,8 +115,18 @@ function readCheckRequest(bytes: Uint8Array, limits: CheckRequestLimits): CheckR
   }
 }
 
+/** As readCheckRequest: a request Envoy could not have sent is answered, never thrown. */
+function readHttpServiceRequest(request: HttpServiceRequest, options: HttpServiceOptions): CheckRequestMessage | InvalidRequestError {
+  try {
+    return fromHttpServiceRequest(request, options);
+  } catch (error) {
+    return error instanceof InvalidRequestError ? error : UNREADABLE_REQUEST;
+  }
+}
+
 interface Config {
   readonly principalHeader: string;
+  readonly http: HttpServiceOptions;
   readonly requestLimits: CheckRequestLimits;
   readonly adapter: { readonly decodeEncodedSlashes: boolean };
   readonly newId: () => string;
@@ -107,8 +138,11 @@ interface Config {
 function validated(options: AuthorizationServiceOptions): Config {
   const principalHeader = (options.principalHeader ?? DEFAULT_PRINCIPAL_HEADER).toLowerCase();
   if (!HEADER_NAME.test(principalHeader)) throw new TypeError(`principalHeader is not a header name: "${principalHeader}"`);
+  const pathPrefix = options.httpPathPrefix ?? '';
+  if (!PATH_PREFIX.test(pathPrefix)) throw new TypeError(`httpPathPrefix is not "" or /segments without a trailing slash: "${pathPrefix}"`);
   return Object.freeze({
     principalHeader,
+    http: Object.freeze({ pathPrefix }),
     requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
     adapter: Object.freeze({ decodeEncodedSlashes: options.decodeEncodedSlashes === true }),
     newId: options.decisionIdFactory ?? randomUUID,
