@@ -60,7 +60,9 @@ export function fromHttpServiceRequest(request: HttpServiceRequest, options: Htt
   const context = readHeaders(request.rawHeaders, headers);
   headers[':method'] = request.method;
   headers[':path'] = path;
-  const http: HttpRequestMessage = { method: request.method, path, host: headers[':authority'] ?? '', headers };
+  const host = headers[':authority'];
+  if (host === undefined) throw new InvalidRequestError('missing_http_attributes', 'header:host', 'absent; Envoy always sends it');
+  const http: HttpRequestMessage = { method: request.method, path, host, headers };
   if (request.body !== undefined && request.body.length > 0) http.rawBody = request.body;
   return context === undefined ? { attributes: { request: { http } } } : { attributes: { request: { http }, contextExtensions: context } };
 }

@@ -88,6 +88,7 @@ describe('fromHttpServiceRequest', () => {
     ['the prefix run on into a longer segment', { target: '/authzed/v1' }, { code: 'invalid_path', attribute: 'path' }],
     ['the prefix alone', { target: '/authz' }, { code: 'invalid_path', attribute: 'path' }],
     ['a header sent twice', { rawHeaders: ['host', 'a', 'authorization', 'Bearer x', 'Authorization', 'Bearer y'] }, { code: 'invalid_header', attribute: 'header:authorization' }],
+    ['a request without host', { rawHeaders: ['x-request-id', 'r'] }, { code: 'missing_http_attributes', attribute: 'header:host' }],
     ['host sent twice', { rawHeaders: ['host', 'a', 'Host', 'b'] }, { code: 'invalid_header', attribute: 'header:host' }],
     ['a header that is not UTF-8', { rawHeaders: ['host', 'a', 'x-name', '\xff'] }, { code: 'invalid_header', attribute: 'header:x-name' }],
     ['a context header that names no key', { rawHeaders: ['host', 'a', 'x-meshwarden-context-', 'x'] }, { code: 'invalid_header', attribute: 'header:x-meshwarden-context-' }],
