@@ -37,6 +37,18 @@ export interface PathSnapshot {
   readonly lastSeen: string;
 }
 
+/** The methods and paths of one verdict's requests on an edge, so each verdict is drawn with its own. */
+export interface VerdictDetail {
+  readonly methods: Readonly<Record<string, number>>;
+  readonly paths: Readonly<Record<string, number>>;
+}
+
+export interface VerdictDetails {
+  readonly allow: VerdictDetail;
+  /** Every verdict other than allow (deny, unauthenticated, invalid request), as `decisions.deny` counts them. */
+  readonly deny: VerdictDetail;
+}
+
 export interface EdgeSnapshot {
   readonly source: string;
   readonly destination: string;
@@ -45,6 +57,8 @@ export interface EdgeSnapshot {
   readonly decisions: Readonly<DecisionCounts>;
   readonly methods: Readonly<Record<string, number>>;
   readonly paths: Readonly<Record<string, PathSnapshot>>;
+  /** `methods` and `paths` split by verdict; absent in snapshots from servers before it was kept. */
+  readonly byVerdict?: VerdictDetails;
   /** Observations whose method or path did not fit under the caps (counted in `count`). */
   readonly overflow: { readonly methods: number; readonly paths: number };
 }
@@ -72,6 +86,11 @@ interface PathEntry {
   lastSeen: number;
 }
 
+interface Detail {
+  readonly methods: Map<string, number>;
+  readonly paths: Map<string, number>;
+}
+
 interface Edge {
   readonly source: string;
   readonly destination: string;
@@ -80,6 +99,7 @@ interface Edge {
   readonly decisions: DecisionCounts;
   readonly methods: Map<string, number>;
   readonly paths: Map<string, PathEntry>;
+  readonly byVerdict: { readonly allow: Detail; readonly deny: Detail };
   readonly overflow: { methods: number; paths: number };
 }
 
@@ -123,8 +143,11 @@ export class FlowGraph {
     edge.count++;
     edge.lastSeen = Math.max(edge.lastSeen, at);
     countDecision(edge.decisions, observation);
-    this.#addMethod(edge, clip(observation.method, MAX_NAME_LENGTH), 1);
-    this.#addPath(edge, this.#templateOf(observation.path), 1, at);
+    const method = clip(observation.method, MAX_NAME_LENGTH);
+    const template = this.#templateOf(observation.path);
+    this.#addMethod(edge, method, 1);
+    this.#addPath(edge, template, 1, at);
+    addDetail(edge, observation.verdict === 'allow' ? edge.byVerdict.allow : edge.byVerdict.deny, method, template, 1);
   }
 
   #templateOf(path: string): string {
@@ -198,6 +221,11 @@ export class FlowGraph {
     for (const [template, path] of Object.entries(theirs.paths)) {
       this.#addPath(edge, template, path.count, Date.parse(path.lastSeen));
     }
+    for (const verdict of ['allow', 'deny'] as const) {
+      const detail = theirs.byVerdict?.[verdict];
+      for (const [method, count] of Object.entries(detail?.methods ?? {})) addDetail(edge, edge.byVerdict[verdict], method, undefined, count);
+      for (const [template, count] of Object.entries(detail?.paths ?? {})) addDetail(edge, edge.byVerdict[verdict], undefined, template, count);
+    }
   }
 }
 
@@ -218,8 +246,19 @@ function newEdge(source: string, destination: string): Edge {
     decisions: { allow: 0, deny: 0, dryRunDeny: 0 },
     methods: new Map(),
     paths: new Map(),
+    byVerdict: { allow: { methods: new Map(), paths: new Map() }, deny: { methods: new Map(), paths: new Map() } },
     overflow: { methods: 0, paths: 0 },
   };
+}
+
+/** Counts a method and a path under one verdict, only those the edge kept: the caps bound both. */
+function addDetail(edge: Edge, detail: Detail, method: string | undefined, template: string | undefined, count: number): void {
+  if (method !== undefined && edge.methods.has(method)) detail.methods.set(method, (detail.methods.get(method) ?? 0) + count);
+  if (template !== undefined && edge.paths.has(template)) detail.paths.set(template, (detail.paths.get(template) ?? 0) + count);
+}
+
+function detailSnapshot(detail: Detail): VerdictDetail {
+  return { methods: Object.fromEntries(detail.methods), paths: Object.fromEntries(detail.paths) };
 }
 
 function countDecision(decisions: DecisionCounts, observation: FlowObservation): void {
@@ -241,6 +280,7 @@ function edgeSnapshot(edge: Edge): EdgeSnapshot {
     decisions: { ...edge.decisions },
     methods: Object.fromEntries(edge.methods),
     paths,
+    byVerdict: { allow: detailSnapshot(edge.byVerdict.allow), deny: detailSnapshot(edge.byVerdict.deny) },
     overflow: { ...edge.overflow },
   };
 }

@@ -13,7 +13,7 @@ export { resolveDecisionLogOptions, REFUSED_HEADERS } from './decision-log-optio
 export type { DecisionLogOptions, ResolvedDecisionLogOptions } from './decision-log-options.js';
 export type { DecisionLine } from './decision-line.js';
 export { FlowGraph, DEFAULT_FLOW_GRAPH_LIMITS } from './flow-graph.js';
-export type { FlowObservation, FlowGraphLimits, FlowGraphSnapshot, EdgeSnapshot, PathSnapshot } from './flow-graph.js';
+export type { FlowObservation, FlowGraphLimits, FlowGraphSnapshot, EdgeSnapshot, PathSnapshot, VerdictDetail, VerdictDetails } from './flow-graph.js';
 export { templatePath, templateSegment, ANY_SEGMENT } from './path-template.js';
 export { createDecisionRecorder } from './decision-recorder.js';
 export type { DecisionRecorder, DecisionRecorderParts } from './decision-recorder.js';

@@ -4,7 +4,7 @@
  * from a decision log (through the same FlowGraph the server keeps), or from the policies.
  */
 import type { Verdict } from '../domain/index.js';
-import { FlowGraph, type EdgeSnapshot, type FlowGraphSnapshot } from '../telemetry/index.js';
+import { FlowGraph, type EdgeSnapshot, type FlowGraphSnapshot, type VerdictDetail } from '../telemetry/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
 import { compareText } from './observed-flows.js';
 
@@ -34,32 +34,35 @@ export function diagramOf(edges: readonly DiagramEdge[]): FlowDiagram {
 
 /**
  * One snapshot edge gives up to two drawn edges: the allowed requests (dashed when a dry-run
- * policy would have denied some) and the denied ones (red). The methods and paths of the
- * snapshot are not split by verdict; they label the first edge drawn.
+ * policy would have denied some) and the denied ones (red), each labelled with its own methods
+ * and paths and how often each path was seen with that verdict.
  */
 export function diagramFromSnapshot(snapshot: FlowGraphSnapshot): FlowDiagram {
   const edges: DiagramEdge[] = [];
   for (const edge of snapshot.edges) {
-    const detail = edgeDetail(edge);
     const { allow, deny, dryRunDeny } = edge.decisions;
+    const base = { from: edge.source, to: edge.destination };
     if (allow > 0) {
       const dry = dryRunDeny > 0 ? [`dry-run would deny ${dryRunDeny}`] : [];
-      edges.push({ from: edge.source, to: edge.destination, verdict: 'allow', dryRun: dryRunDeny > 0, label: [...detail, `allowed ${allow}`, ...dry] });
+      edges.push({ ...base, verdict: 'allow', dryRun: dryRunDeny > 0, label: [...verdictLines(edge, 'allow'), `allowed ${allow}`, ...dry] });
     }
-    if (deny > 0) {
-      const label = allow > 0 ? [`denied ${deny}`] : [...detail, `denied ${deny}`];
-      edges.push({ from: edge.source, to: edge.destination, verdict: 'deny', dryRun: false, label });
-    }
+    if (deny > 0) edges.push({ ...base, verdict: 'deny', dryRun: false, label: [...verdictLines(edge, 'deny'), `denied ${deny}`] });
   }
   return diagramOf(edges);
 }
 
-function edgeDetail(edge: EdgeSnapshot): string[] {
-  const methods = Object.keys(edge.methods).sort(compareText);
-  const paths = Object.entries(edge.paths)
-    .sort(([pa, a], [pb, b]) => b.count - a.count || compareText(pa, pb))
-    .map(([path]) => path);
-  const shown = paths.slice(0, MAX_PATHS).sort(compareText);
+function verdictLines(edge: EdgeSnapshot, verdict: 'allow' | 'deny'): string[] {
+  if (edge.byVerdict !== undefined) return detailLines(edge.byVerdict[verdict]);
+  // A snapshot from a server that did not split them: one verdict owns them all, or no edge claims them.
+  const other = verdict === 'allow' ? edge.decisions.deny : edge.decisions.allow;
+  if (other > 0) return verdict === 'allow' ? ['methods and paths not split by verdict (an older server)'] : [];
+  return detailLines({ methods: edge.methods, paths: Object.fromEntries(Object.entries(edge.paths).map(([path, p]) => [path, p.count])) });
+}
+
+function detailLines(detail: VerdictDetail): string[] {
+  const methods = Object.keys(detail.methods).sort(compareText);
+  const paths = Object.entries(detail.paths).sort(([pa, a], [pb, b]) => b - a || compareText(pa, pb));
+  const shown = paths.slice(0, MAX_PATHS).sort(([a], [b]) => compareText(a, b)).map(([path, count]) => `${path} ×${count}`);
   const more = paths.length > MAX_PATHS ? [`… ${paths.length - MAX_PATHS} more paths`] : [];
   return [methods.join(' '), ...shown, ...more].filter((line) => line !== '');
 }

@@ -39,7 +39,7 @@ export function parseFlowSnapshot(text: string, source: string): FlowGraphSnapsh
   if (!Array.isArray(edges)) throw new WorkflowError('invalid_flows', [fileIssue(source, 'not a flow graph: no "edges" list')]);
   edges.forEach((edge, index) => {
     if (!isSnapshotEdge(edge)) {
-      throw new WorkflowError('invalid_flows', [{ ...fileIssue(source, 'an edge needs source, destination, decisions, methods and paths'), field: `edges[${index}]` }]);
+      throw new WorkflowError('invalid_flows', [{ ...fileIssue(source, 'an edge needs source, destination, decisions, methods and paths (and byVerdict, when present, allow and deny with methods and paths)'), field: `edges[${index}]` }]);
     }
   });
   return data as FlowGraphSnapshot;
@@ -56,6 +56,16 @@ function isSnapshotEdge(edge: unknown): boolean {
     decisions !== null &&
     ['allow', 'deny', 'dryRunDeny'].every((k) => typeof decisions[k] === 'number') &&
     typeof e['methods'] === 'object' &&
-    typeof e['paths'] === 'object'
+    typeof e['paths'] === 'object' &&
+    (e['byVerdict'] === undefined || isVerdictDetails(e['byVerdict']))
+  );
+}
+
+function isVerdictDetails(value: unknown): boolean {
+  const details = value as Record<string, Record<string, unknown> | undefined> | null;
+  return (
+    typeof details === 'object' &&
+    details !== null &&
+    ['allow', 'deny'].every((k) => typeof details[k]?.['methods'] === 'object' && typeof details[k]?.['paths'] === 'object')
   );
 }

@@ -44,6 +44,7 @@ describe('meshwarden graph', () => {
     writeFileSync(file, flowsJson());
     const run = await capture(graphCommand, ['--flows', file]);
     expect(edgesOf(run.stdout)).toEqual([`spiffe://prod.example/ns/checkout/sa/batch -> payments (red)`, `${CHECKOUT} -> payments`]);
+    expect(readDot(run.stdout).edges.map((e) => e.attributes['label'])).toEqual(['GET\\n/v1/charges/{*} ×1\\ndenied 1', 'GET\\n/v1/charges/{*} ×1\\nallowed 1']);
   });
 
   test('--flows fetches the admin endpoint over HTTP', async () => {
@@ -67,7 +68,8 @@ describe('meshwarden graph', () => {
     expect(run.stdout).toBe('');
     const text = readFileSync(out, 'utf8');
     expect(text.startsWith('flowchart LR\n')).toBe(true);
-    expect(text).toContain('-->|"GET<br/>/files/*<br/>/orders/{*}<br/>allowed 2"|');
+    expect(text).toContain('-->|"GET<br/>/orders/{*} ×2<br/>allowed 2"|');
+    expect(text).toContain('-->|"GET<br/>/files/* ×1<br/>denied 1"|');
   });
 
   test.each([

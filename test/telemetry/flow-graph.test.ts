@@ -38,6 +38,23 @@ describe('FlowGraph', () => {
     expect(edges[0]?.decisions).toEqual({ allow: 0, deny: 1, dryRunDeny: 0 });
   });
 
+  it('keeps the methods and paths of allowed and of denied requests apart, through a merge', () => {
+    const graph = new FlowGraph();
+    graph.observe(flow({ path: '/metrics' }));
+    graph.observe(flow({ method: 'POST', path: '/debug/pprof', verdict: 'deny' }));
+    graph.observe(flow({ path: '/debug/pprof', verdict: 'unauthenticated' }));
+    const expected = {
+      allow: { methods: { GET: 1 }, paths: { '/metrics': 1 } },
+      deny: { methods: { POST: 1, GET: 1 }, paths: { '/debug/pprof': 2 } },
+    };
+    expect(graph.toJSON().edges[0]?.byVerdict).toEqual(expected);
+    const merged = FlowGraph.merge([graph, JSON.parse(JSON.stringify(graph.toJSON()))]).toJSON();
+    expect(merged.edges[0]?.byVerdict).toEqual({
+      allow: { methods: { GET: 2 }, paths: { '/metrics': 2 } },
+      deny: { methods: { POST: 2, GET: 2 }, paths: { '/debug/pprof': 4 } },
+    });
+  });
+
   it('counts observations beyond maxEdges as edge overflow instead of growing', () => {
     const graph = new FlowGraph({ maxEdges: 2 });
     for (let i = 0; i < 5; i++) graph.observe(flow({ destination: `svc-${i}` }));

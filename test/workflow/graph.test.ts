@@ -78,33 +78,44 @@ describe('Mermaid', () => {
 });
 
 describe('diagrams of observed flows', () => {
-  const SNAPSHOT = {
-    edges: [
-      {
-        source: CHECKOUT,
-        destination: 'payments',
-        count: 5,
-        lastSeen: '2024-05-01T10:00:00.000Z',
-        decisions: { allow: 4, deny: 1, dryRunDeny: 2 },
-        methods: { POST: 1, GET: 4 },
-        paths: { '/v1/charges/{*}': { count: 4, lastSeen: 'x' }, '/v1/charges': { count: 1, lastSeen: 'x' } },
-        overflow: { methods: 0, paths: 0 },
-      },
-    ],
-    overflow: { edges: 0 },
+  const PROMETHEUS = 'spiffe://prod.example/ns/monitoring/sa/prometheus';
+  const EDGE = {
+    source: CHECKOUT,
+    destination: 'payments',
+    count: 5,
+    lastSeen: '2024-05-01T10:00:00.000Z',
+    decisions: { allow: 4, deny: 1, dryRunDeny: 2 },
+    methods: { POST: 1, GET: 4 },
+    paths: { '/v1/charges/{*}': { count: 4, lastSeen: 'x' }, '/v1/charges': { count: 1, lastSeen: 'x' } },
+    overflow: { methods: 0, paths: 0 },
   };
+  const BY_VERDICT = {
+    allow: { methods: { GET: 4 }, paths: { '/v1/charges/{*}': 4 } },
+    deny: { methods: { POST: 1 }, paths: { '/v1/charges': 1 } },
+  };
+  const snapshot = (edge: object) => parseFlowSnapshot(JSON.stringify({ edges: [edge], overflow: { edges: 0 } }), 'f.json');
 
-  test('a /flows edge with allows and denies draws a dashed allowed edge (dry-run denies) and a red denied one', () => {
-    expect(diagramFromSnapshot(parseFlowSnapshot(JSON.stringify(SNAPSHOT), 'f.json')).edges).toEqual([
-      { from: CHECKOUT, to: 'payments', verdict: 'allow', dryRun: true, label: ['GET POST', '/v1/charges', '/v1/charges/{*}', 'allowed 4', 'dry-run would deny 2'] },
-      { from: CHECKOUT, to: 'payments', verdict: 'deny', dryRun: false, label: ['denied 1'] },
+  test('a /flows edge with allows and denies draws a dashed allowed edge (dry-run denies) and a red denied one, each with its own methods and paths', () => {
+    expect(diagramFromSnapshot(snapshot({ ...EDGE, byVerdict: BY_VERDICT })).edges).toEqual([
+      { from: CHECKOUT, to: 'payments', verdict: 'allow', dryRun: true, label: ['GET', '/v1/charges/{*} ×4', 'allowed 4', 'dry-run would deny 2'] },
+      { from: CHECKOUT, to: 'payments', verdict: 'deny', dryRun: false, label: ['POST', '/v1/charges ×1', 'denied 1'] },
     ]);
+  });
+
+  test('a snapshot from a server that did not split paths by verdict lists none under a verdict they may not belong to', () => {
+    expect(diagramFromSnapshot(snapshot(EDGE)).edges.map((e) => e.label)).toEqual([
+      ['methods and paths not split by verdict (an older server)', 'allowed 4', 'dry-run would deny 2'],
+      ['denied 1'],
+    ]);
+    const onlyAllowed = { ...EDGE, decisions: { allow: 5, deny: 0, dryRunDeny: 0 } };
+    expect(diagramFromSnapshot(snapshot(onlyAllowed)).edges.map((e) => e.label)).toEqual([['GET POST', '/v1/charges ×1', '/v1/charges/{*} ×4', 'allowed 5']]);
   });
 
   test.each([
     { text: 'nope', message: /f\.json: not JSON/ },
     { text: '{"edges": 3}', message: /f\.json: not a flow graph/ },
     { text: '{"edges": [{"source": "a"}]}', message: /an edge needs .* \(edges\[0\]\)/ },
+    { text: JSON.stringify({ edges: [{ ...EDGE, byVerdict: { allow: {} } }] }), message: /byVerdict.* \(edges\[0\]\)/ },
   ])('a file that is not a flow graph is refused: $text', ({ text, message }) => {
     expect(() => parseFlowSnapshot(text, 'f.json')).toThrow(message);
   });
@@ -121,10 +132,20 @@ describe('diagrams of observed flows', () => {
     expect(diagramFromLog(log.records)).toEqual({
       nodes: ['payments', CHECKOUT, 'unknown'],
       edges: [
-        { from: CHECKOUT, to: 'payments', verdict: 'allow', dryRun: false, label: ['GET', '/v1/charges/{*}', 'allowed 2'] },
-        { from: 'unknown', to: 'payments', verdict: 'deny', dryRun: false, label: ['GET', '/x', 'denied 1'] },
+        { from: CHECKOUT, to: 'payments', verdict: 'allow', dryRun: false, label: ['GET', '/v1/charges/{*} ×2', 'allowed 2'] },
+        { from: 'unknown', to: 'payments', verdict: 'deny', dryRun: false, label: ['GET', '/x ×1', 'denied 1'] },
       ],
     });
+  });
+
+  test('a path that was denied is listed under denied only, never under the allowed edge of the same caller', () => {
+    const line = (decision: string, path: string) =>
+      `{"decision":"${decision}","reason":"policy_${decision}","source_principal":"${PROMETHEUS}","destination":"payments","method":"GET","path":"${path}"}`;
+    const log = parseDecisionLog([line('allow', '/metrics'), line('allow', '/metrics'), line('deny', '/debug/pprof')].join('\n'), 'd');
+    expect(diagramFromLog(log.records).edges.map((e) => [e.verdict, e.label])).toEqual([
+      ['allow', ['GET', '/metrics ×2', 'allowed 2']],
+      ['deny', ['GET', '/debug/pprof ×1', 'denied 1']],
+    ]);
   });
 });
 
