@@ -59,3 +59,33 @@ export interface AccessRequest {
    */
   readonly body?: Uint8Array;
 }
+
+/** What a connection has of the attributes (the rest are HTTP's: empty on a connection). */
+export type ConnectionAttributes = Pick<AccessRequest, 'source' | 'destination' | 'contextExtensions' | 'sni' | 'filterMetadata'>;
+
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
+/**
+ * A connection as an AccessRequest. Written in the HTTP adapter's property order, so both
+ * kinds of request share one object shape and the matchers that read them stay monomorphic.
+ */
+export function connectionRequest(attributes: ConnectionAttributes): AccessRequest {
+  return {
+    kind: 'connection',
+    requestId: '',
+    method: CONNECTION_METHOD,
+    path: '',
+    rawPath: '',
+    query: '',
+    host: '',
+    scheme: '',
+    protocol: '',
+    headers: NO_HEADERS,
+    source: attributes.source,
+    destination: attributes.destination,
+    contextExtensions: attributes.contextExtensions,
+    sni: attributes.sni,
+    filterMetadata: attributes.filterMetadata,
+    body: undefined,
+  };
+}

@@ -1,6 +1,6 @@
 /** The shared vocabulary, imported by every layer; it imports nothing. */
-export type { AccessRequest, Peer, RequestKind } from './access-request.js';
-export { CONNECTION_METHOD } from './access-request.js';
+export type { AccessRequest, ConnectionAttributes, Peer, RequestKind } from './access-request.js';
+export { CONNECTION_METHOD, connectionRequest } from './access-request.js';
 export type { SpiffeId } from './spiffe-id.js';
 export { spiffeNamespace } from './spiffe-id.js';
 export { isTrustDomainName, parseSpiffeId, tryParseSpiffeId, SpiffeIdError, type SpiffeIdErrorCode } from './parse-spiffe-id.js';

@@ -1,8 +1,10 @@
 /**
  * One rule → one Matcher, with DESIGN's semantics: values OR-ed within a field, fields
  * AND-ed, `from` entries OR-ed, `to` entries OR-ed, from/to/when AND-ed, `notX` matching
- * when no value does. Unset or empty fields constrain nothing.
+ * when no value does. Unset or empty fields constrain nothing. Compiled for connections,
+ * the rule's HTTP-only parts (http-only.ts) are left out, as a DENY or AUDIT reads them there.
  */
+import { isHttpOnlyConditionKey } from '../http-only.js';
 import type { Operation, Rule, Source } from '../model.js';
 import { at, build, indexed, isSet, type CompileSite } from './compile-site.js';
 import { compileCondition, compilePorts } from './compile-condition.js';
@@ -23,17 +25,25 @@ export interface CompiledMatcher {
   readonly principalImplied: boolean;
 }
 
-/** `principalsIndexed`: the caller files rules by exact principal, so `from` may be left to it. */
-export function compileRule(rule: Rule, site: CompileSite, principalsIndexed = false): CompiledMatcher {
+/**
+ * `principalsIndexed`: the caller files rules by exact principal, so `from` may be left to it.
+ * `connection`: the rule as it reads a connection, without its HTTP-only parts.
+ */
+export function compileRule(rule: Rule, site: CompileSite, principalsIndexed = false, connection = false): CompiledMatcher {
   // From, to, when: in this order, so the first invalid field is the one reported.
   const implied = principalsIndexed && isSet(rule.from) && onlyExactPrincipals(rule.from);
   const parts: Matcher[] = [];
+  const source = connection ? connectionSourceParts : sourceParts;
+  const operation = connection ? connectionOperationParts : operationParts;
   if (implied) checkPrincipals(rule.from!, at(site, 'from'));
-  else if (isSet(rule.from)) entries(rule.from, at(site, 'from'), parts, sourceParts);
-  if (isSet(rule.to)) entries(rule.to, at(site, 'to'), parts, operationParts);
+  else if (isSet(rule.from)) entries(rule.from, at(site, 'from'), parts, source);
+  if (isSet(rule.to)) entries(rule.to, at(site, 'to'), parts, operation);
   if (isSet(rule.when)) {
     const when = at(site, 'when');
-    for (let i = 0; i < rule.when.length; i += 1) parts.push(compileCondition(rule.when[i]!, indexed(when, i)));
+    for (let i = 0; i < rule.when.length; i += 1) {
+      const condition = rule.when[i]!;
+      if (!(connection && isHttpOnlyConditionKey(condition.key))) parts.push(compileCondition(condition, indexed(when, i)));
+    }
   }
   return { matcher: site.shared.and(parts), principalImplied: implied };
 }
@@ -114,10 +124,14 @@ const requestPrincipals: Build = (v, s) => new field.StringField(field.readReque
 const namespaces: Build = (v, s) => new field.StringField(field.readSourceNamespace, build(s, () => compileStringSet(v)));
 const sourceIps: Build = (v, s) => new field.IpField(field.readSourceIp, build(s, () => compileCidrs(v)));
 
-function sourceParts(source: Source, site: CompileSite, parts: Matcher[]): void {
+const sourceParts = (source: Source, site: CompileSite, parts: Matcher[]) => sourceFields(source, site, parts, true);
+const connectionSourceParts = (source: Source, site: CompileSite, parts: Matcher[]) => sourceFields(source, site, parts, false);
+
+/** `http`: with the request principals, which only an HTTP request has. */
+function sourceFields(source: Source, site: CompileSite, parts: Matcher[], http: boolean): void {
   const s = at(site, 'source');
   pair(parts, s, 'principals', 'notPrincipals', source.principals, source.notPrincipals, 'source.principal', principals);
-  pair(parts, s, 'requestPrincipals', 'notRequestPrincipals', source.requestPrincipals, source.notRequestPrincipals, 'request.auth.principal', requestPrincipals);
+  if (http) pair(parts, s, 'requestPrincipals', 'notRequestPrincipals', source.requestPrincipals, source.notRequestPrincipals, 'request.auth.principal', requestPrincipals);
   pair(parts, s, 'namespaces', 'notNamespaces', source.namespaces, source.notNamespaces, 'source.namespace', namespaces);
   pair(parts, s, 'ipBlocks', 'notIpBlocks', source.ipBlocks, source.notIpBlocks, 'source.ip', sourceIps);
   pair(parts, s, 'remoteIpBlocks', 'notRemoteIpBlocks', source.remoteIpBlocks, source.notRemoteIpBlocks, 'source.ip', sourceIps);
@@ -128,10 +142,15 @@ const ports: Build = (v, s) => new field.PortField(build(s, () => compilePorts(v
 const methods: Build = (v, s) => new field.StringField(field.readMethod, build(s, () => compileStringSet(v)));
 const paths: Build = (v, s) => new field.StringField(field.readPath, build(s, () => new PathSetMatcher(v)));
 
-function operationParts(operation: Operation, site: CompileSite, parts: Matcher[]): void {
+const operationParts = (operation: Operation, site: CompileSite, parts: Matcher[]) => operationFields(operation, site, parts, true);
+const connectionOperationParts = (operation: Operation, site: CompileSite, parts: Matcher[]) => operationFields(operation, site, parts, false);
+
+/** `http`: with hosts, methods and paths, which only an HTTP request has (a connection has its port). */
+function operationFields(operation: Operation, site: CompileSite, parts: Matcher[], http: boolean): void {
   const o = at(site, 'operation');
-  pair(parts, o, 'hosts', 'notHosts', operation.hosts, operation.notHosts, 'host', hosts);
+  if (http) pair(parts, o, 'hosts', 'notHosts', operation.hosts, operation.notHosts, 'host', hosts);
   pair(parts, o, 'ports', 'notPorts', operation.ports, operation.notPorts, 'destination.port', ports);
+  if (!http) return;
   pair(parts, o, 'methods', 'notMethods', operation.methods, operation.notMethods, 'method', methods);
   pair(parts, o, 'paths', 'notPaths', operation.paths, operation.notPaths, 'path', paths);
 }

@@ -1,7 +1,9 @@
 /**
  * Which service and namespace a request is for (DESIGN: context_extensions, then the
- * destination SPIFFE ID, then the host). Pure; shared by the tree, the reference evaluator,
- * decision keys and telemetry so all of them see one destination.
+ * destination SPIFFE ID, then the host). A connection has no host, and Envoy's network filter
+ * sends no context_extensions: its service is the destination SPIFFE ID's service account,
+ * else its destination port (as text, e.g. `6379`), else its SNI. Pure; shared by the tree,
+ * the reference evaluator, decision keys and telemetry so all of them see one destination.
  *
  * A Check resolves its destination once: the pipeline asks its DestinationResolver (built with
  * a memo of parsed destination principals, sized by whoever builds the pipeline), and that
@@ -71,9 +73,15 @@ function resolveWith<T extends DestinationSlots>(request: AccessRequest, target:
   // The destination ID is parsed only when context_extensions leave something to find.
   const principal = service === undefined || namespace === undefined ? request.destination.principal : undefined;
   const id = principal ? idOf(principal) : undefined;
-  target.service = service ?? serviceAccount(id) ?? nonEmpty(request.host);
+  target.service = service ?? serviceAccount(id) ?? (request.kind === 'connection' ? connectionName(request) : nonEmpty(request.host));
   target.namespace = namespace ?? (id && spiffeNamespace(id));
   return target;
+}
+
+/** Where a connection goes when its destination has no SPIFFE ID to name it: the port, else the SNI. */
+function connectionName(request: AccessRequest): string | undefined {
+  const port = request.destination.port;
+  return port === undefined ? nonEmpty(request.sni) : String(port);
 }
 
 function frozen({ service, namespace }: DestinationSlots): Destination {

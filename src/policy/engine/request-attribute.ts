@@ -48,7 +48,9 @@ export function bodyAttribute(path: readonly string[]): `body:${string}` {
 /**
  * A cache key made of exactly the attributes in `reads`, in the set's order (the tree's
  * set is sorted). Each part is length-prefixed and an absent value is distinct from an
- * empty one, so different attribute values never produce one key.
+ * empty one, so different attribute values never produce one key. A connection's key starts
+ * with `c`, which no part does: the same policies may decide a connection otherwise than an
+ * HTTP request with the same attributes (a DENY's HTTP-only fields are ignored on one).
  */
 export function decisionKey(reads: ReadonlySet<RequestAttribute>, subject: Subject, request: AccessRequest): string {
   return decisionKeyBuilder(reads)(subject, request);
@@ -83,7 +85,7 @@ function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBui
   const needsDestination = reads.has('destination.service') || reads.has('destination.namespace');
   return (subject, request) => {
     const destination = needsDestination ? resolveDestination(request) : undefined;
-    let key = '';
+    let key = request.kind === 'connection' ? CONNECTION_KEY : '';
     for (let i = 0; i < count; i++) {
       const value = getters[i]!(subject, request, destination);
       key += value === undefined ? '~' : value.length + ':' + value;
@@ -91,6 +93,8 @@ function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBui
     return key;
   };
 }
+
+const CONNECTION_KEY = 'c';
 
 function attributeGetter(attribute: RequestAttribute, body: BodyReader | undefined): AttributeGetter {
   switch (attribute) {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { AccessRequest } from '../../../src/domain/access-request.js';
 import type { Subject } from '../../../src/domain/subject.js';
 import type { Condition, EngineOptions, Operation, Policy, Rule, Source } from '../../../src/policy/model.js';
-import { BATCH, BILLING, CHECKOUT, policy, request, subject } from './fixtures.js';
+import { BATCH, BILLING, CHECKOUT, connection, policy, request, subject } from './fixtures.js';
 
 const some = <T>(values: readonly T[], max = 2) => fc.uniqueArray(fc.constantFrom(...values), { minLength: 1, maxLength: max });
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
@@ -152,7 +152,7 @@ const BODIES: readonly (readonly [string | undefined, Record<string, string>])[]
 
 const ADDRESSES = ['10.0.0.1', '10.1.2.3', '::ffff:10.1.0.9', '192.168.1.1', '2001:db8::1', 'garbage', ''];
 
-export const requestArb: fc.Arbitrary<AccessRequest> = fc
+const httpRequestArb: fc.Arbitrary<AccessRequest> = fc
   .record({
     method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH'),
     path: fc.constantFrom('/v1/charges', '/v1/charges/', '/v1/charges/ch_1', '/v1/ch_1/refunds', '/v1/a/b', '/v1', '/', '/v2', '/x.json', '/v1/charges.json', '*'),
@@ -182,6 +182,33 @@ export const requestArb: fc.Arbitrary<AccessRequest> = fc
       sni: r.sni,
     }),
   );
+
+/**
+ * TCP connections as the network filter describes them: peers, principals, port and SNI, and
+ * (from another sender than the network filter) sometimes context_extensions.
+ */
+export const connectionArb: fc.Arbitrary<AccessRequest> = fc
+  .record({
+    service: maybe(fc.constantFrom('payments', 'billing')),
+    app: maybe(fc.constantFrom('payments', 'billing')),
+    source: maybe(fc.constantFrom(...ADDRESSES)),
+    destination: maybe(fc.constantFrom(...ADDRESSES)),
+    port: maybe(fc.constantFrom(8080, 9090)),
+    destinationPrincipal: maybe(fc.constantFrom('spiffe://prod.example/ns/prod/sa/payments', 'spiffe://prod.example/ns/checkout/sa/billing')),
+    sni: fc.constantFrom('', 'payments.prod.svc', 'payments'),
+    withContext: fc.boolean(),
+  })
+  .map((r) =>
+    connection({
+      context: r.withContext ? defined({ service: r.service, app: r.app }) : {},
+      source: defined({ address: r.source }),
+      destination: defined({ address: r.destination, port: r.port, principal: r.destinationPrincipal }),
+      sni: r.sni,
+    }),
+  );
+
+/** HTTP requests, and one time in three a connection. */
+export const requestArb: fc.Arbitrary<AccessRequest> = fc.oneof({ arbitrary: httpRequestArb, weight: 2 }, { arbitrary: connectionArb, weight: 1 });
 
 function defined<T extends Record<string, unknown>>(record: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SpiffeId } from '../../../src/domain/spiffe-id.js';
 import { BoundedMemo } from '../../../src/lib/bounded-memo.js';
 import { DestinationResolver, resolveDestination, resolveDestinationInto } from '../../../src/policy/engine/destination.js';
-import { request, type RequestSpec } from './fixtures.js';
+import { connection, request, type ConnectionSpec, type RequestSpec } from './fixtures.js';
 
 describe('resolveDestination', () => {
   it.each([
@@ -14,6 +14,18 @@ describe('resolveDestination', () => {
     ['empty context values count as absent', { context: { service: '', namespace: '' }, host: '' }, {}],
   ] as const)('%s', (_name, spec: RequestSpec, expected) => {
     expect(resolveDestination(request(spec))).toStrictEqual(expected);
+  });
+});
+
+describe('resolveDestination of a connection', () => {
+  it.each([
+    ["the destination SPIFFE ID's service account and namespace come first", { destination: { principal: 'spiffe://td/ns/data/sa/redis', port: 6379 }, sni: 'cache' }, { service: 'redis', namespace: 'data' }],
+    ['then the destination port', { destination: { principal: 'spiffe://td/workload/x', port: 6379 }, sni: 'cache' }, { service: '6379' }],
+    ['then the SNI', { sni: 'cache.data.svc' }, { service: 'cache.data.svc' }],
+    ['nothing, without any of them', {}, {}],
+    ['context_extensions first, though the network filter sends none', { context: { service: 'svc' }, destination: { port: 6379 } }, { service: 'svc' }],
+  ] as const)('%s', (_name, spec: ConnectionSpec, expected) => {
+    expect(resolveDestination(connection(spec))).toStrictEqual(expected);
   });
 });
 

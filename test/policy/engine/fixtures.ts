@@ -1,5 +1,5 @@
 /** Builders for requests, subjects and policies in engine tests: sensible defaults, override what matters. */
-import type { AccessRequest, Peer } from '../../../src/domain/access-request.js';
+import { connectionRequest, type AccessRequest, type Peer } from '../../../src/domain/access-request.js';
 import type { EndUser, Subject } from '../../../src/domain/subject.js';
 import { parseSpiffeId } from '../../../src/domain/parse-spiffe-id.js';
 import type { EngineOptions, Policy, Rule } from '../../../src/policy/model.js';
@@ -38,6 +38,25 @@ export function request(spec: RequestSpec = {}): AccessRequest {
     sni: spec.sni ?? '',
     filterMetadata: {},
   };
+}
+
+export interface ConnectionSpec {
+  readonly source?: Peer;
+  readonly destination?: Peer;
+  readonly sni?: string;
+  /** Envoy's network filter sends none; other senders might. */
+  readonly context?: Record<string, string>;
+}
+
+/** A TCP connection as the envoy/ adapter reads one from the network filter. */
+export function connection(spec: ConnectionSpec = {}): AccessRequest {
+  return connectionRequest({
+    source: spec.source ?? {},
+    destination: spec.destination ?? {},
+    contextExtensions: new Map(Object.entries(spec.context ?? {})),
+    sni: spec.sni ?? '',
+    filterMetadata: {},
+  });
 }
 
 export function subject(workload?: string, user?: Partial<EndUser>): Subject {

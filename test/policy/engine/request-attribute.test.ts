@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileTree, decisionKey, decisionKeyBuilder } from '../../../src/policy/engine/index.js';
 import type { Policy } from '../../../src/policy/model.js';
-import { BATCH, CHECKOUT, DENY_BY_DEFAULT, policy, request, subject } from './fixtures.js';
+import { BATCH, CHECKOUT, DENY_BY_DEFAULT, connection, policy, request, subject } from './fixtures.js';
 
 function reads(policies: readonly Policy[]): string[] {
   return [...compileTree(policies, DENY_BY_DEFAULT).reads];
@@ -65,6 +65,14 @@ describe('decisionKey', () => {
   ])('keys source.namespace by the ns segment: %s and %s same = %s', (a, b, same) => {
     const reads = new Set(['source.namespace'] as const);
     expect(decisionKey(reads, subject(a), request({})) === decisionKey(reads, subject(b), request({}))).toBe(same);
+  });
+
+  // A DENY on `methods: [TCP]` ignores them on a connection: an HTTP request with method TCP must not lend it its answer.
+  it('tells a connection from an HTTP request with the same attributes, whatever the policies read', () => {
+    for (const reads of [new Set(['method'] as const), new Set<never>()]) {
+      const http = decisionKey(reads, subject(CHECKOUT), request({ method: 'TCP' }));
+      expect(decisionKey(reads, subject(CHECKOUT), connection())).not.toBe(http);
+    }
   });
 
   it('compiles one builder per attribute set', () => {

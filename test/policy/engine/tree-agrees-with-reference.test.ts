@@ -9,8 +9,9 @@ const REQUESTS_PER_SET = 20;
 
 // Small lists (the default) and a trie for every path index: both shapes must agree.
 describe.each([8, 0])('the DecisionTree with small lists of up to %i rules', (smallList) => {
-  it(`decides exactly as the reference evaluator on ${RUNS * REQUESTS_PER_SET} random (policy set, request) pairs`, () => {
+  it(`decides exactly as the reference evaluator on ${RUNS * REQUESTS_PER_SET} random (policy set, request) pairs, a third of them connections`, () => {
     const seen = { pairs: 0, policyAllow: 0, policyDeny: 0, audit: 0, dryRun: 0, defaultDeny: 0 };
+    const connections = { pairs: 0, policyAllow: 0, policyDeny: 0, audit: 0, dryRun: 0, defaultDeny: 0 };
     fc.assert(
       fc.property(
         policySet,
@@ -22,6 +23,7 @@ describe.each([8, 0])('the DecisionTree with small lists of up to %i rules', (sm
             const actual = tree.evaluate(subject, request);
             expect(actual).toStrictEqual(referenceEvaluate(policies, options, subject, request));
             tally(seen, actual);
+            if (request.kind === 'connection') tally(connections, actual);
           }
         },
       ),
@@ -31,6 +33,11 @@ describe.each([8, 0])('the DecisionTree with small lists of up to %i rules', (sm
     // The vocabulary is small on purpose: every outcome must occur often, or the comparison proves little.
     for (const count of [seen.policyAllow, seen.policyDeny, seen.audit, seen.dryRun, seen.defaultDeny]) {
       expect(count).toBeGreaterThan(seen.pairs / 100);
+    }
+    // Connections too, a third of the pairs: their rules differ (HTTP-only parts), so they must decide every way often.
+    expect(connections.pairs).toBeGreaterThan(seen.pairs / 4);
+    for (const count of [connections.policyAllow, connections.policyDeny, connections.audit, connections.dryRun, connections.defaultDeny]) {
+      expect(count).toBeGreaterThan(connections.pairs / 100);
     }
   });
 });

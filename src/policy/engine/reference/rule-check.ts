@@ -22,17 +22,56 @@ export interface ClauseFailure {
   readonly withheld?: string;
 }
 
-/** `action`: what the rule's policy decides; a body field it could not see counts against an ALLOW only. */
+/**
+ * `action`: what the rule's policy decides; a body field it could not see counts against an
+ * ALLOW only. On a connection, an ALLOW rule that names an HTTP attribute fails at the first
+ * one, and a DENY or AUDIT rule is checked as if those parts were not written.
+ */
 export function checkRule(rule: Rule, facts: Facts, action: PolicyAction): ClauseFailure | undefined {
-  const from = anyEntry(rule.from, 'from', 'source', (s, at) => checkSource(s, facts, at));
+  const connection = facts.request.kind === 'connection';
+  if (connection && action === 'ALLOW') {
+    const http = firstHttpClause(rule);
+    if (http !== undefined) return http;
+  }
+  const from = anyEntry(rule.from, 'from', 'source', (s, at) => checkFields(facts, at, sourceFields(s)));
   if (from !== undefined) return from;
-  const to = anyEntry(rule.to, 'to', 'operation', (o, at) => checkOperation(o, facts, at));
+  const to = anyEntry(rule.to, 'to', 'operation', (o, at) => checkFields(facts, at, operationFields(o)));
   if (to !== undefined) return to;
   for (const [index, condition] of (rule.when ?? []).entries()) {
+    if (connection && isHttpKey(condition.key)) continue;
     const failure = checkCondition(condition, facts, action, `when[${index}]`);
     if (failure !== undefined) return failure;
   }
   return undefined;
+}
+
+/** What a connection does not have: the end user, the host, the method, the path. */
+const HTTP_FACTS: ReadonlySet<Fact> = new Set<Fact>(['request.auth.principal', 'host', 'method', 'path']);
+const HTTP_KEYS: ReadonlySet<string> = new Set(['header', 'claim', 'body', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter']);
+
+function isHttpKey(key: string): boolean {
+  return HTTP_KEYS.has(parseConditionKey(key).kind);
+}
+
+/** The first part of the rule, in from / to / when order, that only an HTTP request has. */
+function firstHttpClause(rule: Rule): ClauseFailure | undefined {
+  const entries: [string, readonly FieldSpec[]][] = [
+    ...(rule.from ?? []).map((s, i): [string, readonly FieldSpec[]] => [`from[${i}].source`, sourceFields(s)]),
+    ...(rule.to ?? []).map((o, i): [string, readonly FieldSpec[]] => [`to[${i}].operation`, operationFields(o)]),
+  ];
+  for (const [at, fields] of entries) {
+    const field = fields.find(([, values, fact]) => values !== undefined && values.length > 0 && HTTP_FACTS.has(fact));
+    if (field !== undefined) return httpFailure(`${at}.${field[0]}`, field[1]!, field[0].startsWith('not'));
+  }
+  const index = (rule.when ?? []).findIndex((condition) => isHttpKey(condition.key));
+  if (index < 0) return undefined;
+  const condition = rule.when![index]!;
+  const negated = condition.values === undefined || condition.values.length === 0;
+  return httpFailure(`when[${index}].${negated ? 'notValues' : 'values'}[${condition.key}]`, (negated ? condition.notValues : condition.values) ?? [], negated);
+}
+
+function httpFailure(clause: string, expected: readonly string[], negated: boolean): ClauseFailure {
+  return { clause, actual: undefined, expected, negated, withheld: 'a connection has no HTTP attributes' };
 }
 
 /** Entries are OR-ed: passes when one does; an unset or empty list passes. */
@@ -55,8 +94,8 @@ function anyEntry<T>(
 
 type FieldSpec = readonly [name: string, values: readonly string[] | undefined, fact: Fact, kind: LeafKind];
 
-function checkSource(source: Source, facts: Facts, at: string): ClauseFailure | undefined {
-  return checkFields(facts, at, [
+function sourceFields(source: Source): readonly FieldSpec[] {
+  return [
     ['principals', source.principals, 'source.principal', 'principal'],
     ['notPrincipals', source.notPrincipals, 'source.principal', 'principal'],
     ['requestPrincipals', source.requestPrincipals, 'request.auth.principal', 'string'],
@@ -67,11 +106,11 @@ function checkSource(source: Source, facts: Facts, at: string): ClauseFailure | 
     ['notIpBlocks', source.notIpBlocks, 'source.ip', 'cidr'],
     ['remoteIpBlocks', source.remoteIpBlocks, 'source.ip', 'cidr'],
     ['notRemoteIpBlocks', source.notRemoteIpBlocks, 'source.ip', 'cidr'],
-  ]);
+  ];
 }
 
-function checkOperation(operation: Operation, facts: Facts, at: string): ClauseFailure | undefined {
-  return checkFields(facts, at, [
+function operationFields(operation: Operation): readonly FieldSpec[] {
+  return [
     ['hosts', operation.hosts, 'host', 'host'],
     ['notHosts', operation.notHosts, 'host', 'host'],
     ['ports', operation.ports, 'destination.port', 'port'],
@@ -80,12 +119,15 @@ function checkOperation(operation: Operation, facts: Facts, at: string): ClauseF
     ['notMethods', operation.notMethods, 'method', 'string'],
     ['paths', operation.paths, 'path', 'path'],
     ['notPaths', operation.notPaths, 'path', 'path'],
-  ]);
+  ];
 }
 
+/** On a connection, the HTTP-only fields are skipped (an ALLOW naming one never got here). */
 function checkFields(facts: Facts, at: string, fields: readonly FieldSpec[]): ClauseFailure | undefined {
+  const connection = facts.request.kind === 'connection';
   for (const [name, expected, fact, kind] of fields) {
     if (expected === undefined || expected.length === 0) continue;
+    if (connection && HTTP_FACTS.has(fact)) continue;
     const negated = name.startsWith('not');
     const failure = checkValues(factValues(facts, fact), expected, kind, negated, `${at}.${name}`);
     if (failure !== undefined) return failure;

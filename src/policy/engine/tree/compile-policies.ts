@@ -1,8 +1,15 @@
-/** Policies → CompiledPolicy values in decision order, recording every attribute they read. */
-import type { EngineOptions, Policy } from '../../model.js';
+/**
+ * Policies → CompiledPolicy values in decision order, recording every attribute they read:
+ * once as they read HTTP requests, and once as they read connections (Istio's semantics for
+ * TCP, http-only.ts): a rule that names nothing HTTP-only is the same rule there, an ALLOW
+ * rule that does never matches a connection, and a DENY or AUDIT rule that does is compiled
+ * again without those parts.
+ */
+import { needsHttp } from '../../http-only.js';
+import type { EngineOptions, Policy, PolicyAction, Rule } from '../../model.js';
 import type { BodyPaths } from '../body/body-paths.js';
 import { compileRule } from '../compile-rule.js';
-import { indexed, isSet, rulesSite } from '../compile-site.js';
+import { indexed, isSet, rulesSite, type CompileSite } from '../compile-site.js';
 import { sortPolicies } from '../policy-order.js';
 import type { RequestAttribute } from '../request-attribute.js';
 import { SharedMatchers } from '../shared-matchers.js';
@@ -11,22 +18,34 @@ import { slotOf } from './compiled-rule.js';
 import { effectiveNamespace, planScope } from './compile-scope.js';
 import { principalKeys } from './index-keys.js';
 
+export interface CompiledPolicies {
+  /** Every policy and rule, as they read HTTP requests; a rule's ordinal is its index in decision order. */
+  readonly http: readonly CompiledPolicy[];
+  /**
+   * The same policies as they read connections, in the same order: each rule as it reads a
+   * connection, the rules that never match one left out (the others keep their ordinals).
+   */
+  readonly connection: readonly CompiledPolicy[];
+}
+
 /** `bodyPaths` gathers the body fields the policies read. */
 export function compilePolicies(
   policies: readonly Policy[],
   options: EngineOptions,
   reads: Set<RequestAttribute>,
   bodyPaths: BodyPaths,
-): readonly CompiledPolicy[] {
+): CompiledPolicies {
   const shared = new SharedMatchers(bodyPaths);
+  const http: CompiledPolicy[] = [];
+  const connection: CompiledPolicy[] = [];
   let ordinal = 0;
-  return Object.freeze(
-    sortPolicies(policies).map((policy, rank) => {
-      const compiled = compilePolicy(policy, rank, ordinal, options, reads, shared);
-      ordinal += compiled.rules.length;
-      return compiled;
-    }),
-  );
+  sortPolicies(policies).forEach((policy, rank) => {
+    const compiled = compilePolicy(policy, rank, ordinal, options, reads, shared);
+    ordinal += compiled.http.rules.length;
+    http.push(compiled.http);
+    connection.push(compiled.connection);
+  });
+  return Object.freeze({ http: Object.freeze(http), connection: Object.freeze(connection) });
 }
 
 function compilePolicy(
@@ -36,13 +55,14 @@ function compilePolicy(
   options: EngineOptions,
   reads: Set<RequestAttribute>,
   shared: SharedMatchers,
-): CompiledPolicy {
+): { http: CompiledPolicy; connection: CompiledPolicy } {
   const plan = planScope(policy, options);
   const slot = slotOf(policy);
   const site = rulesSite(policy.id, policy.action, reads, shared);
+  const connectionRules: CompiledRule[] = [];
   const rules = policy.rules.map((rule, index): CompiledRule => {
     const { matcher, principalImplied } = compileRule(rule, indexed(site, index), true);
-    return Object.freeze({
+    const compiled: CompiledRule = Object.freeze({
       ordinal: firstOrdinal + index,
       policyRank: rank,
       slot,
@@ -53,9 +73,25 @@ function compilePolicy(
       principalKeys: principalKeys(rule, shared),
       source: rule,
     });
+    const onConnection = asOnConnection(compiled, policy.action, indexed(site, index));
+    if (onConnection !== undefined) connectionRules.push(onConnection);
+    return compiled;
   });
   addScopeReads(policy, options, reads);
-  return Object.freeze({ rank, policy, rules: Object.freeze(rules), placement: plan.placement, residual: plan.residual });
+  const common = { rank, policy, placement: plan.placement, residual: plan.residual };
+  return {
+    http: Object.freeze({ ...common, rules: Object.freeze(rules) }),
+    connection: Object.freeze({ ...common, rules: Object.freeze(connectionRules) }),
+  };
+}
+
+/** The rule as it reads a connection; undefined when it never matches one. */
+function asOnConnection(rule: CompiledRule, action: PolicyAction, site: CompileSite): CompiledRule | undefined {
+  const source: Rule = rule.source;
+  if (!needsHttp(source)) return rule;
+  if (action === 'ALLOW') return undefined;
+  const { matcher, principalImplied } = compileRule(source, site, true, true);
+  return Object.freeze({ ...rule, matcher, principalImplied });
 }
 
 function addScopeReads(policy: Policy, options: EngineOptions, reads: Set<RequestAttribute>): void {

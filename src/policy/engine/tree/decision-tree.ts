@@ -13,12 +13,9 @@ import type { BodyLimits } from '../body/read-body.js';
 import { MatchContext } from '../matchers/match-context.js';
 import { sortedReads, type RequestAttribute } from '../request-attribute.js';
 import { Accumulator } from './accumulator.js';
-import { Bucket, BucketFlags } from './bucket.js';
 import { SMALL_LIST } from './rule-index.js';
-import { compactKeys } from './compact-keys.js';
-import { compilePolicies } from './compile-policies.js';
-import type { CompiledPolicy } from './compiled-rule.js';
-import { ANY_PRINCIPAL, PrincipalTable, PrincipalTableBuilder } from './principal-table.js';
+import { compilePolicies, type CompiledPolicies } from './compile-policies.js';
+import { TreeIndex } from './tree-index.js';
 import { Verdicts } from './verdicts.js';
 
 export interface TreeStats {
@@ -66,56 +63,37 @@ function bodyReader(reads: ReadonlySet<RequestAttribute>, paths: BodyPaths, limi
 }
 
 /**
- * Buckets have ids: 0 is everywhere, then services, then namespaces. A bucket's flags byte
- * says what always applies there and whether the Bucket itself must be visited; the
- * principal table holds its short per-principal lists.
+ * Two indexes over the same compiled policies: one for HTTP requests, one for connections,
+ * where each rule is as it reads a connection (compile-policies.ts). Both feed one accumulator
+ * and one set of verdicts: a rule's ordinal and its decision are the same in either.
  */
 class Tree implements DecisionTree {
   readonly stats: TreeStats;
-  readonly #serviceIds: ReadonlyMap<string, number>;
-  readonly #namespaceIds: ReadonlyMap<string, number>;
-  /** By bucket id; only buckets flagged Visit are kept. */
-  readonly #buckets: readonly (Bucket | undefined)[];
-  readonly #flags: Uint8Array;
-  readonly #table: PrincipalTable;
-  /**
-   * By principal id: whether the everywhere bucket has a list for it. Every request
-   * visits that bucket, and most principals have none there: no probe for them.
-   */
-  readonly #everywhere: Uint8Array;
+  readonly #http: TreeIndex;
+  readonly #connection: TreeIndex;
   readonly #verdicts: Verdicts;
   readonly #ctx: MatchContext;
   readonly #state: Accumulator;
 
   constructor(
-    compiled: readonly CompiledPolicy[],
+    compiled: CompiledPolicies,
     options: EngineOptions,
     readonly reads: ReadonlySet<RequestAttribute>,
     tuning: TreeTuning,
     body: BodyReader | undefined,
   ) {
     this.#ctx = new MatchContext(body);
-    const byService = new Map<string, CompiledPolicy[]>();
-    const byNamespace = new Map<string, CompiledPolicy[]>();
-    const everywhere: CompiledPolicy[] = [];
-    for (const policy of compiled) file(policy, byService, byNamespace, everywhere);
-    const builder = new IndexBuilder(tuning);
-    builder.add(everywhere);
-    this.#serviceIds = compactKeys(builder.addAll(byService));
-    this.#namespaceIds = compactKeys(builder.addAll(byNamespace));
-    this.#buckets = Object.freeze(builder.buckets);
-    this.#flags = Uint8Array.from(builder.flags);
-    this.#table = builder.table.build();
-    this.#everywhere = new Uint8Array(builder.table.principalIds.size + 1);
-    for (const id of builder.everywherePrincipals) this.#everywhere[id] = 1;
-    this.#verdicts = new Verdicts(compiled, options.defaultAction === 'ALLOW');
-    this.#state = new Accumulator(compiled.length, this.#ctx);
+    this.#http = new TreeIndex(compiled.http, tuning.smallList);
+    // A connection has no path or method to narrow by: its candidates stay in plain lists.
+    this.#connection = new TreeIndex(compiled.connection, Number.POSITIVE_INFINITY);
+    this.#verdicts = new Verdicts(compiled.http, options.defaultAction === 'ALLOW');
+    this.#state = new Accumulator(compiled.http.length, this.#ctx);
     this.stats = Object.freeze({
-      policies: compiled.length,
+      policies: compiled.http.length,
       rules: this.#verdicts.refs.length,
-      services: this.#serviceIds.size,
-      namespaces: this.#namespaceIds.size,
-      everywhere: everywhere.length,
+      services: this.#http.services,
+      namespaces: this.#http.namespaces,
+      everywhere: this.#http.everywhereCount,
     });
     Object.freeze(this);
   }
@@ -124,91 +102,7 @@ class Tree implements DecisionTree {
     const ctx = this.#ctx;
     ctx.reset(subject, request);
     this.#state.reset();
-    const principal = this.#table.principalId(ctx.sourcePrincipal);
-    if (ctx.service !== undefined) {
-      const service = this.#serviceIds.get(ctx.service);
-      if (service !== undefined) this.#visit(service, principal);
-    }
-    if (ctx.namespace !== undefined) {
-      const namespace = this.#namespaceIds.get(ctx.namespace);
-      if (namespace !== undefined) this.#visit(namespace, principal);
-    }
-    this.#visit(EVERYWHERE, principal >= 0 && this.#everywhere[principal] === 1 ? principal : -1);
+    (request.kind === 'connection' ? this.#connection : this.#http).collect(ctx, this.#state);
     return this.#verdicts.decide(this.#state);
-  }
-
-  /** Residual scopes (in the Bucket) before any of its rules, wherever they are filed. */
-  #visit(bucket: number, principal: number): void {
-    const state = this.#state;
-    const flags = this.#flags[bucket]!;
-    state.applies(flags);
-    if ((flags & BucketFlags.Visit) !== 0) state.visit(this.#buckets[bucket]!);
-    if (principal >= 0) this.#table.collect(bucket, principal, state);
-    if ((flags & BucketFlags.AnyPrincipal) !== 0) this.#table.collect(bucket, ANY_PRINCIPAL, state);
-  }
-}
-
-const EVERYWHERE = 0;
-
-function file(
-  policy: CompiledPolicy,
-  byService: Map<string, CompiledPolicy[]>,
-  byNamespace: Map<string, CompiledPolicy[]>,
-  everywhere: CompiledPolicy[],
-): void {
-  const placement = policy.placement;
-  switch (placement.kind) {
-    case 'services':
-      for (const service of placement.services) listFor(byService, service).push(policy);
-      return;
-    case 'namespace':
-      listFor(byNamespace, placement.namespace).push(policy);
-      return;
-    case 'everywhere':
-      everywhere.push(policy);
-      return;
-  }
-}
-
-function listFor(map: Map<string, CompiledPolicy[]>, key: string): CompiledPolicy[] {
-  let list = map.get(key);
-  if (list === undefined) map.set(key, (list = []));
-  return list;
-}
-
-/**
- * Builds each bucket in one go and seals it at once, its short lists going straight to
- * the principal table: nothing per bucket lives longer than it must (compile time at
- * 100k rules is mostly the garbage collector copying what is still alive).
- */
-class IndexBuilder {
-  readonly table = new PrincipalTableBuilder();
-  readonly buckets: (Bucket | undefined)[] = [];
-  readonly flags: number[] = [];
-  /** Principal ids the everywhere bucket has a list for. */
-  readonly everywherePrincipals: number[] = [];
-
-  constructor(readonly tuning: TreeTuning) {}
-
-  /** Returns key → bucket id. */
-  addAll(policies: ReadonlyMap<string, readonly CompiledPolicy[]>): Map<string, number> {
-    const ids = new Map<string, number>();
-    for (const [key, list] of policies) ids.set(key, this.add(list));
-    return ids;
-  }
-
-  add(policies: readonly CompiledPolicy[]): number {
-    const id = this.buckets.length;
-    const bucket = Bucket.of(policies, this.tuning.smallList);
-    let any = 0;
-    bucket.seal((principal, list) => {
-      if (principal === undefined) any = BucketFlags.AnyPrincipal;
-      const principalId = this.table.add(id, principal, list);
-      if (id === EVERYWHERE && principal !== undefined) this.everywherePrincipals.push(principalId);
-    });
-    const flags = bucket.flags | any;
-    this.flags.push(flags);
-    this.buckets.push((flags & BucketFlags.Visit) !== 0 ? bucket : undefined);
-    return id;
   }
 }

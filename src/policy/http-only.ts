@@ -1,0 +1,58 @@
+/**
+ * The parts of a rule that only an HTTP request has (Istio's "HTTP-only fields"). On a TCP
+ * connection, a rule that names one never matches as an ALLOW (it could not be checked: never
+ * an allow from what was not seen), and a DENY or AUDIT ignores them, so it matches more
+ * connections. The engine compiles with this, and `meshwarden check` warns with it.
+ */
+import type { FieldPath } from '../lib/index.js';
+import type { Operation, Rule, Source } from './model.js';
+
+/** The end user's principal: a connection carries no token. */
+export const HTTP_ONLY_SOURCE_FIELDS = Object.freeze(['requestPrincipals', 'notRequestPrincipals'] as const satisfies readonly (keyof Source)[]);
+
+/** Host, method and path: a connection has none. `ports` is the destination port, which it has. */
+export const HTTP_ONLY_OPERATION_FIELDS = Object.freeze(
+  ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'] as const satisfies readonly (keyof Operation)[],
+);
+
+/**
+ * Istio names every attribute of the HTTP request `request.*` (headers, `request.auth.*`, and
+ * ours, `request.body.json[...]`); the keys a connection has are `source.*`, `remote.ip`,
+ * `destination.*` and `connection.sni`.
+ */
+export function isHttpOnlyConditionKey(key: string): boolean {
+  return key.startsWith('request.');
+}
+
+/** Whether the rule names anything only an HTTP request has. */
+export function needsHttp(rule: Rule): boolean {
+  return (
+    some(rule.from, (source) => HTTP_ONLY_SOURCE_FIELDS.some((field) => isSet(source[field]))) ||
+    some(rule.to, (operation) => HTTP_ONLY_OPERATION_FIELDS.some((field) => isSet(operation[field]))) ||
+    some(rule.when, (condition) => isHttpOnlyConditionKey(condition.key))
+  );
+}
+
+function some<T>(list: readonly T[] | undefined, test: (item: T) => boolean): boolean {
+  return list !== undefined && list.some(test);
+}
+
+/** Where the rule names what only an HTTP request has, as paths below the rule (`['to', 0, 'operation', 'paths']`). */
+export function httpOnlyFields(rule: Rule): FieldPath[] {
+  const found: FieldPath[] = [];
+  rule.from?.forEach((source, i) => {
+    for (const field of HTTP_ONLY_SOURCE_FIELDS) if (isSet(source[field])) found.push(['from', i, 'source', field]);
+  });
+  rule.to?.forEach((operation, i) => {
+    for (const field of HTTP_ONLY_OPERATION_FIELDS) if (isSet(operation[field])) found.push(['to', i, 'operation', field]);
+  });
+  rule.when?.forEach((condition, i) => {
+    if (isHttpOnlyConditionKey(condition.key)) found.push(['when', i, 'key']);
+  });
+  return found;
+}
+
+/** Istio treats an empty list as an unset field. */
+function isSet(values: readonly string[] | undefined): boolean {
+  return values !== undefined && values.length > 0;
+}
