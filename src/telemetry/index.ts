@@ -14,7 +14,8 @@ export type { DecisionLogOptions, ResolvedDecisionLogOptions } from './decision-
 export type { DecisionLine } from './decision-line.js';
 export { FlowGraph, DEFAULT_FLOW_GRAPH_LIMITS } from './flow-graph.js';
 export type { FlowObservation, FlowGraphLimits, FlowGraphSnapshot, EdgeSnapshot, PathSnapshot, VerdictDetail, VerdictDetails } from './flow-graph.js';
-export { templatePath, templateSegment, ANY_SEGMENT } from './path-template.js';
+export { templatePath, templateSegment, identifierKind, ANY_SEGMENT } from './path-template.js';
+export type { IdentifierKind } from './path-template.js';
 export { createDecisionRecorder } from './decision-recorder.js';
 export type { DecisionRecorder, DecisionRecorderParts } from './decision-recorder.js';
 export { createClusterMetricsAggregator, answerTelemetryRequests } from './cluster-telemetry.js';

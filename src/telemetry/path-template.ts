@@ -1,6 +1,6 @@
 /**
  * Generalizes a concrete request path into a policy path template: segments that look like
- * identifiers (numbers, UUIDs, long hex, opaque tokens) become `{*}`. Pure; shared by the flow
+ * identifiers (numbers, UUIDs, long hex, opaque tokens, prefixed ids) become `{*}`. Pure; shared by the flow
  * graph and `meshwarden learn`, so learned policies and observed flows speak the same templates.
  */
 
@@ -15,6 +15,15 @@ const HAS_UPPER = /[A-Z]/;
 const HAS_LOWER = /[a-z]/;
 const TOKEN_CHARS = /^[A-Za-z0-9._~+=-]+$/;
 const SEPARATORS = /[-_.]/;
+/**
+ * A short type prefix, one separator, then a number or an opaque run with a digit: `ch_1234`,
+ * `sku-0001`, `e_1`, `cus_9f8e7d6c`. `api-v2` (too short a run) and `annual-report-2024` (two
+ * separators: words) are not ids.
+ */
+const PREFIXED_ID = /^[A-Za-z]{1,5}[-_](?:\d+|(?=[A-Za-z]*\d)[A-Za-z0-9]{6,})$/;
+
+/** What an identifier-like segment looks like, as `meshwarden learn` reports it. */
+export type IdentifierKind = 'number' | 'uuid' | 'hex' | 'opaque token' | 'prefixed id';
 
 /** Long enough that a letters-and-digits piece is an id rather than a word like `v2` or `page10`. */
 const OPAQUE_MIN_LENGTH = 16;
@@ -28,19 +37,22 @@ export function templatePath(path: string): string {
 
 /** One segment: `{*}` when it looks like an identifier, itself otherwise. */
 export function templateSegment(segment: string): string {
-  return isIdentifierLike(segment) ? ANY_SEGMENT : segment;
+  return identifierKind(segment) === undefined ? segment : ANY_SEGMENT;
 }
 
 /** Every identifier shape below has a digit, except a UUID made only of the letters a–f. */
 const UUID_LENGTH = 36;
 
-function isIdentifierLike(segment: string): boolean {
-  if (segment.length === 0 || segment === ANY_SEGMENT) return false;
+/** The kind of identifier the segment looks like, or undefined for a word (kept as it is). */
+export function identifierKind(segment: string): IdentifierKind | undefined {
+  if (segment.length === 0 || segment === ANY_SEGMENT) return undefined;
   // Most segments are words: one scan settles them (templating runs on every observed request).
-  if (segment.length !== UUID_LENGTH && !HAS_DIGIT.test(segment)) return false;
-  if (DIGITS.test(segment) || UUID.test(segment)) return true;
-  if (LONG_HEX.test(segment) && HAS_DIGIT.test(segment)) return true;
-  return isOpaqueToken(segment);
+  if (segment.length !== UUID_LENGTH && !HAS_DIGIT.test(segment)) return undefined;
+  if (DIGITS.test(segment)) return 'number';
+  if (UUID.test(segment)) return 'uuid';
+  if (LONG_HEX.test(segment) && HAS_DIGIT.test(segment)) return 'hex';
+  if (isOpaqueToken(segment)) return 'opaque token';
+  return PREFIXED_ID.test(segment) ? 'prefixed id' : undefined;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Evaluation, Evaluator } from '../policy/index.js';
 import { templatePath } from '../telemetry/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
-import { compareText } from './observed-flows.js';
+import { compareText } from './compare-text.js';
 import { replayRequest } from './replay.js';
 
 export type ChangeKind = 'newly_denied' | 'newly_allowed';

@@ -6,7 +6,7 @@
 import type { Verdict } from '../domain/index.js';
 import { FlowGraph, type EdgeSnapshot, type FlowGraphSnapshot, type VerdictDetail } from '../telemetry/index.js';
 import type { DecisionRecord } from './decision-log-reader.js';
-import { compareText } from './observed-flows.js';
+import { compareText } from './compare-text.js';
 
 export interface DiagramEdge {
   readonly from: string;

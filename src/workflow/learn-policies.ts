@@ -6,7 +6,8 @@
  * literal routes kept beside them, nothing wider.
  */
 import type { PolicyMode } from '../policy/index.js';
-import { compareText, type ObservedFlow } from './observed-flows.js';
+import { compareText } from './compare-text.js';
+import type { ObservedFlow } from './observed-flows.js';
 
 export interface LearnedOperation {
   readonly methods: readonly string[];

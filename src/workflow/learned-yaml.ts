@@ -14,6 +14,8 @@ export interface LearnProvenance {
   readonly minCountResult: MinCountResult;
   readonly trustDomain?: string;
   readonly includeDefaultDenied?: boolean;
+  readonly minDistinct: number;
+  readonly pathTemplates: readonly string[];
 }
 
 export function renderLearnedPolicies(policies: readonly LearnedPolicy[], provenance: LearnProvenance): string {
@@ -59,8 +61,24 @@ function headerLines(p: LearnProvenance): string[] {
       `${e.inexpressible} not expressible as a policy path or method` +
       (p.trustDomain === undefined ? '' : `, ${e.other_trust_domain} from outside trust domain ${p.trustDomain}`),
     `  min-count: ${p.minCount}; dropped ${plural(dropped.droppedFlows, 'flow')} (${plural(dropped.droppedRequests, 'request')}) seen fewer times`,
+    ...generalizationLines(p),
     `Review before enforcing: simulate with mode: dry-run or \`meshwarden diff\`, then set mode: enforce.`,
     '',
+  ];
+}
+
+/** Each path position made `{*}`, and why, so a reviewer can judge every widening. */
+function generalizationLines(p: LearnProvenance): string[] {
+  const list = p.collection.generalizations;
+  const templates = p.pathTemplates.length === 0 ? 'none' : p.pathTemplates.join(', ');
+  const distinct = p.minDistinct === 0 ? 'off' : String(p.minDistinct);
+  const head = `  path segments generalized to {*}: ${list.length === 0 ? 'none' : list.length} (min-distinct: ${distinct}; path templates: ${templates})`;
+  return [
+    head,
+    ...list.map((g) => {
+      const more = g.values > g.examples.length ? ', …' : '';
+      return `    ${g.service} ${g.template}: ${g.reason}; ${plural(g.values, 'value')}: ${g.examples.join(', ')}${more}`;
+    }),
   ];
 }
 

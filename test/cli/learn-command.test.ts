@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,9 @@ import { learnCommand } from '../../src/cli/learn.js';
 import { CliUsageError } from '../../src/cli/usage.js';
 import { compileTree } from '../../src/policy/engine/index.js';
 import { checkPolicies, loadPolicies } from '../../src/policy/load/index.js';
-import { readDecisionLog } from '../../src/workflow/decision-log-reader.js';
+import { parseDecisionLog, readDecisionLog } from '../../src/workflow/decision-log-reader.js';
+
+const readDecisionLogText = async (text: string) => parseDecisionLog(text, 'inline');
 import { replayRequest } from '../../src/workflow/replay.js';
 import { capture } from './capture.js';
 
@@ -96,7 +98,63 @@ describe('meshwarden learn', () => {
     { why: 'no --from', argv: [] },
     { why: 'a min-count of 0', argv: ['--from', LOG, '--min-count', '0'] },
     { why: 'an unknown mode', argv: ['--from', LOG, '--mode', 'audit'] },
+    { why: 'a negative min-distinct', argv: ['--from', LOG, '--min-distinct', '-1'] },
+    { why: 'a path template with nothing to generalize', argv: ['--from', LOG, '--path-template', '/v1/users'] },
+    { why: 'a path template that is no policy path', argv: ['--from', LOG, '--path-template', 'v1/{*}'] },
   ])('$why is a usage error', async ({ argv }) => {
     await expect(learnCommand(argv)).rejects.toBeInstanceOf(CliUsageError);
+  });
+});
+
+describe('meshwarden learn on ids that are not numbers', () => {
+  const PAYMENTS = 'spiffe://prod.example/ns/payments/sa/payments';
+  const line = (destination: string, path: string) =>
+    JSON.stringify({ log: 'decision', decision: 'allow', reason: 'policy_allow', source_principal: PAYMENTS, destination, method: 'GET', path });
+  const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
+  const paths = ['/v1/charges/ch_1234', '/v1/items/sku-0001', '/v1/entries/e_1', ...USERS.map((u) => `/v1/users/${u}`), '/v1/teams/red/members/m1x'];
+
+  async function learned(...flags: string[]): Promise<{ file: string; text: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'mw-learn-ids-'));
+    const log = join(dir, 'decisions.jsonl');
+    writeFileSync(log, `${paths.map((p) => line('api', p)).join('\n')}\n`);
+    const file = join(dir, 'learned.yaml');
+    expect((await capture(learnCommand, ['--from', log, '--out', file, '--mode', 'enforce', ...flags])).code).toBe(0);
+    return { file, text: readFileSync(file, 'utf8') };
+  }
+
+  async function decides(file: string, path: string): Promise<string> {
+    const tree = compileTree((await loadPolicies([file], OPTIONS)).policies, { defaultAction: 'DENY', rootNamespace: 'istio-system' });
+    const [record] = (await readDecisionLogText(line('api', path))).records;
+    const { subject, request } = replayRequest(record!);
+    return tree.evaluate(subject, request).effect;
+  }
+
+  test.each(['/v1/charges/ch_9999', '/v1/items/sku-0002', '/v1/entries/e_2'])('allows the next prefixed id: %s', async (path) => {
+    expect(await decides((await learned()).file, path)).toBe('allow');
+  });
+
+  test('generalizes user names seen at least --min-distinct times under one parent, and not below it', async () => {
+    expect(await decides((await learned('--min-distinct', '5')).file, '/v1/users/zed')).toBe('allow');
+    expect(await decides((await learned('--min-distinct', '6')).file, '/v1/users/zed')).toBe('deny');
+  });
+
+  test('--path-template generalizes what the operator names', async () => {
+    const { file } = await learned('--path-template', '/v1/teams/{*}/members/{*}');
+    expect(await decides(file, '/v1/teams/blue/members/m2y')).toBe('allow');
+    expect(await decides(file, '/v1/teams/blue/owners/m2y')).toBe('deny');
+  });
+
+  test('the header names each generalized segment and why', async () => {
+    const { text } = await learned('--min-distinct', '5', '--path-template', '/v1/teams/{*}/members/{*}');
+    const header = text.split('\n').filter((l) => l.startsWith('#   path segments') || l.startsWith('#     api '));
+    expect(header).toEqual([
+      '#   path segments generalized to {*}: 6 (min-distinct: 5; path templates: /v1/teams/{*}/members/{*})',
+      '#     api /v1/charges/{*}: prefixed ids; 1 value: ch_1234',
+      '#     api /v1/entries/{*}: prefixed ids; 1 value: e_1',
+      '#     api /v1/items/{*}: prefixed ids; 1 value: sku-0001',
+      '#     api /v1/teams/{*}: --path-template /v1/teams/{*}/members/{*}; 1 value: red',
+      '#     api /v1/teams/{*}/members/{*}: --path-template /v1/teams/{*}/members/{*}; 1 value: m1x',
+      '#     api /v1/users/{*}: 5 distinct values under /v1/users/ (--min-distinct 5); 5 values: alice, bob, carol, …',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { templatePath } from '../../src/telemetry/path-template.js';
+import { identifierKind, templatePath } from '../../src/telemetry/path-template.js';
 
 describe('templatePath', () => {
   it.each([
@@ -24,6 +24,12 @@ describe('templatePath', () => {
     ['', ''],
     ['/users/{*}/orders', '/users/{*}/orders'],
     ['//double//slash', '//double//slash'],
+    ['/v1/charges/ch_1234', '/v1/charges/{*}'],
+    ['/v1/items/sku-0001', '/v1/items/{*}'],
+    ['/v1/entries/e_1', '/v1/entries/{*}'],
+    ['/v1/customers/cus_9f8e7d6c', '/v1/customers/{*}'],
+    ['/api-v2/health', '/api-v2/health'],
+    ['/v1/ch_abcdefgh', '/v1/ch_abcdefgh'],
   ])('templates %s as %s', (path, expected) => {
     expect(templatePath(path)).toBe(expected);
   });
@@ -37,5 +43,16 @@ describe('templatePath', () => {
         expect(once.split('/').length).toBe(path.split('/').length);
       }),
     );
+  });
+
+  it.each([
+    ['12345', 'number'],
+    ['6f1c2e7a-9b3d-4c1e-8f2a-0b1c2d3e4f5a', 'uuid'],
+    ['deadbeef42', 'hex'],
+    ['Xk29fLq8ZpQ3mN7wR1tY', 'opaque token'],
+    ['sku-0001', 'prefixed id'],
+    ['charges', undefined],
+  ])('names the kind of %s: %s', (segment, kind) => {
+    expect(identifierKind(segment)).toBe(kind);
   });
 });
