@@ -6,6 +6,8 @@ import type { ReasonCode, Verdict } from '../domain/index.js';
 
 const FAILURE_VERDICT: Partial<Record<ReasonCode, Verdict>> = {
   missing_http_attributes: 'invalid_request',
+  missing_connection_attributes: 'invalid_request',
+  invalid_sni: 'invalid_request',
   invalid_path: 'invalid_request',
   invalid_header: 'invalid_request',
   // Present but invalid credentials: 401 whatever the policy says.

@@ -13,6 +13,8 @@ export const REASON_CODES = [
   'default_deny',
   // malformed requests (400)
   'missing_http_attributes',
+  'missing_connection_attributes',
+  'invalid_sni',
   'invalid_path',
   'invalid_header',
   'request_too_large',

@@ -5,7 +5,10 @@
  */
 import type { ReasonCode } from '../domain/index.js';
 
-export type InvalidRequestCode = Extract<ReasonCode, 'missing_http_attributes' | 'invalid_path' | 'invalid_header' | 'request_too_large'>;
+export type InvalidRequestCode = Extract<
+  ReasonCode,
+  'missing_http_attributes' | 'missing_connection_attributes' | 'invalid_sni' | 'invalid_path' | 'invalid_header' | 'request_too_large'
+>;
 
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';

@@ -1,13 +1,22 @@
 /**
  * CheckRequest → AccessRequest: the only place Envoy's request attributes are read.
  * Everything the layers above match on is canonicalized here, once; a request that cannot
- * be read throws InvalidRequestError naming the attribute (answered 400).
+ * be read throws InvalidRequestError naming the attribute (answered 400). A Check without
+ * `request.http` is a TCP connection, as Envoy's network ext_authz filter sends it.
  */
-import { CanonicalizationError, canonicalizeHost, canonicalizePath, queryOf, type AccessRequest, type Peer } from '../domain/index.js';
+import {
+  CanonicalizationError,
+  canonicalizeHost,
+  canonicalizePath,
+  connectionRequest,
+  queryOf,
+  type AccessRequest,
+  type Peer,
+} from '../domain/index.js';
 import { InvalidRequestError } from './invalid-request-error.js';
 import { readHeaders } from './request-headers.js';
 import { structToJson } from './struct-json.js';
-import type { CheckRequestMessage, HttpRequestMessage, MetadataMessage, PeerMessage } from './wire-messages.js';
+import type { AttributeContextMessage, CheckRequestMessage, HttpRequestMessage, MetadataMessage, PeerMessage } from './wire-messages.js';
 
 export interface AccessRequestOptions {
   /** See CanonicalPathOptions.decodeEncodedSlashes: off (reject `%2F`/`%5C`) unless the upstream decodes them too. */
@@ -20,9 +29,7 @@ const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
 export function toAccessRequest(check: CheckRequestMessage, options: AccessRequestOptions = {}): AccessRequest {
   const attributes = check.attributes;
   const http = attributes?.request?.http;
-  if (!attributes || !http) {
-    throw new InvalidRequestError('missing_http_attributes', 'attributes.request.http', 'no HTTP request attributes');
-  }
+  if (!attributes || !http) return toConnection(attributes ?? NO_ATTRIBUTES);
   const headers = readHeaders(http);
   const rawPath = required(http.path || headers.get(':path'), 'attributes.request.http.path');
   return {
@@ -43,6 +50,50 @@ export function toAccessRequest(check: CheckRequestMessage, options: AccessReque
     filterMetadata: toFilterMetadata(attributes.metadataContext),
     body: bodyOf(http),
   };
+}
+
+const NO_ATTRIBUTES: AttributeContextMessage = Object.freeze({});
+
+/**
+ * A TCP connection: its peers (addresses, principals from the TLS handshake, the peer
+ * certificate under `include_peer_certificate`) and its SNI (`include_tls_session`). Both
+ * addresses are required: Envoy always sends them, and ipBlocks are never decided on an
+ * address that was not seen.
+ */
+function toConnection(attributes: AttributeContextMessage): AccessRequest {
+  requireAddress(attributes.source, 'attributes.source.address');
+  requireAddress(attributes.destination, 'attributes.destination.address');
+  return connectionRequest({
+    source: toPeer(attributes.source),
+    destination: toPeer(attributes.destination),
+    contextExtensions: toMap(attributes.contextExtensions),
+    sni: sniOf(attributes.tlsSession?.sni),
+    filterMetadata: toFilterMetadata(attributes.metadataContext),
+  });
+}
+
+/** An IP socket address, or a unix socket's path. */
+function requireAddress(peer: PeerMessage | null | undefined, attribute: string): void {
+  const address = peer?.address;
+  if (address?.socketAddress?.address || address?.pipe?.path) return;
+  throw new InvalidRequestError('missing_connection_attributes', attribute, `${attribute} is absent: not a connection Envoy describes`);
+}
+
+/** A DNS name (RFC 6066): longer names, ports, IP literals and other characters are refused. */
+const MAX_SNI_LENGTH = 253;
+
+/** Canonical like a host (lower case, no trailing dot), so `connection.sni` compares as DNS does. */
+function sniOf(sni: string | null | undefined): string {
+  if (!sni) return '';
+  const attribute = 'attributes.tls_session.sni';
+  if (sni.length > MAX_SNI_LENGTH + 1) throw new InvalidRequestError('invalid_sni', attribute, `longer than ${MAX_SNI_LENGTH} characters`);
+  if (sni.includes(':') || sni.includes('[') || sni.includes('..')) throw new InvalidRequestError('invalid_sni', attribute, 'not a DNS name');
+  try {
+    return canonicalizeHost(sni);
+  } catch (error) {
+    if (!(error instanceof CanonicalizationError)) throw error;
+    throw new InvalidRequestError('invalid_sni', attribute, error.message);
+  }
 }
 
 /**

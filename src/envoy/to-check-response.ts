@@ -1,6 +1,7 @@
 /**
  * Decision → CheckResponse: what Envoy does with the request, what the caller is told, and
- * the dynamic metadata Envoy's access log shows (under `envoy.filters.http.ext_authz`).
+ * the dynamic metadata Envoy's access log shows (under `envoy.filters.http.ext_authz`, or
+ * `envoy.filters.network.ext_authz` for a connection, which is only let on or closed).
  * The caller learns the verdict and its request id only: policy names, rules and reasons
  * go to the metadata and logs, never into the body.
  */
@@ -29,6 +30,8 @@ export interface ResponseContext {
 export function toCheckResponse(decision: Decision, ctx: ResponseContext): CheckResponseMessage {
   const dynamicMetadata = flatJsonToStruct(decisionMetadata(decision));
   const verdict = decision.verdict;
+  // The network filter lets the connection on, or closes it: it has no headers to set and no one to answer.
+  if (ctx.request?.kind === 'connection') return { status: { code: VERDICT_STATUS[verdict].grpc }, dynamicMetadata };
   switch (verdict) {
     case 'allow':
       return { status: { code: 0 }, okResponse: okResponse(ctx), dynamicMetadata };

@@ -82,7 +82,8 @@ describe('createAuthorizationService', () => {
 
   const invalid: ReadonlyArray<[string, CheckRequestMessage, string]> = [
     ['an encoded slash', checkRequest('/a%2Fb'), 'invalid_path'],
-    ['no http attributes', { attributes: {} }, 'missing_http_attributes'],
+    ['no http attributes and no addresses (neither an HTTP request nor a connection)', { attributes: {} }, 'missing_connection_attributes'],
+    ['http attributes present but empty', { attributes: { request: { http: {} } } }, 'missing_http_attributes'],
     ['unreadable bytes', UNREADABLE_REQUEST, 'missing_http_attributes'],
   ];
 

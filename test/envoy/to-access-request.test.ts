@@ -147,8 +147,8 @@ describe('toAccessRequest', () => {
   });
 
   const invalidCases: ReadonlyArray<[string, CheckRequestMessage, string, string]> = [
-    ['no attributes', {}, 'missing_http_attributes', 'attributes.request.http'],
-    ['no http request (a TCP check)', { attributes: { source: {} } }, 'missing_http_attributes', 'attributes.request.http'],
+    ['no attributes (a connection without its addresses)', {}, 'missing_connection_attributes', 'attributes.source.address'],
+    ['an http request present but empty', { attributes: { request: { http: {} } } }, 'missing_http_attributes', 'attributes.request.http.path'],
     ['no path', { attributes: { request: { http: { ...BASE, path: '' } } } }, 'missing_http_attributes', 'attributes.request.http.path'],
     ['no method', { attributes: { request: { http: { ...BASE, method: '' } } } }, 'missing_http_attributes', 'attributes.request.http.method'],
     ['an encoded slash in the path', { attributes: { request: { http: { ...BASE, path: '/a%2F..%2Fadmin' } } } }, 'invalid_path', 'attributes.request.http.path'],

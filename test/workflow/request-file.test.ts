@@ -40,7 +40,7 @@ describe('request files', () => {
   });
 
   test.each([
-    { why: 'a CheckRequest without HTTP attributes', text: '{ "attributes": {} }', line: /^r\.yaml:1:\d+: missing_http_attributes: no HTTP request attributes \(attributes\.request\.http\)$/ },
+    { why: 'a CheckRequest without HTTP attributes or addresses', text: '{ "attributes": {} }', line: /^r\.yaml:1:\d+: missing_connection_attributes: attributes\.source\.address is absent.* \(attributes\.source\.address\)$/ },
     { why: 'a CheckRequest with a path the server refuses', text: '{"attributes":{"request":{"http":{"method":"GET","host":"h","path":"/a%2fb"}}}}', line: /^r\.yaml:1:\d+: invalid_path: encoded_slash: .*\(attributes\.request\.http\.path\)$/ },
     { why: 'an AccessRequest without a method', text: 'path: /x\n', line: /^r\.yaml:1:1: missing required field "method" \(method\)$/ },
     { why: 'an AccessRequest with a bad host', text: 'method: GET\npath: /x\nhost: "a b"\n', line: /^r\.yaml:3:7: host contains " " \(invalid_host\).* \(host\)$/ },
