@@ -20,7 +20,7 @@ const PEER = {
 
 export const REQUEST_SCHEMA = {
   type: 'object',
-  description: 'an AccessRequest: method, path, host, headers, source, destination, contextExtensions, sni',
+  description: 'an AccessRequest: method, path, host, headers, body, contentType, source, destination, contextExtensions, sni',
   additionalProperties: false,
   required: ['method', 'path'],
   properties: {
@@ -31,6 +31,9 @@ export const REQUEST_SCHEMA = {
     scheme: STRING,
     protocol: STRING,
     headers: STRING_MAP,
+    /** Text as written, or any other JSON value, sent as its JSON text. */
+    body: { anyOf: [{ type: 'string' }, { type: 'object' }, { type: 'array' }, { type: 'number' }, { type: 'boolean' }] },
+    contentType: { type: 'string', minLength: 1 },
     source: PEER,
     destination: PEER,
     contextExtensions: STRING_MAP,

@@ -31,6 +31,10 @@ export interface RequestSpec {
   readonly scheme?: string;
   readonly protocol?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The body Envoy would forward (`with_request_body`): text as written, any other value as JSON. */
+  readonly body?: unknown;
+  /** The body's `content-type`; JSON when the body is not text and no header names one. */
+  readonly contentType?: string;
   readonly source?: PeerSpec;
   readonly destination?: PeerSpec;
   readonly contextExtensions?: Readonly<Record<string, string>>;
@@ -52,6 +56,9 @@ export type Built<T> = { readonly value: T; readonly issues: readonly [] } | { r
 
 export function buildAccessRequest(spec: RequestSpec, at: FieldPath): Built<AccessRequest> {
   const headers = lowerCased(spec.headers);
+  const contentType = contentTypeOf(spec, headers);
+  if (typeof contentType === 'object') return { issues: [{ ...contentType, path: [...at, ...contentType.path] }] };
+  if (contentType !== undefined) headers.set('content-type', contentType);
   const authority = spec.host ?? headers.get(':authority') ?? headers.get('host') ?? '';
   let path: string;
   let host: string;
@@ -81,8 +88,26 @@ export function buildAccessRequest(spec: RequestSpec, at: FieldPath): Built<Acce
     contextExtensions: new Map(Object.entries(spec.contextExtensions ?? {})),
     sni: spec.sni ?? '',
     filterMetadata: {},
+    ...(spec.body === undefined ? {} : { body: bodyBytes(spec.body) }),
   };
   return { value: request, issues: [] };
+}
+
+const JSON_CONTENT_TYPE = 'application/json';
+
+/** `contentType`, else a `content-type` header, else JSON for a body written as YAML data. */
+function contentTypeOf(spec: RequestSpec, headers: ReadonlyMap<string, string>): string | Issue | undefined {
+  const header = headers.get('content-type');
+  if (spec.contentType !== undefined && header !== undefined && header !== spec.contentType) {
+    return issue('invalid_value', ['contentType'], `contentType "${spec.contentType}" contradicts headers.content-type "${header}": give one`);
+  }
+  if (spec.contentType !== undefined) return spec.contentType;
+  if (header === undefined && spec.body !== undefined && typeof spec.body !== 'string') return JSON_CONTENT_TYPE;
+  return undefined;
+}
+
+function bodyBytes(body: unknown): Uint8Array {
+  return new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 /** Where the subject and the request sit in their document, for error positions. */
