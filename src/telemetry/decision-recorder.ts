@@ -36,7 +36,8 @@ export function createDecisionRecorder(parts: DecisionRecorderParts): DecisionRe
         log?.record(result, request, durationSeconds);
         if (flows !== undefined && request !== undefined) {
           const dryRunDeny = decision.dryRun?.verdict === 'deny';
-          flows.observe({ source, destination: service, method: request.method, path: request.path, verdict: decision.verdict, dryRunDeny });
+          const path = request.kind === 'http' ? request.path : undefined;
+          flows.observe({ source, destination: service, method: request.method, path, verdict: decision.verdict, dryRunDeny });
         }
       } catch {
         // Every sink is written not to throw; this guard keeps a future bug off the hot path.

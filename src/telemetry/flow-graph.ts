@@ -12,9 +12,10 @@ export interface FlowObservation {
   readonly source: string;
   /** Destination service, as the decision resolved it. */
   readonly destination: string;
+  /** `TCP` for a connection. */
   readonly method: string;
-  /** Canonical path; templated here, so ids never become distinct entries. */
-  readonly path: string;
+  /** Canonical path; templated here, so ids never become distinct entries. Absent for a connection. */
+  readonly path?: string | undefined;
   readonly verdict: Verdict;
   /** True when dry-run policies would have denied this request. */
   readonly dryRunDeny?: boolean;
@@ -144,9 +145,9 @@ export class FlowGraph {
     edge.lastSeen = Math.max(edge.lastSeen, at);
     countDecision(edge.decisions, observation);
     const method = clip(observation.method, MAX_NAME_LENGTH);
-    const template = this.#templateOf(observation.path);
+    const template = observation.path === undefined ? undefined : this.#templateOf(observation.path);
     this.#addMethod(edge, method, 1);
-    this.#addPath(edge, template, 1, at);
+    if (template !== undefined) this.#addPath(edge, template, 1, at);
     addDetail(edge, observation.verdict === 'allow' ? edge.byVerdict.allow : edge.byVerdict.deny, method, template, 1);
   }
 
