@@ -11,6 +11,7 @@ const OPTIONS = {
   policy: { type: 'string', multiple: true },
   'shadow-policy': { type: 'string', multiple: true },
   grpc: { type: 'string' },
+  http: { type: 'string' },
   admin: { type: 'string' },
   workers: { type: 'string' },
 } as const;
@@ -35,13 +36,14 @@ interface Started {
 
 async function startSingle(config: ServerConfig, logger: Logger): Promise<Started> {
   const runtime = await startRuntime(config, logger);
-  return { serving: runtime, listening: { grpc: runtime.grpcAddress, transport: config.grpc.transport, admin: runtime.adminAddress ?? 'off' } };
+  return { serving: runtime, listening: { grpc: runtime.grpcAddress, transport: config.grpc.transport, http: runtime.httpAddress ?? 'off', admin: runtime.adminAddress ?? 'off' } };
 }
 
 /** Logged once every worker serves; each worker logs its own "worker listening" with its pid. */
 async function startCluster(config: ServerConfig, logger: Logger): Promise<Started> {
   const primary = await startClusterPrimary(config, logger);
-  return { serving: primary, listening: { grpc: primary.grpcAddress, transport: config.grpc.transport, admin: primary.adminAddress ?? 'off', workers: primary.workerPids() } };
+  const listening = { grpc: primary.grpcAddress, transport: config.grpc.transport, http: primary.httpAddress, admin: primary.adminAddress ?? 'off' };
+  return { serving: primary, listening: { ...listening, workers: primary.workerPids() } };
 }
 
 /** Paths given on the command line are relative to the working directory, not the config file. */
@@ -49,6 +51,7 @@ function flagOverrides(values: {
   policy?: string[];
   'shadow-policy'?: string[];
   grpc?: string;
+  http?: string;
   admin?: string;
   workers?: string;
 }): RawConfig {
@@ -56,6 +59,7 @@ function flagOverrides(values: {
   if (values.policy) overrides.policies = values.policy.map((p) => resolve(p));
   if (values['shadow-policy']) overrides.shadowPolicies = values['shadow-policy'].map((p) => resolve(p));
   if (values.grpc) overrides.grpc = { address: values.grpc };
+  if (values.http) overrides.http = { address: values.http };
   if (values.admin) overrides.admin = { address: values.admin };
   if (values.workers) overrides.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
   return overrides;

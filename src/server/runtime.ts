@@ -13,12 +13,15 @@ import { startAdminServer, type AdminServer } from './admin/index.js';
 import { createAuthorizationService, type AuthorizationService } from '../check/index.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/index.js';
 import { grpcListenerSecurity, type ListenerSecurity } from './grpc-credentials.js';
+import { startHttpAuthzServer, type RunningHttpAuthzServer } from './http-authz/http-authz-server.js';
 import type { Logger } from './logger.js';
 import { PolicyReloader, type ReloadResult } from './policy-reloader.js';
 import { createTelemetry, type Telemetry } from './telemetry-wiring.js';
 
 export interface Runtime {
   readonly grpcAddress: string;
+  /** The HTTP ext_authz listener's address; undefined when `http.address` is off. */
+  readonly httpAddress: string | undefined;
   readonly adminAddress: string | undefined;
   readonly policies: PolicyReloader;
   readonly telemetry: Telemetry;
@@ -47,6 +50,7 @@ interface Parts {
   readonly shadow: PolicyReloader | undefined;
   readonly security: ListenerSecurity;
   readonly grpc: RunningGrpcServer;
+  readonly http: RunningHttpAuthzServer | undefined;
   readonly admin: AdminServer | undefined;
 }
 
@@ -66,8 +70,10 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   telemetry.metrics.attach({ grpcListener: () => grpc.load() });
   const state = { draining: false };
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
+  const http = await startHttpListener(config, service, ready, { grpc, security });
+  if (http) telemetry.metrics.attach({ httpListener: () => http.load() });
   const admin = await startAdmin(config, telemetry, policies, ready);
-  const parts: Parts = { telemetry, identity, policies, shadow, security, grpc, admin };
+  const parts: Parts = { telemetry, identity, policies, shadow, security, grpc, http, admin };
   const updateHealth = reportHealth(parts, ready, options);
   if (config.reload.watch) {
     policies.watch();
@@ -75,6 +81,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   }
   return {
     grpcAddress: grpc.address,
+    httpAddress: http?.address,
     adminAddress: admin?.address,
     policies,
     telemetry,
@@ -118,6 +125,7 @@ function createCheckService(config: ServerConfig, logger: Logger, parts: Pipelin
   return createAuthorizationService((request) => authorizer.authorize(request), {
     principalHeader: config.grpc.principalHeader,
     decodeEncodedSlashes: config.grpc.decodeEncodedSlashes,
+    httpPathPrefix: config.http.pathPrefix,
     requestLimits: config.grpc.limits,
     onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
     observe: (result, request, durationSeconds) => recorder.record(result, request, durationSeconds),
@@ -154,6 +162,22 @@ async function startListener(config: ServerConfig, logger: Logger, authorization
   return { grpc, security };
 }
 
+/** The HTTP ext_authz listener, when asked for; if it cannot listen, the gRPC listener already up is let go too. */
+async function startHttpListener(
+  config: ServerConfig,
+  authorization: AuthorizationService,
+  ready: () => boolean,
+  started: Pick<Parts, 'grpc' | 'security'>,
+): Promise<RunningHttpAuthzServer | undefined> {
+  const { address, pathPrefix, maxConnectionIdleMs, limits } = config.http;
+  if (address === 'off') return undefined;
+  return startHttpAuthzServer({ address, pathPrefix, maxConnectionIdleMs, limits, authorization, ready }).catch(async (error: unknown) => {
+    await started.grpc.close(0);
+    started.security.tls?.close();
+    throw error;
+  });
+}
+
 function listenerSecurity(config: ServerConfig, logger: Logger): Promise<ListenerSecurity> {
   return grpcListenerSecurity(config.grpc.tls, {
     onRefused: (clientId) => logger.warn({ clientId: clientId ?? 'none' }, 'gRPC client refused: not in grpc.tls.allowedClientIds'),
@@ -185,7 +209,7 @@ async function shutDown(config: ServerConfig, parts: Parts, updateHealth: () => 
   if (config.shutdown.notServingDelayMs > 0) await delay(config.shutdown.notServingDelayMs);
   parts.policies.close();
   parts.shadow?.close();
-  await parts.grpc.close(config.shutdown.drainMs);
+  await Promise.all([parts.grpc.close(config.shutdown.drainMs), parts.http?.close(config.shutdown.drainMs)]);
   parts.security.tls?.close();
   await parts.admin?.close();
   parts.identity.close();

@@ -39,7 +39,14 @@ export interface MetricsSources {
   readonly identity?: () => IdentityStats;
   readonly decisionLogDropped?: () => number;
   /** What clients hold on the gRPC listener now (a transport that cannot tell leaves a field out). */
-  readonly grpcListener?: () => { readonly connections?: number; readonly bufferedBytes?: number };
+  readonly grpcListener?: () => ListenerLoad;
+  /** The same of the HTTP ext_authz listener, when it is on. */
+  readonly httpListener?: () => ListenerLoad;
+}
+
+export interface ListenerLoad {
+  readonly connections?: number;
+  readonly bufferedBytes?: number;
 }
 
 export function registerSourceMetrics(registry: Registry, sources: () => MetricsSources): void {
@@ -53,19 +60,21 @@ export function registerSourceMetrics(registry: Registry, sources: () => Metrics
     labelNames: [],
     read: () => single(sources().decisionLogDropped?.() ?? 0),
   });
-  registerListenerMetrics(registry, () => sources().grpcListener);
+  registerListenerMetrics(registry, 'grpc', 'gRPC calls', () => sources().grpcListener);
+  registerListenerMetrics(registry, 'http', 'HTTP ext_authz requests', () => sources().httpListener);
 }
 
-function registerListenerMetrics(registry: Registry, source: () => MetricsSources['grpcListener']): void {
+/** One pair of gauges per listener: a listener that is off (or cannot tell) has no series. */
+function registerListenerMetrics(registry: Registry, listener: 'grpc' | 'http', calls: string, source: () => (() => ListenerLoad) | undefined): void {
   const read = (pick: 'connections' | 'bufferedBytes') => () => {
     const value = source()?.()[pick];
     return value === undefined ? [] : single(value);
   };
-  statsGauge({ registry, name: 'meshwarden_grpc_connections', help: 'Open connections on the gRPC listener.', labelNames: [], read: read('connections') });
+  statsGauge({ registry, name: `meshwarden_${listener}_connections`, help: `Open connections on the ${listener === 'grpc' ? 'gRPC' : 'HTTP ext_authz'} listener.`, labelNames: [], read: read('connections') });
   statsGauge({
     registry,
-    name: 'meshwarden_grpc_buffered_request_bytes',
-    help: 'Request bytes buffered for gRPC calls still arriving (bounded by grpc.limits.bufferedBytes).',
+    name: `meshwarden_${listener}_buffered_request_bytes`,
+    help: `Request bytes buffered for ${calls} still arriving (bounded by ${listener}.limits.bufferedBytes).`,
     labelNames: [],
     read: read('bufferedBytes'),
   });

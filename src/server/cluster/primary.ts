@@ -21,6 +21,8 @@ import { WorkerPool } from './worker-pool.js';
 
 export interface ClusterPrimary extends Serving {
   readonly grpcAddress: string;
+  /** The HTTP ext_authz address every worker binds, or "off". */
+  readonly httpAddress: string;
   readonly adminAddress: string | undefined;
   /** Worker pids, by slot, at the time of asking. */
   workerPids(): (number | undefined)[];
@@ -33,7 +35,11 @@ const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 export async function startClusterPrimary(config: ServerConfig, logger: Logger): Promise<ClusterPrimary> {
   const policies = await loadPolicies(config, logger);
   const grpcAddress = await resolveSharedAddress(config.grpc.address);
-  const assignment = (slot: number): WorkerAssignment => ({ slot, config: { ...config, grpc: { ...config.grpc, address: grpcAddress } } });
+  const httpAddress = config.http.address === 'off' ? 'off' : await resolveSharedAddress(config.http.address);
+  const assignment = (slot: number): WorkerAssignment => ({
+    slot,
+    config: { ...config, grpc: { ...config.grpc, address: grpcAddress }, http: { ...config.http, address: httpAddress } },
+  });
   const pool = new WorkerPool({
     size: config.workers,
     exec: WORKER_MAIN,
@@ -54,6 +60,7 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
   if (config.reload.watch) policies.watch();
   return {
     grpcAddress,
+    httpAddress,
     adminAddress: admin?.address,
     workerPids: () => pool.view().map((worker) => worker.pid),
     async reload() {

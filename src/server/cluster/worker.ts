@@ -14,7 +14,7 @@ import { registerWorkerChecks } from './worker-checks.js';
 export interface WorkerAssignment {
   /** 1..N, kept by a replacement. */
   readonly slot: number;
-  /** The primary's config, the gRPC address resolved to the port every worker binds. */
+  /** The primary's config, the gRPC and HTTP addresses resolved to the ports every worker binds. */
   readonly config: ServerConfig;
 }
 
@@ -39,7 +39,7 @@ export async function runWorker(assignment: WorkerAssignment, logger: Logger): P
   registerWorkerChecks(registry, assignment.slot);
   const flows = runtime.telemetry.flows;
   const stopAnswering = answerTelemetryRequests({ registries: [registry], flows: () => flows.toJSON() });
-  logger.info({ grpc: runtime.grpcAddress }, 'worker listening');
+  logger.info({ grpc: runtime.grpcAddress, http: runtime.httpAddress ?? 'off' }, 'worker listening');
   report();
   const code = await control.serve(runtime, report);
   stopAnswering();
