@@ -1,6 +1,8 @@
 /** Telemetry: Prometheus metrics, the decision log, the flow graph, and cluster aggregation. */
 export { createMetrics, CHECK_DURATION_BUCKETS } from './metrics.js';
 export type { Metrics, MetricsOptions, MetricsDeps } from './metrics.js';
+export { buildInfo } from './build-info.js';
+export type { BuildInfo } from './build-info.js';
 export type { PolicyGauges } from './policy-metrics.js';
 export type { FlowLabels, PolicyMatchAction } from './optional-metrics.js';
 export { TOKEN_KINDS } from './source-metrics.js';

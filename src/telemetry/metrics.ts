@@ -5,6 +5,7 @@
  */
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../domain/index.js';
+import { registerBuildInfo } from './build-info.js';
 import { CheckCounters } from './check-counters.js';
 import { requireLimit } from './errors.js';
 import { FlowCounter, PolicyMatchCounter, type FlowLabels } from './optional-metrics.js';
@@ -53,6 +54,7 @@ export function createMetrics(options: MetricsOptions = {}, deps: MetricsDeps = 
   let sources: MetricsSources = { ...options.sources };
   const counters = new CheckCounters();
   registerCheckMetrics(registry, counters);
+  registerBuildInfo(registry);
   const duration = new Histogram({
     name: 'meshwarden_check_duration_seconds',
     help: 'Time from receiving a Check to answering it.',
