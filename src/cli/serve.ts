@@ -4,7 +4,8 @@
 import { resolve } from 'node:path';
 import { loadConfig, type RawConfig, type ServerConfig } from '../config/index.js';
 import { startClusterPrimary, runUntilSignalled, createLogger, startRuntime, type Serving, type Logger } from '../server/index.js';
-import { parseCommandLine } from './usage.js';
+import { buildInfo } from '../telemetry/index.js';
+import { CliUsageError, parseCommandLine } from './usage.js';
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -24,7 +25,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Signal handlers first: whoever reads "listening" may send SIGTERM at once, and a signal
   // that meets no handler kills the process without draining.
   const stopped = runUntilSignalled(serving, logger);
-  logger.info(listening, 'listening');
+  logger.info({ ...listening, version: buildInfo().version }, 'listening');
   return stopped;
 }
 
@@ -61,6 +62,13 @@ function flagOverrides(values: {
   if (values.grpc) overrides.grpc = { address: values.grpc };
   if (values.http) overrides.http = { address: values.http };
   if (values.admin) overrides.admin = { address: values.admin };
-  if (values.workers) overrides.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
+  if (values.workers) overrides.workers = workerCount(values.workers);
   return overrides;
+}
+
+/** The range itself is the config's to check; a word that is no count at all is a usage error. */
+function workerCount(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  throw new CliUsageError(`--workers takes a whole number of processes (1 to 256) or auto, not ${JSON.stringify(text)}: e.g. --workers 4`);
 }
