@@ -1,15 +1,24 @@
-/** `meshwarden check PATH...`: validates policy files; exit 0 when valid, 1 otherwise. */
+/**
+ * `meshwarden check PATH...`: validates policy files; exit 0 when valid, 1 otherwise.
+ * `--tcp-services redis,postgres`: destinations reached over TCP, for the warnings on
+ * HTTP-only fields in the policies that reach them (a port-number service is TCP unlisted).
+ */
 import { checkPolicies, formatCheckResult } from '../policy/index.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 export async function checkCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(
     argv,
-    { json: { type: 'boolean', default: false }, 'root-namespace': { type: 'string', default: 'istio-system' } },
+    {
+      json: { type: 'boolean', default: false },
+      'root-namespace': { type: 'string', default: 'istio-system' },
+      'tcp-services': { type: 'string', default: '' },
+    },
     true,
   );
-  if (positionals.length === 0) throw new CliUsageError('usage: meshwarden check [--json] PATH...');
-  const result = await checkPolicies(positionals, { rootNamespace: values['root-namespace'] });
+  if (positionals.length === 0) throw new CliUsageError('usage: meshwarden check [--json] [--tcp-services NAME,...] PATH...');
+  const tcpServices = values['tcp-services'].split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const result = await checkPolicies(positionals, { rootNamespace: values['root-namespace'], tcpServices });
   const output = formatCheckResult(result, values.json ? 'json' : 'human');
   (result.ok ? process.stdout : process.stderr).write(output);
   return result.ok ? 0 : 1;

@@ -37,17 +37,25 @@ function some<T>(list: readonly T[] | undefined, test: (item: T) => boolean): bo
   return list !== undefined && list.some(test);
 }
 
-/** Where the rule names what only an HTTP request has, as paths below the rule (`['to', 0, 'operation', 'paths']`). */
-export function httpOnlyFields(rule: Rule): FieldPath[] {
-  const found: FieldPath[] = [];
+/** One place a rule names what only an HTTP request has: its path below the rule, and what it names. */
+export interface HttpOnlyField {
+  /** e.g. `['to', 0, 'operation', 'paths']`, or `['when', 1, 'key']` for a condition. */
+  readonly path: FieldPath;
+  /** The field (`paths`), or the condition's key (`request.headers[x-tenant]`). */
+  readonly name: string;
+}
+
+/** Where the rule names what only an HTTP request has, in from / to / when order. */
+export function httpOnlyFields(rule: Rule): HttpOnlyField[] {
+  const found: HttpOnlyField[] = [];
   rule.from?.forEach((source, i) => {
-    for (const field of HTTP_ONLY_SOURCE_FIELDS) if (isSet(source[field])) found.push(['from', i, 'source', field]);
+    for (const name of HTTP_ONLY_SOURCE_FIELDS) if (isSet(source[name])) found.push({ path: ['from', i, 'source', name], name });
   });
   rule.to?.forEach((operation, i) => {
-    for (const field of HTTP_ONLY_OPERATION_FIELDS) if (isSet(operation[field])) found.push(['to', i, 'operation', field]);
+    for (const name of HTTP_ONLY_OPERATION_FIELDS) if (isSet(operation[name])) found.push({ path: ['to', i, 'operation', name], name });
   });
   rule.when?.forEach((condition, i) => {
-    if (isHttpOnlyConditionKey(condition.key)) found.push(['when', i, 'key']);
+    if (isHttpOnlyConditionKey(condition.key)) found.push({ path: ['when', i, 'key'], name: condition.key });
   });
   return found;
 }

@@ -10,10 +10,13 @@ import { readPolicyDocument } from './policy-document.js';
 import { sortByPosition, type PolicyError } from './policy-error.js';
 import { duplicateIdErrors, type LocatedPolicy } from './duplicate-ids.js';
 import { deepFreeze } from './deep-freeze.js';
+import { tcpFindings } from './tcp-findings.js';
 
 export interface LoadOptions {
   /** Istio's root namespace: policies there apply to every destination. */
   readonly rootNamespace: string;
+  /** Destinations reached over TCP (`meshwarden check --tcp-services`): warned about in tcp-findings.ts. */
+  readonly tcpServices?: readonly string[];
 }
 
 export interface ParseResult {
@@ -76,6 +79,7 @@ function readDocument(doc: Document, locator: YamlLocator, at: DocumentAt, optio
   out.errors.push(...result.errors.map((i) => placed(i, at.file, locator)));
   out.warnings.push(...result.warnings.map((i) => placed(i, at.file, locator)));
   if (result.policy !== undefined) {
+    out.warnings.push(...tcpFindings(result.policy, options.tcpServices ?? []).map((i) => placed(i, at.file, locator)));
     out.located.push({ policy: deepFreeze(result.policy), name: locator.locate(['metadata', 'name']) });
   }
 }

@@ -38,6 +38,7 @@ export const POLICY_ERROR_CODES = [
   'selector_allow_scoped',
   'selector_deny_unscoped',
   'no_rules',
+  'http_only_field_on_tcp',
   'empty_file',
   'no_policy_files',
 ] as const;
