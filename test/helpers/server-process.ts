@@ -14,6 +14,8 @@ export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
 
 export interface ServerProcess {
   readonly grpc: string;
+  /** The HTTP ext_authz listener's address, or "off". */
+  readonly http: string;
   readonly admin: string;
   readonly child: ChildProcess;
   /** Operational log lines (stderr), parsed as JSON where they are JSON. */
@@ -77,6 +79,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   }
   return {
     grpc: String(listening['grpc']),
+    http: String(listening['http'] ?? 'off'),
     admin: String(listening['admin']),
     child,
     logs,

@@ -58,6 +58,10 @@ export interface RouteSpec {
   readonly cluster?: string;
 }
 
+/**
+ * The route's service and namespace reach meshwarden as context_extensions over gRPC, and over
+ * the HTTP service as route metadata that the filter's headers_to_add reads (extAuthzHttpFilter).
+ */
 export function route(spec: RouteSpec): Json {
   const extensions = { ...(spec.service ? { service: spec.service } : {}), ...(spec.namespace ? { namespace: spec.namespace } : {}) };
   const perRoute = spec.authzDisabled
@@ -67,6 +71,7 @@ export function route(spec: RouteSpec): Json {
     name: spec.name,
     match: spec.match,
     route: { cluster: spec.cluster ?? 'app', timeout: '5s' },
+    ...(Object.keys(extensions).length > 0 ? { metadata: { filter_metadata: { [ROUTE_METADATA]: extensions } } } : {}),
     ...(perRoute
       ? { typed_per_filter_config: { [EXT_AUTHZ]: { '@type': `${TYPE}.filters.http.ext_authz.v3.ExtAuthzPerRoute`, ...perRoute } } }
       : {}),
@@ -102,6 +107,44 @@ export function extAuthzFilter(options: ExtAuthzOptions = {}): Json {
       include_peer_certificate: options.includePeerCertificate ?? false,
       ...(options.metadataContextNamespaces ? { metadata_context_namespaces: options.metadataContextNamespaces } : {}),
       ...(options.encodeRawHeaders ? { encode_raw_headers: true } : {}),
+      ...(options.withRequestBodyBytes ? { with_request_body: { max_request_bytes: options.withRequestBodyBytes } } : {}),
+    },
+  };
+}
+
+/** Where routes keep what the HTTP service is told of the destination (`%METADATA(ROUTE:meshwarden:KEY)%`). */
+export const ROUTE_METADATA = 'meshwarden';
+/** meshwarden's HTTP ext_authz listener takes this off every path (its `http.pathPrefix`). */
+export const HTTP_PATH_PREFIX = '/meshwarden-check';
+
+/**
+ * ext_authz over Envoy's HTTP service, as envoy/sidecar-http.yaml: the same fail-closed settings
+ * as extAuthzFilter; the route's service and namespace added as x-meshwarden-context-* headers
+ * (Envoy overwrites any client copy; a route without them adds none); the client headers policy
+ * and identity read let through, no client header named x-meshwarden-*; the verified principal
+ * (or its removal) back upstream; the denial's content type and challenge to the client.
+ */
+export function extAuthzHttpFilter(options: Pick<ExtAuthzOptions, 'timeout' | 'withRequestBodyBytes'> = {}): Json {
+  const context = (key: string) => ({ key: `x-meshwarden-context-${key}`, value: `%METADATA(ROUTE:${ROUTE_METADATA}:${key})%` });
+  const exact = (...names: string[]) => ({ patterns: names.map((name) => ({ exact: name })) });
+  return {
+    name: EXT_AUTHZ,
+    typed_config: {
+      '@type': `${TYPE}.filters.http.ext_authz.v3.ExtAuthz`,
+      transport_api_version: 'V3',
+      http_service: {
+        server_uri: { uri: 'http://meshwarden-http', cluster: 'meshwarden_http', timeout: options.timeout ?? '1s' },
+        path_prefix: HTTP_PATH_PREFIX,
+        authorization_request: { headers_to_add: [context('service'), context('namespace')] },
+        authorization_response: {
+          allowed_upstream_headers: exact('x-meshwarden-principal'),
+          allowed_client_headers: exact('content-type', 'www-authenticate'),
+        },
+      },
+      allowed_headers: exact('x-request-id', 'x-forwarded-client-cert', 'content-type', 'x-tenant'),
+      disallowed_headers: { patterns: [{ prefix: 'x-meshwarden-' }] },
+      failure_mode_allow: false,
+      status_on_error: { code: 'ServiceUnavailable' },
       ...(options.withRequestBodyBytes ? { with_request_body: { max_request_bytes: options.withRequestBodyBytes } } : {}),
     },
   };
@@ -153,6 +196,8 @@ export interface ListenerSpec {
   /** HTTP filters before the router (default: ext_authz alone). */
   readonly filters?: readonly Json[];
   readonly tls?: DownstreamTls;
+  /** Envoy replaces any client's x-forwarded-client-cert (with the verified caller's, over mTLS); on by default with client SVIDs. */
+  readonly sanitizeClientCert?: boolean;
 }
 
 /** An HTTP listener with the shipped configs' path hardening and header hygiene. */
@@ -166,7 +211,7 @@ export function httpListener(spec: ListenerSpec): Json {
     merge_slashes: true,
     path_with_escaped_slashes_action: 'REJECT_REQUEST',
     common_http_protocol_options: { headers_with_underscores_action: 'REJECT_REQUEST' },
-    ...(spec.tls?.spiffeTrustDomains ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
+    ...(spec.sanitizeClientCert ?? spec.tls?.spiffeTrustDomains ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
     access_log: [accessLog()],
     route_config: {
       name: spec.name,
@@ -225,14 +270,44 @@ export function meshwardenCluster(grpc: string | readonly string[], options: { h
     }],
     load_assignment: {
       cluster_name: 'meshwarden',
-      endpoints: [{ lb_endpoints: replicas.map((address) => ({ endpoint: { address: grpcAddress(address) } })) }],
+      endpoints: [{ lb_endpoints: replicas.map((address) => ({ endpoint: { address: endpointAddress(address) } })) }],
     },
   };
 }
 
-function grpcAddress(grpc: string): Json {
+/**
+ * meshwarden's HTTP ext_authz listener as envoy/sidecar-http.yaml reaches it: HTTP/1.1, its
+ * connections retired by Envoy before meshwarden's idle timeout could race a request, and
+ * health-checked on GET /healthz (outside the path prefix), so a replica that is not ready or
+ * drains gets no Checks.
+ */
+export function meshwardenHttpCluster(http: string, options: { healthCheckInterval?: string } = {}): Json {
+  return {
+    name: 'meshwarden_http',
+    type: 'STATIC',
+    connect_timeout: '0.25s',
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': `${TYPE}.upstreams.http.v3.HttpProtocolOptions`,
+        explicit_http_config: { http_protocol_options: {} },
+        common_http_protocol_options: { idle_timeout: '60s' },
+      },
+    },
+    health_checks: [{
+      timeout: '1s',
+      interval: options.healthCheckInterval ?? '5s',
+      no_traffic_interval: options.healthCheckInterval ?? '5s',
+      unhealthy_threshold: 2,
+      healthy_threshold: 1,
+      http_health_check: { path: '/healthz' },
+    }],
+    load_assignment: { cluster_name: 'meshwarden_http', endpoints: [{ lb_endpoints: [{ endpoint: { address: endpointAddress(http) } }] }] },
+  };
+}
+
+function endpointAddress(grpc: string): Json {
   if (grpc.startsWith('unix:')) return { pipe: { path: grpc.slice('unix:'.length) } };
   const match = /^\[?([^\]]+)\]?:(\d+)$/.exec(grpc);
-  if (!match) throw new Error(`not a meshwarden gRPC address: ${grpc}`);
+  if (!match) throw new Error(`not a meshwarden address: ${grpc}`);
   return { socket_address: { address: match[1], port_value: Number(match[2]) } };
 }

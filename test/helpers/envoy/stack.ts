@@ -36,8 +36,8 @@ export interface StackOptions {
   readonly meshwardenArgs?: readonly string[];
   /** Files written into `configDir` first (e.g. `{ 'policies.yaml': TEXT }`). */
   readonly files?: Readonly<Record<string, string>>;
-  /** The Envoy bootstrap, built once meshwarden and the upstream are listening. */
-  readonly envoy: (ports: { readonly grpc: string; readonly upstream: number }) => Record<string, unknown>;
+  /** The Envoy bootstrap, built once meshwarden and the upstream are listening (`http`: meshwarden's HTTP ext_authz address, or "off"). */
+  readonly envoy: (ports: { readonly grpc: string; readonly http: string; readonly upstream: number }) => Record<string, unknown>;
   /** Envoy's log level (default info); `debug` shows each stream to meshwarden. */
   readonly envoyLogLevel?: EnvoyOptions['logLevel'];
 }
@@ -55,7 +55,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let meshwarden: ServerProcess | undefined;
   try {
     meshwarden = await startServer({ configText: stringify(config), configDir, ...(options.meshwardenArgs ? { args: options.meshwardenArgs } : {}) });
-    const bootstrap = options.envoy({ grpc: meshwarden.grpc, upstream: upstream.port });
+    const bootstrap = options.envoy({ grpc: meshwarden.grpc, http: meshwarden.http, upstream: upstream.port });
     const envoy = await startEnvoy({ bin, bootstrap, ...(options.envoyLogLevel ? { logLevel: options.envoyLogLevel } : {}) });
     const admin = meshwarden.admin;
     return {
