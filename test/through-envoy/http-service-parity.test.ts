@@ -8,7 +8,7 @@
  * JWT-SVIDs.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BILLING, CART, createIdentityWorld, svid, type IdentityWorld } from '../helpers/identity-fixtures.js';
+import { BILLING, CART, POLICIES as IDENTITY_POLICIES, createIdentityWorld, svid, type IdentityWorld } from '../helpers/identity-fixtures.js';
 import {
   HTTP_PATH_PREFIX,
   appCluster,
@@ -25,16 +25,8 @@ import { MeshPki } from '../helpers/envoy/mesh-pki.js';
 import { TRANSPORTS, startStack, type Stack } from '../helpers/envoy/stack.js';
 import { makeKey } from '../identity/helpers/tokens.js';
 
-const POLICIES = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: orders-from-cart }
-spec:
-  target: { services: ["orders"] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["${CART}"] } }]
-      to: [{ operation: { methods: ["GET"], paths: ["/orders/{*}"] } }]
+/** The identity world's (orders only from cart), and two on the catalog. */
+const POLICIES = `${IDENTITY_POLICIES}
 ---
 apiVersion: meshwarden.io/v1
 kind: AuthorizationPolicy

@@ -259,15 +259,7 @@ export function meshwardenCluster(grpc: string | readonly string[], options: { h
         ...(options.maxConnectionDuration ? { common_http_protocol_options: { max_connection_duration: options.maxConnectionDuration } } : {}),
       },
     },
-    health_checks: [{
-      timeout: '1s',
-      interval: options.healthCheckInterval ?? '5s',
-      // without it, a check made before any Check was sent schedules the next one 60 s later
-      no_traffic_interval: options.healthCheckInterval ?? '5s',
-      unhealthy_threshold: 2,
-      healthy_threshold: 1,
-      grpc_health_check: { service_name: 'envoy.service.auth.v3.Authorization' },
-    }],
+    health_checks: healthChecks(options.healthCheckInterval, { grpc_health_check: { service_name: 'envoy.service.auth.v3.Authorization' } }),
     load_assignment: {
       cluster_name: 'meshwarden',
       endpoints: [{ lb_endpoints: replicas.map((address) => ({ endpoint: { address: endpointAddress(address) } })) }],
@@ -293,16 +285,14 @@ export function meshwardenHttpCluster(http: string, options: { healthCheckInterv
         common_http_protocol_options: { idle_timeout: '60s' },
       },
     },
-    health_checks: [{
-      timeout: '1s',
-      interval: options.healthCheckInterval ?? '5s',
-      no_traffic_interval: options.healthCheckInterval ?? '5s',
-      unhealthy_threshold: 2,
-      healthy_threshold: 1,
-      http_health_check: { path: '/healthz' },
-    }],
+    health_checks: healthChecks(options.healthCheckInterval, { http_health_check: { path: '/healthz' } }),
     load_assignment: { cluster_name: 'meshwarden_http', endpoints: [{ lb_endpoints: [{ endpoint: { address: endpointAddress(http) } }] }] },
   };
+}
+
+function healthChecks(interval = '5s', check: Json): Json[] {
+  // no_traffic_interval: without it, a check made before any Check was sent schedules the next one 60 s later
+  return [{ timeout: '1s', interval, no_traffic_interval: interval, unhealthy_threshold: 2, healthy_threshold: 1, ...check }];
 }
 
 function endpointAddress(grpc: string): Json {
