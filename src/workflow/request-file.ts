@@ -1,8 +1,9 @@
 /**
- * One request file → the AccessRequest and Subject the engine would see. Two forms:
- * an AccessRequest in YAML/JSON (examples/requests/checkout-creates-charge.yaml), and
- * Envoy's CheckRequest in proto3 JSON (examples/requests/batch-reads-charges.json), which
- * goes through the real protobuf codec and Envoy adapter, exactly as a Check would.
+ * One request file → the AccessRequest and Subject the engine would see. Three forms:
+ * an AccessRequest in YAML/JSON (examples/requests/checkout-creates-charge.yaml); Envoy's
+ * CheckRequest in proto3 JSON (examples/requests/batch-reads-charges.json), which goes through
+ * the real protobuf codec and Envoy adapter, exactly as a Check would; and one line of the
+ * decision log, replayed as `diff` replays it. `-` reads standard input.
  * Shared by `meshwarden explain` and `meshwarden test`.
  */
 import type { Type } from 'protobufjs';
@@ -12,9 +13,11 @@ import { schemaIssues } from '../policy/index.js';
 import { failOnIssues, parseLocatedYaml, placeIssue, readText, type LocatedYaml } from './located-yaml.js';
 import { workflowValidators } from './request-schema.js';
 import { buildAccessRequest, buildSubject, type RequestSpec } from './request-spec.js';
-import { WorkflowError } from './workflow-error.js';
+import { parseDecisionLog } from './decision-log-reader.js';
+import { replayRequest } from './replay.js';
+import { WorkflowError, fileIssue } from './workflow-error.js';
 
-export type RequestForm = 'access-request' | 'check-request';
+export type RequestForm = 'access-request' | 'check-request' | 'decision-line';
 
 export interface RequestInput {
   readonly form: RequestForm;
@@ -22,14 +25,33 @@ export interface RequestInput {
   readonly subject: Subject;
 }
 
-export async function readRequestFile(file: string): Promise<RequestInput> {
-  return parseRequestText(await readText(file), file);
+export const STDIN_NAME = '<stdin>';
+
+/** `file` `-` reads `stdin` to its end. */
+export async function readRequestFile(file: string, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<RequestInput> {
+  if (file !== '-') return parseRequestText(await readText(file), file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return parseRequestText(Buffer.concat(chunks).toString('utf8'), STDIN_NAME);
 }
 
 /** Throws WorkflowError (`yaml_syntax`, `invalid_request`) naming file:line:col and field. */
 export function parseRequestText(text: string, file: string): RequestInput {
+  const line = fromDecisionLine(text, file);
+  if (line !== undefined) return line;
   const yaml = parseLocatedYaml(text, file);
   return isCheckRequest(yaml.data) ? fromCheckRequest(yaml) : fromAccessRequest(yaml);
+}
+
+/** A decision-log line (JSON with a decision, destination, method and path); exactly one. */
+function fromDecisionLine(text: string, file: string): RequestInput | undefined {
+  const { records } = parseDecisionLog(text, file);
+  if (records.length === 0) return undefined;
+  if (records.length > 1) {
+    const pick = `sed -n ${records[0]!.line}p ${file === STDIN_NAME ? 'DECISIONS.jsonl' : file} | meshwarden explain … --request -`;
+    throw new WorkflowError('invalid_request', [fileIssue(file, `holds ${records.length} decision lines and explain takes one: pick it, e.g. ${pick}`)]);
+  }
+  return { form: 'decision-line', ...replayRequest(records[0]!) };
 }
 
 /** A CheckRequest is recognized by its top-level `attributes`, which an AccessRequest never has. */

@@ -13,7 +13,8 @@ export type WorkflowErrorCode =
   | 'compile_failed'
   | 'fetch_failed'
   | 'graphviz_missing'
-  | 'graphviz_failed';
+  | 'graphviz_failed'
+  | 'engines_disagree';
 
 /** One located problem; line and column are 0 when the whole file is concerned. */
 export interface WorkflowIssue {
