@@ -3,12 +3,15 @@
  * it would send a gRPC service, then re-encodes its request attributes as an HTTP request
  * (`ext_authz_http_impl.cc`: the method, `path_prefix` + the path, the headers its
  * `allowed_headers` let through, `headers_to_add`, the body). This reverses that encoding, so
- * both services reach `toAccessRequest` and the one pipeline with the same message; what the
- * HTTP encoding cannot carry (peer addresses, principals, context_extensions, metadata) stays
- * absent, and a request Envoy could not have sent throws InvalidRequestError (answered 400).
+ * both services reach `toAccessRequest` and the one pipeline with the same message. What the
+ * gRPC service gets outside the headers, Envoy can send as `x-meshwarden-*` headers it adds
+ * (context extensions, the caller's address, this workload's SPIFFE ID); the rest (the peer's
+ * principal and certificate, ports, SNI, metadata) stays absent. A request Envoy could not have
+ * sent throws InvalidRequestError (answered 400).
  */
+import { isIP } from 'node:net';
 import { InvalidRequestError } from './invalid-request-error.js';
-import type { CheckRequestMessage, HttpRequestMessage } from './wire-messages.js';
+import type { AttributeContextMessage, CheckRequestMessage, HttpRequestMessage } from './wire-messages.js';
 
 /** One request on the HTTP listener, as node:http parsed it and before anything was read from it. */
 export interface HttpServiceRequest {
@@ -34,6 +37,16 @@ export interface HttpServiceOptions {
 export const CONTEXT_HEADER_PREFIX = 'x-meshwarden-context-';
 
 /**
+ * Connection attributes the gRPC service gets from Envoy itself, which Envoy can send the HTTP
+ * service with `headers_to_add` and its formatters: the caller's address
+ * (`%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%`, for ipBlocks) and this workload's own SPIFFE ID
+ * (`%DOWNSTREAM_LOCAL_URI_SAN%`, the destination when no context names it). Absent, they stay
+ * unseen, as over gRPC without them.
+ */
+export const SOURCE_ADDRESS_HEADER = 'x-meshwarden-source-address';
+export const DESTINATION_PRINCIPAL_HEADER = 'x-meshwarden-destination-principal';
+
+/**
  * Headers of the authorization request itself, not of the client's: Envoy's HTTP client sets
  * `content-length` to what it forwards and adds `x-envoy-internal` and
  * `x-envoy-expected-rq-timeout-ms` to every call; the rest are hop-by-hop. The gRPC service
@@ -57,14 +70,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function fromHttpServiceRequest(request: HttpServiceRequest, options: HttpServiceOptions): CheckRequestMessage {
   const path = pathAfterPrefix(request.target, options.pathPrefix);
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const context = readHeaders(request.rawHeaders, headers);
+  const attributes: AttributeContextMessage = {};
+  readHeaders(request.rawHeaders, headers, attributes);
   headers[':method'] = request.method;
   headers[':path'] = path;
   const host = headers[':authority'];
   if (host === undefined) throw new InvalidRequestError('missing_http_attributes', 'header:host', 'absent; Envoy always sends it');
   const http: HttpRequestMessage = { method: request.method, path, host, headers };
   if (request.body !== undefined && request.body.length > 0) http.rawBody = request.body;
-  return context === undefined ? { attributes: { request: { http } } } : { attributes: { request: { http }, contextExtensions: context } };
+  attributes.request = { http };
+  return { attributes };
 }
 
 /** The original path: what follows the prefix, which Envoy always sends and always follows with `/`. */
@@ -75,28 +90,38 @@ function pathAfterPrefix(target: string, prefix: string): string {
 }
 
 /**
- * Fills `headers` (lower-case names, `host` as `:authority` like the gRPC service's map) and
- * returns the context extensions. Envoy sends each header once, repeated values already
- * joined; a repeated name is refused, not joined: node:http keeps only one copy of some
- * (authorization, host, content-type), and the copy policy saw must be the one Envoy meant.
+ * Fills `headers` (lower-case names, `host` as `:authority` like the gRPC service's map) and,
+ * from the headers Envoy adds, the attributes' context extensions and peers. Envoy sends each
+ * header once, repeated values already joined; a repeated name is refused, not joined:
+ * node:http keeps only one copy of some (authorization, host, content-type), and the copy
+ * policy saw must be the one Envoy meant.
  */
-function readHeaders(raw: readonly string[], headers: Record<string, string>): Record<string, string> | undefined {
+function readHeaders(raw: readonly string[], headers: Record<string, string>, attributes: AttributeContextMessage): void {
   const seen = new Set<string>();
-  let context: Record<string, string> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (seen.has(name)) throw new InvalidRequestError('invalid_header', `header:${name}`, 'sent more than once; Envoy sends each header once');
     seen.add(name);
     if (NOT_THE_CLIENTS.has(name)) continue;
     const value = textOf(raw[i + 1]!, name);
-    if (name.startsWith(CONTEXT_HEADER_PREFIX)) {
-      context ??= Object.create(null) as Record<string, string>;
-      context[contextKey(name)] = value;
-    } else {
-      headers[name === 'host' ? ':authority' : name] = value;
-    }
+    if (!name.startsWith('x-meshwarden-') || !readEnvoyAttribute(name, value, attributes)) headers[name === 'host' ? ':authority' : name] = value;
   }
-  return context;
+}
+
+/** Whether `name` is one of the headers that carry what the gRPC service gets outside the headers. */
+function readEnvoyAttribute(name: string, value: string, attributes: AttributeContextMessage): boolean {
+  if (name.startsWith(CONTEXT_HEADER_PREFIX)) {
+    const context = (attributes.contextExtensions ??= Object.create(null) as Record<string, string>) as Record<string, string>;
+    context[contextKey(name)] = value;
+  } else if (name === SOURCE_ADDRESS_HEADER) {
+    if (isIP(value) === 0) throw new InvalidRequestError('invalid_header', `header:${name}`, 'not an IP address');
+    attributes.source = { address: { socketAddress: { address: value } } };
+  } else if (name === DESTINATION_PRINCIPAL_HEADER) {
+    attributes.destination = { principal: value };
+  } else {
+    return false;
+  }
+  return true;
 }
 
 function contextKey(name: string): string {

@@ -19,6 +19,8 @@ export { OVERWRITE_IF_EXISTS_OR_ADD } from './wire-messages.js';
 export {
   fromHttpServiceRequest,
   CONTEXT_HEADER_PREFIX,
+  DESTINATION_PRINCIPAL_HEADER,
+  SOURCE_ADDRESS_HEADER,
   type HttpServiceOptions,
   type HttpServiceRequest,
 } from './from-http-service.js';

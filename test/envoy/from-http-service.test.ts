@@ -18,6 +18,7 @@ const FROM_ENVOY: HttpServiceRequest = {
     'host', 'payments:8080', 'content-length', '0',
     ...Object.entries(CLIENT_HEADERS).flat(),
     'x-meshwarden-context-service', 'payments', 'x-meshwarden-context-namespace', 'prod',
+    'x-meshwarden-source-address', '10.1.2.3', 'x-meshwarden-destination-principal', 'spiffe://prod.example/ns/prod/sa/payments',
     'x-envoy-internal', 'true', 'x-envoy-expected-rq-timeout-ms', '250',
   ],
 };
@@ -45,6 +46,8 @@ describe('fromHttpServiceRequest', () => {
           },
         },
         contextExtensions: { service: 'payments', namespace: 'prod' },
+        source: { address: { socketAddress: { address: '10.1.2.3' } } },
+        destination: { principal: 'spiffe://prod.example/ns/prod/sa/payments' },
       },
     });
     expect(overHttp).toEqual(overGrpc);
@@ -62,8 +65,14 @@ describe('fromHttpServiceRequest', () => {
     expect([...request.headers.keys()].filter((name) => name.startsWith('x-meshwarden-'))).toEqual([]);
   });
 
-  it('sees no peer, principal, SNI or metadata: the HTTP encoding carries none of them', () => {
+  it('reads the caller\'s address and this workload\'s SPIFFE ID from the headers Envoy adds for them', () => {
     const request = toAccessRequest(fromHttpServiceRequest(FROM_ENVOY, PREFIX));
+    expect(request.source).toEqual({ address: '10.1.2.3' });
+    expect(request.destination).toEqual({ principal: 'spiffe://prod.example/ns/prod/sa/payments' });
+  });
+
+  it('sees no peer, principal, SNI or metadata that Envoy did not add: the HTTP encoding carries none of them', () => {
+    const request = toAccessRequest(fromHttpServiceRequest({ ...FROM_ENVOY, rawHeaders: ['host', 'payments'] }, PREFIX));
     expect(request).toMatchObject({ source: {}, destination: {}, sni: '', filterMetadata: {}, scheme: '', protocol: '' });
   });
 
@@ -91,6 +100,7 @@ describe('fromHttpServiceRequest', () => {
     ['a request without host', { rawHeaders: ['x-request-id', 'r'] }, { code: 'missing_http_attributes', attribute: 'header:host' }],
     ['host sent twice', { rawHeaders: ['host', 'a', 'Host', 'b'] }, { code: 'invalid_header', attribute: 'header:host' }],
     ['a header that is not UTF-8', { rawHeaders: ['host', 'a', 'x-name', '\xff'] }, { code: 'invalid_header', attribute: 'header:x-name' }],
+    ['a source address that is no IP address', { rawHeaders: ['host', 'a', 'x-meshwarden-source-address', '10.0.0.1, 10.0.0.2'] }, { code: 'invalid_header', attribute: 'header:x-meshwarden-source-address' }],
     ['a context header that names no key', { rawHeaders: ['host', 'a', 'x-meshwarden-context-', 'x'] }, { code: 'invalid_header', attribute: 'header:x-meshwarden-context-' }],
   ] as const)('refuses %s, naming it', (_what, request, expected) => {
     expect(refusal(request)).toEqual(expected);

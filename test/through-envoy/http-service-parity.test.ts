@@ -43,6 +43,16 @@ spec:
   target: { services: ["catalog"] }
   action: DENY
   rules: [{ when: [{ key: "request.headers[x-tenant]", values: ["blocked"] }] }]
+---
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: catalog-admin-from-loopback }
+spec:
+  target: { services: ["catalog"] }
+  action: ALLOW
+  rules:
+    - from: [{ source: { ipBlocks: ["127.0.0.1/32"] } }]
+      to: [{ operation: { paths: ["/admin/{**}"] } }]
 `;
 
 const ROUTES = [
@@ -97,6 +107,7 @@ const CASES: readonly Case[] = [
   },
   { name: 'answers a path no server reads one way 400', path: '/public/%zz', caller: 'nobody', expected: { status: 400, reason: 'invalid_path' } },
   { name: 'judges a dot-segment walk as the path Envoy normalized it to', path: '/public/../orders/42', caller: 'nobody', expected: { status: 403, reason: 'default_deny' } },
+  { name: 'allows by the caller\'s address (ipBlocks)', path: '/admin/users', caller: 'nobody', expected: { status: 200, reason: 'policy_allow' } },
   { name: 'reads a request header a DENY names', path: '/public/x', caller: 'nobody', headers: () => ({ 'x-tenant': 'blocked' }), expected: { status: 403, reason: 'policy_deny' } },
 ];
 

@@ -120,7 +120,8 @@ export const HTTP_PATH_PREFIX = '/meshwarden-check';
 /**
  * ext_authz over Envoy's HTTP service, as envoy/sidecar-http.yaml: the same fail-closed settings
  * as extAuthzFilter; the route's service and namespace added as x-meshwarden-context-* headers
- * (Envoy overwrites any client copy; a route without them adds none); the client headers policy
+ * (Envoy overwrites any client copy; a route without them adds none), the caller's address and
+ * this listener's own SPIFFE ID as the gRPC service gets them from Envoy; the client headers policy
  * and identity read let through, no client header named x-meshwarden-*; the verified principal
  * (or its removal) back upstream; the denial's content type and challenge to the client.
  */
@@ -135,7 +136,14 @@ export function extAuthzHttpFilter(options: Pick<ExtAuthzOptions, 'timeout' | 'w
       http_service: {
         server_uri: { uri: 'http://meshwarden-http', cluster: 'meshwarden_http', timeout: options.timeout ?? '1s' },
         path_prefix: HTTP_PATH_PREFIX,
-        authorization_request: { headers_to_add: [context('service'), context('namespace')] },
+        authorization_request: {
+          headers_to_add: [
+            context('service'),
+            context('namespace'),
+            { key: 'x-meshwarden-source-address', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%' },
+            { key: 'x-meshwarden-destination-principal', value: '%DOWNSTREAM_LOCAL_URI_SAN%' },
+          ],
+        },
         authorization_response: {
           allowed_upstream_headers: exact('x-meshwarden-principal'),
           allowed_client_headers: exact('content-type', 'www-authenticate'),
