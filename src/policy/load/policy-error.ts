@@ -33,6 +33,8 @@ export const POLICY_ERROR_CODES = [
   'invalid_string_match',
   'invalid_principal',
   'duplicate_policy_id',
+  // a warning (the object is skipped), or an error when strict
+  'not_a_policy',
   // warnings
   'target_ref_unsupported',
   'selector_allow_scoped',

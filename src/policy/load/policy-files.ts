@@ -2,13 +2,15 @@
  * Which files a list of policy paths means: a file as named; a directory's `*.yaml`,
  * `*.yml` and `*.json`, recursively, in code-point order so every load sees one order.
  * Hidden entries are skipped, which also skips the `..data` and `..<timestamp>` entries of
- * a Kubernetes ConfigMap volume (its visible names are symlinks into them).
+ * a Kubernetes ConfigMap volume (its visible names are symlinks into them); so is kustomize's
+ * own `kustomization.yaml`, which a policy folder holds to be deployed as a ConfigMap.
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PolicyError } from './policy-error.js';
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
+const KUSTOMIZATION_FILE = /^kustomization\.ya?ml$/;
 
 export interface PolicyFiles {
   readonly files: readonly string[];
@@ -55,7 +57,7 @@ async function walk(dir: string, seen: Set<string>, files: string[]): Promise<vo
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined); // a dangling symlink is not a policy
     if (info?.isDirectory()) await walk(path, seen, files);
-    else if (info?.isFile() && POLICY_FILE.test(name)) await add(path, seen, files);
+    else if (info?.isFile() && POLICY_FILE.test(name) && !KUSTOMIZATION_FILE.test(name)) await add(path, seen, files);
   }
 }
 

@@ -29,7 +29,8 @@ describe('checkPolicies', () => {
     const result = await checkPolicies([at('invalid'), at('native/payments.json')], OPTIONS);
     expect(result.ok).toBe(false);
     expect(result.policyCount).toBe(1);
-    expect(new Set(result.errors.map((e) => e.file))).toEqual(new Set([at('invalid/custom.yaml'), at('invalid/many-errors.yaml')]));
+    expect(new Set(result.errors.map((e) => e.file))).toEqual(new Set([at('invalid/many-errors.yaml')]));
+    expect(result.warnings.map((w) => [w.file, w.code])).toContainEqual([at('invalid/custom.yaml'), 'custom_action_not_applicable']);
   });
 });
 

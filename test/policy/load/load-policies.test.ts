@@ -50,8 +50,11 @@ describe('loading files and directories', () => {
     ]);
   });
 
-  test('action CUSTOM is reported as an error, never dropped silently', async () => {
-    const result = await loadPolicies([at('invalid/custom.yaml')], OPTIONS);
+  test('action CUSTOM is skipped with a warning saying so, never dropped silently; strict, it is an error', async () => {
+    expect((await loadPolicies([at('invalid/custom.yaml')], OPTIONS)).warnings.map(formatPolicyError)).toEqual([
+      `${at('invalid/custom.yaml')}:10:11: action CUSTOM hands requests to an external authorizer (meshwarden, for the policy that routes to it): not a policy meshwarden enforces: skipped (spec.action)`,
+    ]);
+    const result = await loadPolicies([at('invalid/custom.yaml')], { ...OPTIONS, strict: true });
     expect(result.policies).toEqual([]);
     expect(result.errors.map(formatPolicyError)).toEqual([
       `${at('invalid/custom.yaml')}:10:11: action CUSTOM delegates to an external authorizer, and meshwarden is that authorizer: the policy would do nothing here; write the rules as ALLOW or DENY policies instead (spec.action)`,
