@@ -31,8 +31,8 @@ beforeAll(() => {
 });
 
 describe('every Envoy file', () => {
-  it('exists for the sidecar, the gateway and the unix-socket sidecar', () => {
-    expect(envoyFiles.map((f) => path.basename(f)).sort()).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml']);
+  it('exists for the sidecar, the gateway, the unix-socket sidecar and a TCP server', () => {
+    expect(envoyFiles.map((f) => path.basename(f)).sort()).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml', 'tcp-redis.yaml']);
   });
 
   it.each(envoyFiles)('%s decodes strictly as envoy.config.bootstrap.v3.Bootstrap', (file) => {
@@ -111,6 +111,29 @@ describe('the sidecars', () => {
     expect(endpoint).toContain('"pipe":{"path":"/var/run/meshwarden/authz.sock"}');
   });
 });
+
+describe('the TCP listener (tcp-redis.yaml)', () => {
+  const doc = () => load('envoy/tcp-redis.yaml');
+  const listenerFilters = () => [...networkFilterNames(doc())];
+
+  it('requires a client SVID, then asks meshwarden before tcp_proxy sees a byte', () => {
+    expect(typedConfig(doc(), '.tls.v3.DownstreamTlsContext')[0]).toMatchObject({ require_client_certificate: true });
+    expect(listenerFilters()).toEqual(['envoy.filters.network.ext_authz', 'envoy.filters.network.tcp_proxy']);
+  });
+
+  it('sends the peer certificate and the SNI, which the TLS inspector reads', () => {
+    expect(typedConfig(doc(), '.network.ext_authz.v3.ExtAuthz')[0]).toMatchObject({ include_peer_certificate: true, include_tls_session: true });
+    expect(typedConfig(doc(), '.tls_inspector.v3.TlsInspector')).toHaveLength(1);
+  });
+});
+
+/** The network filters of every filter chain, in order. */
+function* networkFilterNames(bootstrap: JsonObject): Generator<string> {
+  const listeners = ((bootstrap['static_resources'] as JsonObject)['listeners'] as JsonObject[]) ?? [];
+  for (const listener of listeners) {
+    for (const chain of listener['filter_chains'] as JsonObject[]) for (const filter of chain['filters'] as JsonObject[]) yield String(filter['name']);
+  }
+}
 
 describe('the gateway', () => {
   it('verifies JWTs before ext_authz and passes the verified claims on', () => {

@@ -62,8 +62,8 @@ describeWithEnvoy('the shipped Envoy configs', () => {
     files = { spiffeDir, tlsDir, caBundle: root.certPath };
   });
 
-  it('are the three the docs describe', () => {
-    expect(SHIPPED).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml']);
+  it('are the ones the docs describe', () => {
+    expect(SHIPPED).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml', 'tcp-redis.yaml']);
   });
 
   // rolling-replacement.test.ts drains replicas behind Envoy; with Envoy's default (60 s), one draining in
