@@ -21,6 +21,10 @@ const envoyFiles = readdirSync(ENVOY_DIR)
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => path.join(ENVOY_DIR, f));
 
+/** The one file that asks meshwarden over Envoy's HTTP service; every other asks over gRPC. */
+const HTTP_SERVICE_FILE = path.join(ENVOY_DIR, 'sidecar-http.yaml');
+const grpcFiles = envoyFiles.filter((f) => f !== HTTP_SERVICE_FILE);
+
 function load(file: string): JsonObject {
   return parse(readFileSync(file, 'utf8')) as JsonObject;
 }
@@ -31,8 +35,8 @@ beforeAll(() => {
 });
 
 describe('every Envoy file', () => {
-  it('exists for the sidecar, the gateway, the unix-socket sidecar and a TCP server', () => {
-    expect(envoyFiles.map((f) => path.basename(f)).sort()).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml', 'tcp-redis.yaml']);
+  it('exists for the sidecar (over gRPC and over the HTTP service), the gateway, the unix-socket sidecar and a TCP server', () => {
+    expect(envoyFiles.map((f) => path.basename(f)).sort()).toEqual(['gateway.yaml', 'sidecar-http.yaml', 'sidecar-unix.yaml', 'sidecar.yaml', 'tcp-redis.yaml']);
   });
 
   it.each(envoyFiles)('%s decodes strictly as envoy.config.bootstrap.v3.Bootstrap', (file) => {
@@ -43,7 +47,7 @@ describe('every Envoy file', () => {
     expect(wiringProblems(load(file))).toEqual([]);
   });
 
-  it.each(envoyFiles)('%s calls meshwarden fail-closed over gRPC v3 with a timeout', (file) => {
+  it.each(grpcFiles)('%s calls meshwarden fail-closed over gRPC v3 with a timeout', (file) => {
     const [extAuthz, ...more] = typedConfig(load(file), '.ext_authz.v3.ExtAuthz');
     expect(more).toEqual([]);
     expect(extAuthz).toMatchObject({
@@ -55,7 +59,7 @@ describe('every Envoy file', () => {
     expect(Number(timeout.replace(/s$/, ''))).toBeGreaterThan(0);
   });
 
-  it.each(envoyFiles)('%s speaks HTTP/2 to meshwarden and health-checks its Authorization service', (file) => {
+  it.each(grpcFiles)('%s speaks HTTP/2 to meshwarden and health-checks its Authorization service', (file) => {
     const meshwarden = cluster(load(file), 'meshwarden');
     expect(meshwarden).toBeDefined();
     const options = (meshwarden!['typed_extension_protocol_options'] as JsonObject)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
@@ -65,7 +69,7 @@ describe('every Envoy file', () => {
     ]);
   });
 
-  it.each(envoyFiles)('%s names the destination service per route and skips authz for health checks', (file) => {
+  it.each(grpcFiles)('%s names the destination service per route and skips authz for health checks', (file) => {
     for (const hcm of httpConnectionManagers(load(file))) {
       const perRoute = routes(hcm).map((r) => (r['typed_per_filter_config'] as JsonObject)['envoy.filters.http.ext_authz'] as JsonObject);
       expect(perRoute.filter((c) => c['disabled'] === true)).toHaveLength(1);
@@ -134,6 +138,52 @@ function* networkFilterNames(bootstrap: JsonObject): Generator<string> {
     for (const chain of listener['filter_chains'] as JsonObject[]) for (const filter of chain['filters'] as JsonObject[]) yield String(filter['name']);
   }
 }
+
+describe('the sidecar over the HTTP service (sidecar-http.yaml)', () => {
+  const doc = () => load(HTTP_SERVICE_FILE);
+  const meshwardenConfig = () => load('envoy/meshwarden/sidecar-http.yaml');
+  const extAuthz = () => typedConfig(doc(), '.ext_authz.v3.ExtAuthz')[0]!;
+  const patterns = (list: unknown) => ((list as JsonObject)['patterns'] as JsonObject[]).map((p) => p['exact'] ?? `${String(p['prefix'])}*`);
+
+  it('calls meshwarden fail-closed over the HTTP service, under the path prefix meshwarden takes off', () => {
+    expect(extAuthz()).toMatchObject({ transport_api_version: 'V3', failure_mode_allow: false, http_service: { server_uri: { cluster: 'meshwarden', timeout: '0.25s' } } });
+    const service = extAuthz()['http_service'] as JsonObject;
+    expect(service['path_prefix']).toBe((meshwardenConfig()['http'] as JsonObject)['pathPrefix']);
+  });
+
+  it('speaks HTTP/1.1 to where meshwarden listens, retires idle connections first, and health-checks /healthz', () => {
+    const meshwarden = cluster(doc(), 'meshwarden')!;
+    const options = (meshwarden['typed_extension_protocol_options'] as JsonObject)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    expect(options).toMatchObject({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s' } });
+    expect(meshwarden['health_checks']).toEqual([expect.objectContaining({ http_health_check: { path: '/healthz' } })]);
+    const address = (meshwardenConfig()['http'] as JsonObject)['address'];
+    expect(JSON.stringify(meshwarden['load_assignment'])).toContain(JSON.stringify({ address: String(address).split(':')[0], port_value: Number(String(address).split(':')[1]) }));
+  });
+
+  it('names the destination per route in metadata that headers_to_add sends, and skips authz for health checks', () => {
+    const [hcm] = httpConnectionManagers(doc());
+    const perRoute = routes(hcm!).map((r) => (r['typed_per_filter_config'] as JsonObject | undefined)?.['envoy.filters.http.ext_authz'] as JsonObject | undefined);
+    expect(perRoute.filter((c) => c?.['disabled'] === true)).toHaveLength(1);
+    const services = routes(hcm!).map((r) => ((r['metadata'] as JsonObject | undefined)?.['filter_metadata'] as JsonObject | undefined)?.['meshwarden']);
+    expect(services).toContainEqual({ service: 'payments', namespace: 'prod' });
+    const added = ((extAuthz()['http_service'] as JsonObject)['authorization_request'] as JsonObject)['headers_to_add'] as JsonObject[];
+    expect(added).toContainEqual({ key: 'x-meshwarden-context-service', value: '%METADATA(ROUTE:meshwarden:service)%' });
+  });
+
+  it('sends meshwarden the verified caller (XFCC) and never a caller\'s own x-meshwarden-* headers', () => {
+    const [hcm] = httpConnectionManagers(doc());
+    expect(hcm).toMatchObject({ forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } });
+    expect(patterns(extAuthz()['allowed_headers'])).toEqual(expect.arrayContaining(['x-request-id', 'x-forwarded-client-cert', 'content-type']));
+    expect(patterns(extAuthz()['disallowed_headers'])).toEqual(['x-meshwarden-*']);
+    expect(meshwardenConfig()['identity']).toMatchObject({ trustForwardedClientCert: true });
+  });
+
+  it('lets only the verified principal upstream, and meshwarden\'s body, type and challenge to a refused caller', () => {
+    const response = (extAuthz()['http_service'] as JsonObject)['authorization_response'] as JsonObject;
+    expect(patterns(response['allowed_upstream_headers'])).toEqual(['x-meshwarden-principal']);
+    expect(patterns(response['allowed_client_headers'])).toEqual(['content-type', 'www-authenticate']);
+  });
+});
 
 describe('the gateway', () => {
   it('verifies JWTs before ext_authz and passes the verified claims on', () => {

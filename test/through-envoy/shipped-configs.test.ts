@@ -63,7 +63,7 @@ describeWithEnvoy('the shipped Envoy configs', () => {
   });
 
   it('are the ones the docs describe', () => {
-    expect(SHIPPED).toEqual(['gateway.yaml', 'sidecar-unix.yaml', 'sidecar.yaml', 'tcp-redis.yaml']);
+    expect(SHIPPED).toEqual(['gateway.yaml', 'sidecar-http.yaml', 'sidecar-unix.yaml', 'sidecar.yaml', 'tcp-redis.yaml']);
   });
 
   // rolling-replacement.test.ts drains replicas behind Envoy; with Envoy's default (60 s), one draining in
@@ -76,7 +76,7 @@ describeWithEnvoy('the shipped Envoy configs', () => {
   });
 
   // measured behind two replicas: with no delay, about half the Checks failed while one of them went
-  it.each(['sidecar.yaml', 'gateway.yaml'])('envoy/meshwarden/%s keeps answering while NOT_SERVING until Envoy\'s health checks have noticed', (name) => {
+  it.each(['sidecar.yaml', 'sidecar-http.yaml', 'gateway.yaml'])('envoy/meshwarden/%s keeps answering while NOT_SERVING until Envoy\'s health checks have noticed', (name) => {
     const envoy = parse(readFileSync(join(REPO_ROOT, 'envoy', name), 'utf8')) as { static_resources: { clusters: Record<string, unknown>[] } };
     const meshwarden = envoy.static_resources.clusters.find((c) => c['name'] === 'meshwarden');
     const [check] = meshwarden?.['health_checks'] as { interval: string; unhealthy_threshold: number }[];

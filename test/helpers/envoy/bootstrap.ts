@@ -4,6 +4,10 @@
  * unix socket), certificates from the test PKI, one JSON access log in Envoy's temp dir that
  * reads meshwarden's dynamic metadata.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../server-process.js';
 import { ACCESS_LOG, loopback } from './envoy-process.js';
 
 type Json = Record<string, unknown>;
@@ -114,48 +118,36 @@ export function extAuthzFilter(options: ExtAuthzOptions = {}): Json {
 
 /** Where routes keep what the HTTP service is told of the destination (`%METADATA(ROUTE:meshwarden:KEY)%`). */
 export const ROUTE_METADATA = 'meshwarden';
-/** meshwarden's HTTP ext_authz listener takes this off every path (its `http.pathPrefix`). */
-export const HTTP_PATH_PREFIX = '/meshwarden-check';
+
+/** The ext_authz filter of envoy/sidecar-http.yaml, as shipped. */
+const SHIPPED_HTTP_FILTER = shippedHttpFilter();
+
+function shippedHttpFilter(): Json {
+  const bootstrap = parse(readFileSync(join(REPO_ROOT, 'envoy', 'sidecar-http.yaml'), 'utf8')) as { static_resources: { listeners: Json[] } };
+  const chains = bootstrap.static_resources.listeners.flatMap((listener) => listener['filter_chains'] as Json[]);
+  const managers = chains.flatMap((chain) => (chain['filters'] as Json[]).map((f) => f['typed_config'] as Json));
+  const filter = managers.flatMap((hcm) => (hcm['http_filters'] as Json[] | undefined) ?? []).find((f) => f['name'] === EXT_AUTHZ);
+  if (filter === undefined) throw new Error('envoy/sidecar-http.yaml has no ext_authz filter');
+  return filter;
+}
+
+/** meshwarden's HTTP ext_authz listener takes this off every path (its `http.pathPrefix`): the shipped file's. */
+export const HTTP_PATH_PREFIX = String(((SHIPPED_HTTP_FILTER['typed_config'] as Json)['http_service'] as Json)['path_prefix']);
 
 /**
- * ext_authz over Envoy's HTTP service, as envoy/sidecar-http.yaml: the same fail-closed settings
- * as extAuthzFilter; the route's service and namespace added as x-meshwarden-context-* headers
- * (Envoy overwrites any client copy; a route without them adds none), the caller's address and
- * this listener's own SPIFFE ID as the gRPC service gets them from Envoy; the client headers policy
- * and identity read let through, no client header named x-meshwarden-*; the verified principal
- * (or its removal) back upstream; the denial's content type and challenge to the client.
+ * ext_authz over Envoy's HTTP service exactly as envoy/sidecar-http.yaml ships it (fail closed;
+ * the route's service and namespace, the caller's address and this listener's SPIFFE ID added
+ * as x-meshwarden-* headers; no caller's own x-meshwarden-* let through; the verified principal,
+ * or its removal, upstream; the denial's type and challenge to the client), but for where
+ * meshwarden is, the timeout, and the request header the tests' policies name (x-tenant).
  */
 export function extAuthzHttpFilter(options: Pick<ExtAuthzOptions, 'timeout' | 'withRequestBodyBytes'> = {}): Json {
-  const context = (key: string) => ({ key: `x-meshwarden-context-${key}`, value: `%METADATA(ROUTE:${ROUTE_METADATA}:${key})%` });
-  const exact = (...names: string[]) => ({ patterns: names.map((name) => ({ exact: name })) });
-  return {
-    name: EXT_AUTHZ,
-    typed_config: {
-      '@type': `${TYPE}.filters.http.ext_authz.v3.ExtAuthz`,
-      transport_api_version: 'V3',
-      http_service: {
-        server_uri: { uri: 'http://meshwarden-http', cluster: 'meshwarden_http', timeout: options.timeout ?? '1s' },
-        path_prefix: HTTP_PATH_PREFIX,
-        authorization_request: {
-          headers_to_add: [
-            context('service'),
-            context('namespace'),
-            { key: 'x-meshwarden-source-address', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%' },
-            { key: 'x-meshwarden-destination-principal', value: '%DOWNSTREAM_LOCAL_URI_SAN%' },
-          ],
-        },
-        authorization_response: {
-          allowed_upstream_headers: exact('x-meshwarden-principal'),
-          allowed_client_headers: exact('content-type', 'www-authenticate'),
-        },
-      },
-      allowed_headers: exact('x-request-id', 'x-forwarded-client-cert', 'content-type', 'x-tenant'),
-      disallowed_headers: { patterns: [{ prefix: 'x-meshwarden-' }] },
-      failure_mode_allow: false,
-      status_on_error: { code: 'ServiceUnavailable' },
-      ...(options.withRequestBodyBytes ? { with_request_body: { max_request_bytes: options.withRequestBodyBytes } } : {}),
-    },
-  };
+  const filter = structuredClone(SHIPPED_HTTP_FILTER);
+  const config = filter['typed_config'] as Json;
+  (config['http_service'] as Json)['server_uri'] = { uri: 'http://meshwarden-http', cluster: 'meshwarden_http', timeout: options.timeout ?? '1s' };
+  ((config['allowed_headers'] as Json)['patterns'] as Json[]).push({ exact: 'x-tenant' });
+  if (options.withRequestBodyBytes) config['with_request_body'] = { max_request_bytes: options.withRequestBodyBytes };
+  return filter;
 }
 
 export function routerFilter(): Json {
