@@ -4,6 +4,7 @@
  * be read throws InvalidRequestError naming the attribute (answered 400). A Check without
  * `request.http` is a TCP connection, as Envoy's network ext_authz filter sends it.
  */
+import { isIP } from 'node:net';
 import {
   CanonicalizationError,
   canonicalizeHost,
@@ -72,11 +73,13 @@ function toConnection(attributes: AttributeContextMessage): AccessRequest {
   });
 }
 
-/** An IP socket address, or a unix socket's path. */
+/** An IP socket address, or a unix socket's path: anything else is no address a connection can have. */
 function requireAddress(peer: PeerMessage | null | undefined, attribute: string): void {
   const address = peer?.address;
-  if (address?.socketAddress?.address || address?.pipe?.path) return;
-  throw new InvalidRequestError('missing_connection_attributes', attribute, `${attribute} is absent: not a connection Envoy describes`);
+  const ip = address?.socketAddress?.address;
+  if (ip ? isIP(ip) !== 0 : address?.pipe?.path) return;
+  const why = ip ? `${JSON.stringify(ip.slice(0, 64))} is not an IP address` : 'absent';
+  throw new InvalidRequestError('missing_connection_attributes', attribute, `${attribute} is ${why}: not a connection Envoy describes`);
 }
 
 /** A DNS name (RFC 6066): longer names, ports, IP literals and other characters are refused. */

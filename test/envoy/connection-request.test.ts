@@ -66,6 +66,7 @@ describe('a Check without HTTP attributes', () => {
     ['no source address', { ...TCP, source: { principal: ORDERS } }, 'missing_connection_attributes', 'attributes.source.address'],
     ['an empty source address', { ...TCP, source: { address: { socketAddress: { address: '', portValue: 1 } } } }, 'missing_connection_attributes', 'attributes.source.address'],
     ['no destination', { source: TCP.source }, 'missing_connection_attributes', 'attributes.destination.address'],
+    ['a destination address that is not an IP', { ...TCP, destination: { address: { socketAddress: { address: 'redis', portValue: 6379 } } } }, 'missing_connection_attributes', 'attributes.destination.address'],
     ['an SNI with a port', { ...TCP, tlsSession: { sni: 'redis.data.svc:6379' } }, 'invalid_sni', 'attributes.tls_session.sni'],
     ['an SNI that is an IPv6 literal', { ...TCP, tlsSession: { sni: '[::1]' } }, 'invalid_sni', 'attributes.tls_session.sni'],
     ['an SNI with a NUL byte', { ...TCP, tlsSession: { sni: 'redis\u0000.evil' } }, 'invalid_sni', 'attributes.tls_session.sni'],
