@@ -39,11 +39,13 @@ export const CONTEXT_HEADER_PREFIX = 'x-meshwarden-context-';
 /**
  * Connection attributes the gRPC service gets from Envoy itself, which Envoy can send the HTTP
  * service with `headers_to_add` and its formatters: the caller's address
- * (`%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%`, for ipBlocks) and this workload's own SPIFFE ID
- * (`%DOWNSTREAM_LOCAL_URI_SAN%`, the destination when no context names it). Absent, they stay
- * unseen, as over gRPC without them.
+ * (`%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%`, for ipBlocks), the caller's SPIFFE ID from the
+ * mTLS handshake (`%DOWNSTREAM_PEER_URI_SAN%`, what Istio's HTTP provider can send in place of
+ * XFCC) and this workload's own (`%DOWNSTREAM_LOCAL_URI_SAN%`, the destination when no context
+ * names it). Absent, they stay unseen, as over gRPC without them.
  */
 export const SOURCE_ADDRESS_HEADER = 'x-meshwarden-source-address';
+export const SOURCE_PRINCIPAL_HEADER = 'x-meshwarden-source-principal';
 export const DESTINATION_PRINCIPAL_HEADER = 'x-meshwarden-destination-principal';
 
 /**
@@ -115,7 +117,9 @@ function readEnvoyAttribute(name: string, value: string, attributes: AttributeCo
     context[contextKey(name)] = value;
   } else if (name === SOURCE_ADDRESS_HEADER) {
     if (isIP(value) === 0) throw new InvalidRequestError('invalid_header', `header:${name}`, 'not an IP address');
-    attributes.source = { address: { socketAddress: { address: value } } };
+    (attributes.source ??= {}).address = { socketAddress: { address: value } };
+  } else if (name === SOURCE_PRINCIPAL_HEADER) {
+    (attributes.source ??= {}).principal = value;
   } else if (name === DESTINATION_PRINCIPAL_HEADER) {
     attributes.destination = { principal: value };
   } else {

@@ -21,6 +21,7 @@ export {
   CONTEXT_HEADER_PREFIX,
   DESTINATION_PRINCIPAL_HEADER,
   SOURCE_ADDRESS_HEADER,
+  SOURCE_PRINCIPAL_HEADER,
   type HttpServiceOptions,
   type HttpServiceRequest,
 } from './from-http-service.js';

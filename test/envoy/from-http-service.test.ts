@@ -18,7 +18,8 @@ const FROM_ENVOY: HttpServiceRequest = {
     'host', 'payments:8080', 'content-length', '0',
     ...Object.entries(CLIENT_HEADERS).flat(),
     'x-meshwarden-context-service', 'payments', 'x-meshwarden-context-namespace', 'prod',
-    'x-meshwarden-source-address', '10.1.2.3', 'x-meshwarden-destination-principal', 'spiffe://prod.example/ns/prod/sa/payments',
+    'x-meshwarden-source-address', '10.1.2.3', 'x-meshwarden-source-principal', 'spiffe://prod.example/ns/shop/sa/cart',
+    'x-meshwarden-destination-principal', 'spiffe://prod.example/ns/prod/sa/payments',
     'x-envoy-internal', 'true', 'x-envoy-expected-rq-timeout-ms', '250',
   ],
 };
@@ -46,7 +47,7 @@ describe('fromHttpServiceRequest', () => {
           },
         },
         contextExtensions: { service: 'payments', namespace: 'prod' },
-        source: { address: { socketAddress: { address: '10.1.2.3' } } },
+        source: { address: { socketAddress: { address: '10.1.2.3' } }, principal: 'spiffe://prod.example/ns/shop/sa/cart' },
         destination: { principal: 'spiffe://prod.example/ns/prod/sa/payments' },
       },
     });
@@ -65,9 +66,9 @@ describe('fromHttpServiceRequest', () => {
     expect([...request.headers.keys()].filter((name) => name.startsWith('x-meshwarden-'))).toEqual([]);
   });
 
-  it('reads the caller\'s address and this workload\'s SPIFFE ID from the headers Envoy adds for them', () => {
+  it('reads the caller\'s address and SPIFFE ID, and this workload\'s, from the headers Envoy adds for them', () => {
     const request = toAccessRequest(fromHttpServiceRequest(FROM_ENVOY, PREFIX));
-    expect(request.source).toEqual({ address: '10.1.2.3' });
+    expect(request.source).toEqual({ address: '10.1.2.3', principal: 'spiffe://prod.example/ns/shop/sa/cart' });
     expect(request.destination).toEqual({ principal: 'spiffe://prod.example/ns/prod/sa/payments' });
   });
 
