@@ -13,11 +13,9 @@ import { rawClient, structToJson, type RawClient } from '../helpers/check-client
 import { decodeOfficial } from '../helpers/official-protos.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { TRANSPORTS } from '../helpers/transports.js';
-import { TestPki, urlEncodedPem } from '../identity/helpers/pki.js';
+import { urlEncodedPem } from '../identity/helpers/pki.js';
+import { ORDERS, REDIS_ID, REPORTING, tcpWorld } from '../helpers/tcp-fixtures.js';
 
-const ORDERS = 'spiffe://a.test/ns/shop/sa/orders';
-const REPORTING = 'spiffe://a.test/ns/shop/sa/reporting';
-const REDIS = 'spiffe://a.test/ns/data/sa/redis';
 const PAYMENTS = 'spiffe://a.test/ns/pay/sa/payments';
 
 /**
@@ -73,7 +71,7 @@ interface Certs {
 
 const socket = (address: string, portValue: number) => ({ socketAddress: { address, portValue } });
 const caller = (certs: Certs, extra: PeerMessage = {}): PeerMessage => ({ address: socket('10.1.0.5', 40000), principal: ORDERS, certificate: certs.orders, ...extra });
-const redis: PeerMessage = { address: socket('10.2.0.9', 6379), principal: REDIS };
+const redis: PeerMessage = { address: socket('10.2.0.9', 6379), principal: REDIS_ID };
 const honest = (certs: Certs): AttributeContextMessage => ({ source: caller(certs), destination: redis, tlsSession: { sni: 'redis.data.svc' } });
 
 const CORPUS: readonly HostileConnection[] = [
@@ -113,12 +111,11 @@ describe.each(TRANSPORTS)('a hostile corpus of connection Checks (meshwarden on 
   let certs: Certs;
 
   beforeAll(async () => {
-    const pki = new TestPki();
-    const root = pki.root('root-a', 'a.test');
-    certs = { orders: urlEncodedPem(pki.leaf('orders', root, { uris: [ORDERS] })), reporting: urlEncodedPem(pki.leaf('reporting', root, { uris: [REPORTING] })) };
+    const world = tcpWorld();
+    certs = { orders: urlEncodedPem(world.pem.orders), reporting: urlEncodedPem(world.pem.reporting) };
     const dir = tempDir();
     writeFileSync(join(dir, 'policies.yaml'), POLICIES);
-    writeFileSync(join(dir, 'root-a.pem'), readFileSync(root.certPath));
+    writeFileSync(join(dir, 'root-a.pem'), readFileSync(world.root.certPath));
     server = await startServer({
       configDir: dir,
       configText: [

@@ -7,19 +7,13 @@
  * ALLOW rule for reporting names a method (never matches a connection), and the DENY naming
  * write methods ignores them (denies reporting's every connection).
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appCluster, bootstrap, meshwardenCluster, type DownstreamTls } from '../helpers/envoy/bootstrap.js';
+import { appCluster, bootstrap, meshwardenCluster } from '../helpers/envoy/bootstrap.js';
 import { describeWithEnvoy } from '../helpers/envoy/describe-with-envoy.js';
 import { TRANSPORTS, startStack, type Stack } from '../helpers/envoy/stack.js';
 import { tcpListener } from '../helpers/envoy/tcp-bootstrap.js';
 import { describeWithRedis, redisCli, RedisServer, type RedisCliResult } from '../helpers/redis.js';
-import { TestPki, type Issuer } from '../identity/helpers/pki.js';
-
-const ORDERS = 'spiffe://a.test/ns/shop/sa/orders';
-const REPORTING = 'spiffe://a.test/ns/shop/sa/reporting';
-/** Envoy's own SVID on the Redis listener: the destination meshwarden names `redis`, namespace `data`. */
-const REDIS_ID = 'spiffe://a.test/ns/data/sa/redis';
+import { ORDERS, REPORTING, tcpWorld, type Caller, type TcpWorld } from '../helpers/tcp-fixtures.js';
 
 const POLICIES = `
 apiVersion: meshwarden.io/v1
@@ -45,35 +39,14 @@ spec:
       to: [{ operation: { methods: ["POST", "PUT", "DELETE"] } }]
 `;
 
-interface World {
-  readonly pki: TestPki;
-  readonly root: Issuer;
-  readonly serving: DownstreamTls;
-}
-
-/** A trust domain's root, Envoy's serving SVID for Redis, and the two callers' SVIDs. */
-function world(): World {
-  const pki = new TestPki();
-  const root = pki.root('root-a', 'a.test');
-  pki.leaf('redis', root, { extra: [`subjectAltName=DNS:localhost,IP:127.0.0.1,URI:${REDIS_ID}`] });
-  pki.leaf('orders', root, { uris: [ORDERS] });
-  pki.leaf('reporting', root, { uris: [REPORTING] });
-  const serving = {
-    certificateChain: join(pki.dir, 'redis.pem'),
-    privateKey: join(pki.dir, 'redis.key'),
-    spiffeTrustDomains: [{ name: 'a.test', bundle: root.certPath }],
-  };
-  return { pki, root, serving };
-}
-
 describeWithRedis('TCP connections to Redis through Envoy', () => {
   describeWithEnvoy.each(TRANSPORTS)('with meshwarden on %s', (transport) => {
     let redis: RedisServer;
     let stack: Stack;
-    let certs: World;
+    let certs: TcpWorld;
 
     beforeAll(async () => {
-      certs = world();
+      certs = tcpWorld();
       redis = await RedisServer.start();
       stack = await startStack({
         transport,
@@ -85,7 +58,7 @@ describeWithRedis('TCP connections to Redis through Envoy', () => {
         ].join('\n'),
         files: { 'policies.yaml': POLICIES },
         envoy: ({ grpc }) => bootstrap({
-          listeners: [tcpListener({ name: 'redis', cluster: 'redis', tls: certs.serving })],
+          listeners: [tcpListener({ name: 'redis', cluster: 'redis', tls: serving(certs) })],
           clusters: [appCluster(redis.port, 'redis'), meshwardenCluster(grpc)],
         }),
       });
@@ -96,9 +69,9 @@ describeWithRedis('TCP connections to Redis through Envoy', () => {
     });
 
     /** redis-cli over TLS to Envoy's Redis listener, presenting `who`'s SVID (SNI in another case: compared as DNS does). */
-    function asWorkload(who: 'orders' | 'reporting', ...command: string[]): Promise<RedisCliResult> {
-      const { dir } = certs.pki;
-      const tls = ['--tls', '--sni', 'Redis.Data.svc', '--cert', join(dir, `${who}.pem`), '--key', join(dir, `${who}.key`), '--cacert', certs.root.certPath];
+    function asWorkload(who: Caller, ...command: string[]): Promise<RedisCliResult> {
+      const { cert, key } = certs.files(who);
+      const tls = ['--tls', '--sni', 'Redis.Data.svc', '--cert', cert, '--key', key, '--cacert', certs.root.certPath];
       return redisCli(['-h', '127.0.0.1', '-p', String(stack.port('redis')), ...tls, ...command]);
     }
 
@@ -143,3 +116,9 @@ describeWithRedis('TCP connections to Redis through Envoy', () => {
     }
   });
 });
+
+/** Envoy's Redis listener: its serving SVID, client SVIDs of a.test required. */
+function serving(certs: TcpWorld) {
+  const { cert, key } = certs.files('redis');
+  return { certificateChain: cert, privateKey: key, spiffeTrustDomains: [{ name: 'a.test', bundle: certs.root.certPath }] };
+}
