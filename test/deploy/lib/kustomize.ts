@@ -181,7 +181,8 @@ export function kustomize(dir: string): Build {
       const base = kustomize(target);
       resources.push(...base.resources);
       problems.push(...base.problems);
-      for (const [from, to] of base.generated) generated.set(from, to);
+      // A ConfigMap generated without a namespace takes this kustomization's, as its references do.
+      for (const [from, to] of base.generated) generated.set(from.startsWith('undefined/') && k['namespace'] ? `${k['namespace']}/${from.slice('undefined/'.length)}` : from, to);
     } else if (!inside(root, target)) {
       problems.push(`${dir}: resource file ${entry} is outside the kustomization root`);
     } else {
