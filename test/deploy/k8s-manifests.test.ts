@@ -138,11 +138,11 @@ describe('the base', () => {
     expect(kind(resources, 'PodDisruptionBudget')['spec'].selector).toEqual(deployment['spec'].selector);
   });
 
-  it('admits the mesh only to gRPC and the monitoring namespace only to admin', () => {
+  it('admits the mesh only to the ext_authz listeners (gRPC, and HTTP where an overlay turns it on) and the monitoring namespace only to admin', () => {
     const policy = kind(resources, 'NetworkPolicy')['spec'];
     expect(policy.podSelector).toEqual(deployment['spec'].selector);
     const ports = policy.ingress.map((rule: Resource) => rule['ports'].map((p: Resource) => p['port']));
-    expect(ports).toEqual([[9191], [9901]]);
+    expect(ports).toEqual([[9191, 9192], [9901]]);
     expect(policy.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
   });
 
@@ -162,7 +162,7 @@ describe('the base', () => {
   });
 
   it('packs the config and every policy file into generated ConfigMaps mounted where the image looks', () => {
-    const policies = readdirSync('k8s/base/policies').filter((f) => f !== 'kustomization.yaml').sort();
+    const policies = readdirSync('k8s/base/policies').sort();
     const cm = resources.find((r) => r['kind'] === 'ConfigMap' && r['metadata'].name.startsWith('meshwarden-policies-'));
     expect(Object.keys(cm!['data']).sort()).toEqual(policies);
     const mounts = container.volumeMounts.map((m: Resource) => m['mountPath']);

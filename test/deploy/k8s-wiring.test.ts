@@ -15,6 +15,22 @@ import { kustomize, readYamlDocuments, type Resource } from './lib/kustomize.js'
  */
 const ISTIO_GRPC_PROVIDER_FIELDS = new Set(['service', 'port', 'timeout', 'failOpen', 'statusOnError', 'includeRequestBodyInCheck']);
 
+/** MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationHttpProvider, likewise (includeHeadersInCheck is deprecated). */
+const ISTIO_HTTP_PROVIDER_FIELDS = new Set([
+  'service',
+  'port',
+  'timeout',
+  'pathPrefix',
+  'failOpen',
+  'statusOnError',
+  'includeRequestHeadersInCheck',
+  'includeAdditionalHeadersInCheck',
+  'includeRequestBodyInCheck',
+  'headersToUpstreamOnAllow',
+  'headersToDownstreamOnDeny',
+  'headersToDownstreamOnAllow',
+]);
+
 function providers(meshConfig: Resource): Resource[] {
   return meshConfig['extensionProviders'] as Resource[];
 }
@@ -22,7 +38,7 @@ function providers(meshConfig: Resource): Resource[] {
 describe('the istio overlay', () => {
   const operator = readYamlDocuments('k8s/overlays/istio/istio-operator.yaml')[0]!;
   const helmValues = parse(readFileSync('k8s/overlays/istio/istiod-values.yaml', 'utf8')) as Resource;
-  const [provider] = providers(operator['spec'].meshConfig);
+  const [provider, httpProvider] = providers(operator['spec'].meshConfig);
   const { resources } = kustomize('k8s/overlays/istio');
 
   it('registers meshwarden as an envoyExtAuthzGrpc provider with only fields Istio defines', () => {
@@ -45,6 +61,38 @@ describe('the istio overlay', () => {
     const rule = resources.find((r) => r['kind'] === 'DestinationRule')!;
     expect(rule['spec'].host).toBe(provider!['envoyExtAuthzGrpc'].service);
     expect(rule['spec'].trafficPolicy.connectionPool.tcp.maxConnectionDuration).toMatch(/^\d+s$/);
+  });
+
+  it('registers meshwarden-http beside it, an envoyExtAuthzHttp provider with only fields Istio defines', () => {
+    expect(Object.keys(httpProvider!)).toEqual(['name', 'envoyExtAuthzHttp']);
+    const http = httpProvider!['envoyExtAuthzHttp'];
+    for (const key of Object.keys(http)) expect(ISTIO_HTTP_PROVIDER_FIELDS).toContain(key);
+    expect(http).toMatchObject({ service: provider!['envoyExtAuthzGrpc'].service, failOpen: false, statusOnError: '503' });
+    expect(http.timeout).toMatch(/^\d+(\.\d+)?s$/);
+  });
+
+  it('points the HTTP provider at the Service port of the HTTP listener the Deployment starts', () => {
+    const service = resources.find((r) => r['kind'] === 'Service' && r['metadata'].name === 'meshwarden')!;
+    const port = service['spec'].ports.find((p: Resource) => p['name'] === 'http-authz');
+    expect(port).toMatchObject({ port: httpProvider!['envoyExtAuthzHttp'].port, targetPort: 'http-authz', appProtocol: 'http' });
+    const container = resources.find((r) => r['kind'] === 'Deployment')!['spec'].template.spec.containers[0];
+    const listening = container.ports.find((p: Resource) => p['name'] === 'http-authz').containerPort;
+    expect(container.args.join(' ')).toContain(`--http 0.0.0.0:${listening}`);
+    expect(container.ports.map((p: Resource) => p['name'])).toEqual(expect.arrayContaining(['grpc', 'http-admin', 'http-authz']));
+    const policy = resources.find((r) => r['kind'] === 'NetworkPolicy')!;
+    expect(policy['spec'].ingress[0].ports.map((p: Resource) => p['port'])).toContain(listening);
+  });
+
+  it('sends meshwarden over HTTP what the gRPC provider carries outside the headers, from Envoy, and never lets a caller send it', () => {
+    const http = httpProvider!['envoyExtAuthzHttp'];
+    expect(http.includeAdditionalHeadersInCheck).toEqual({
+      'x-meshwarden-source-principal': '%DOWNSTREAM_PEER_URI_SAN%',
+      'x-meshwarden-source-address': '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%',
+      'x-meshwarden-destination-principal': '%DOWNSTREAM_LOCAL_URI_SAN%',
+    });
+    expect((http.includeRequestHeadersInCheck as string[]).filter((name) => name.toLowerCase().startsWith('x-meshwarden-'))).toEqual([]);
+    expect(http.headersToUpstreamOnAllow).toEqual(['x-meshwarden-principal']);
+    expect(http.headersToDownstreamOnDeny).toEqual(['content-type', 'www-authenticate']);
   });
 
   it('gives Helm users the same provider as istioctl users', () => {
@@ -101,9 +149,7 @@ describe('the sidecar overlay', () => {
 });
 
 describe('the example policies', () => {
-  const files = ['k8s/base/policies', 'k8s/overlays/sidecar/policies'].flatMap((dir) =>
-    readdirSync(dir).filter((f) => f !== 'kustomization.yaml').map((f) => path.join(dir, f)),
-  );
+  const files = ['k8s/base/policies', 'k8s/overlays/sidecar/policies'].flatMap((dir) => readdirSync(dir).map((f) => path.join(dir, f)));
   const docs = files.flatMap((file) => readYamlDocuments(file).map((doc) => [file, doc] as const));
 
   it.each(docs)('%s is a policy in a format meshwarden accepts', (_, doc) => {
