@@ -52,6 +52,7 @@ describe('the Node.js engines of the locked packages', () => {
 
   it('all accept Node 20, the Node of the Dockerfile and the README', () => {
     expect(readFileSync('Dockerfile', 'utf8')).toMatch(/^FROM node:20-slim /m);
+    expect(readFileSync('README.md', 'utf8')).toContain(`Node.js ${NODE_20.replace(/\.0$/, '')} or later`);
     const refusing = Object.entries(lock.packages)
       .filter(([, p]) => p.engines?.node !== undefined && !satisfies(NODE_20, p.engines.node))
       .map(([name, p]) => `${name} wants node ${p.engines!.node}`);
