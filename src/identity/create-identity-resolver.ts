@@ -18,6 +18,7 @@ import { assembleSubject } from './lib/assemble-subject.js';
 import { bearerTokens } from './lib/bearer-tokens.js';
 import type { FetchFn } from './lib/issuer-keys.js';
 import { userFromMetadata } from './lib/jwt-authn-metadata.js';
+import type { KeyFileFailure } from './lib/key-file-failure.js';
 import { KeyMaterial, type ReloadErrorEvent, type ReloadEvent } from './lib/key-material.js';
 import { peerWorkload, principalClaim, type PeerContext, type WorkloadClaim } from './lib/peer-identity.js';
 import { countRejection, createStats, type IdentityStats } from './lib/stats.js';
@@ -45,6 +46,8 @@ export interface IdentityResolver {
   resolve(request: AccessRequest): Subject | Promise<Subject>;
   /** Every configured bundle, roots and JWKS file loaded at least once. */
   readonly ready: boolean;
+  /** The key files whose last load failed, and why (for readiness, `/policy` and the log at start). */
+  readonly failures: readonly KeyFileFailure[];
   readonly stats: IdentityStats;
   on(event: 'reload', listener: (event: ReloadEvent) => void): () => void;
   on(event: 'error', listener: (event: ReloadErrorEvent) => void): () => void;
@@ -86,6 +89,7 @@ function foundationResolver(memoSize: number): IdentityResolver {
       }
     },
     ready: true,
+    failures: [],
     stats,
     on: () => () => undefined,
     reload: async () => undefined,
@@ -139,6 +143,10 @@ class ConfiguredResolver implements IdentityResolver {
 
   get ready(): boolean {
     return this.#keys.ready;
+  }
+
+  get failures(): readonly KeyFileFailure[] {
+    return this.#keys.failures;
   }
 
   resolve(request: AccessRequest): Subject | Promise<Subject> {

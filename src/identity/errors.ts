@@ -84,7 +84,8 @@ function reasonOf(code: IdentityErrorCode): ReasonCode {
 }
 
 /** Errors raised while loading a trust bundle, roots or a JWKS file (never per request). */
-export type BundleErrorCode = 'ERR_BUNDLE_READ' | 'ERR_BUNDLE_JSON' | 'ERR_BUNDLE_INVALID' | 'ERR_BUNDLE_KEY';
+export const BUNDLE_ERROR_CODES = ['ERR_BUNDLE_READ', 'ERR_BUNDLE_JSON', 'ERR_BUNDLE_INVALID', 'ERR_BUNDLE_KEY'] as const;
+export type BundleErrorCode = (typeof BUNDLE_ERROR_CODES)[number];
 
 export class BundleError extends Error {
   override readonly name = 'BundleError';

@@ -2,7 +2,7 @@
 export { createIdentityResolver } from './create-identity-resolver.js';
 export type { IdentityResolver, IdentityResolverDeps } from './create-identity-resolver.js';
 export type { IdentityOptions, TrustDomainOptions, IssuerOptions } from './options.js';
-export { IdentityError, BundleError } from './errors.js';
+export { IdentityError, BundleError, BUNDLE_ERROR_CODES } from './errors.js';
 export type { IdentityErrorCode, CredentialKind, BundleErrorCode } from './errors.js';
 export { spiffeIdOfCertificate } from './certificate-spiffe-id.js';
 export { parseXfcc } from './parse-xfcc.js';
@@ -11,5 +11,8 @@ export { parseSpiffeBundle, parseRootsPem } from './parse-spiffe-bundle.js';
 export type { SpiffeBundle, JwtAuthority } from './parse-spiffe-bundle.js';
 export type { IdentityStats, JwksFetchStats, VerificationKind } from './lib/stats.js';
 export type { ReloadEvent, ReloadErrorEvent, KeySource } from './lib/key-material.js';
+export type { KeyFileFailure } from './lib/key-file-failure.js';
+export { KEY_SOURCES } from './lib/stats.js';
+export type { KeyFileStats, KeyFileState } from './lib/stats.js';
 export type { FetchFn } from './lib/issuer-keys.js';
 export type { WatchFn } from './lib/watch-files.js';

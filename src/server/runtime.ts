@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/index.js';
 import { createIdentityResolver, type IdentityResolver } from '../identity/index.js';
 import { BoundedMemo } from '../lib/index.js';
 import { DestinationResolver } from '../policy/index.js';
+import { buildInfo } from '../telemetry/index.js';
 import { startAdminServer, type AdminServer } from './admin/index.js';
 import { createAuthorizationService, type AuthorizationService } from '../check/index.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/index.js';
@@ -16,6 +17,7 @@ import { grpcListenerSecurity, type ListenerSecurity } from './grpc-credentials.
 import { startHttpAuthzServer, type RunningHttpAuthzServer } from './http-authz/http-authz-server.js';
 import type { Logger } from './logger.js';
 import { PolicyReloader, type ReloadResult } from './policy-reloader.js';
+import { logTrustMaterial, notReadyReason, trustMaterialInfo } from './readiness.js';
 import { createTelemetry, type Telemetry } from './telemetry-wiring.js';
 
 export interface Runtime {
@@ -42,6 +44,11 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+/** A first load that failed: there is no snapshot to serve, so the process does not start. */
+export function unloadable(what: string, errors: readonly string[]): StartupError {
+  return new StartupError(`${what} do not load, so there is no snapshot to serve; not starting (exit 1):\n  ${errors.join('\n  ')}`);
+}
+
 /** The parts of one serving process, in the order they start. */
 interface Parts {
   readonly telemetry: Telemetry;
@@ -58,13 +65,13 @@ interface Parts {
 export async function startRuntime(config: ServerConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const telemetry = createTelemetry(config, logger);
   const identity = await startIdentity(config, logger, telemetry);
-  const policies = await startPolicies(config, 'policies', config.policies, (result) => {
-    reported(result, 'policies', logger, telemetry);
+  const policies = await startPolicies(config, 'policies', config.policies, (result, inService) => {
+    reported(result, 'policies', inService, logger, telemetry);
     options.onChange?.();
   });
   const shadow = config.shadowPolicies.length === 0
     ? undefined
-    : await startPolicies(config, 'shadow policies', config.shadowPolicies, (result) => reported(result, 'shadow policies', logger));
+    : await startPolicies(config, 'shadow policies', config.shadowPolicies, (result, inService) => reported(result, 'shadow policies', inService, logger));
   const service = createCheckService(config, logger, { telemetry, identity, policies, shadow });
   const { grpc, security } = await startListener(config, logger, service);
   telemetry.metrics.attach({ grpcListener: () => grpc.load() });
@@ -72,7 +79,11 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
   const http = await startHttpListener(config, service, ready, { grpc, security });
   if (http) telemetry.metrics.attach({ httpListener: () => http.load() });
-  const admin = await startAdmin(config, telemetry, policies, ready);
+  const whyNotReady = () => notReadyReason({ draining: state.draining, policies, identity });
+  const admin = await startAdmin(config, telemetry, { policies, identity }, { ready, whyNotReady })?.catch(async (error: unknown) => {
+    await letListenersGo({ grpc, http, security }); // they would keep a process that failed to start alive
+    throw error;
+  });
   const parts: Parts = { telemetry, identity, policies, shadow, security, grpc, http, admin };
   const updateHealth = reportHealth(parts, ready, options);
   if (config.reload.watch) {
@@ -97,8 +108,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
 async function startIdentity(config: ServerConfig, logger: Logger, telemetry: Telemetry): Promise<IdentityResolver> {
   const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, principalMemoSize: config.cache.principals.max });
   telemetry.metrics.attach({ identity: () => identity.stats });
-  identity.on('error', (event) => logger.error({ event }, 'trust material reload failed; keeping the last good keys'));
-  identity.on('reload', (event) => logger.info({ event }, 'trust material loaded'));
+  logTrustMaterial(identity, logger);
   return identity;
 }
 
@@ -107,12 +117,17 @@ async function startPolicies(
   config: ServerConfig,
   what: string,
   paths: readonly string[],
-  onReload: (result: ReloadResult) => void,
+  onReload: (result: ReloadResult, inService: boolean) => void,
 ): Promise<PolicyReloader> {
   const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace, maxBodyBytes: config.maxBodyBytes };
-  const reloader = new PolicyReloader({ paths, engine, debounceMs: config.reload.debounceMs, onReload });
+  const reloader: PolicyReloader = new PolicyReloader({
+    paths,
+    engine,
+    debounceMs: config.reload.debounceMs,
+    onReload: (result) => onReload(result, reloader.current !== undefined),
+  });
   const first = await reloader.reload();
-  if (!first.ok) throw new StartupError(`${what} do not load:\n  ${first.errors.join('\n  ')}`);
+  if (!first.ok) throw unloadable(what, first.errors);
   return reloader;
 }
 
@@ -216,19 +231,25 @@ async function shutDown(config: ServerConfig, parts: Parts, updateHealth: () => 
   await parts.telemetry.close();
 }
 
+/** The listeners already up when a later part fails to start: closed at once, nothing in flight yet. */
+async function letListenersGo({ grpc, http, security }: Pick<Parts, 'grpc' | 'http' | 'security'>): Promise<void> {
+  await Promise.all([grpc.close(0), http?.close(0)]);
+  security.tls?.close();
+}
+
 function startAdmin(
   config: ServerConfig,
   telemetry: Telemetry,
-  policies: PolicyReloader,
-  ready: () => boolean,
+  { policies, identity }: Pick<Parts, 'policies' | 'identity'>,
+  { ready, whyNotReady }: { ready: () => boolean; whyNotReady: () => string },
 ): Promise<AdminServer> | undefined {
   if (config.admin.address === 'off') return undefined;
   return startAdminServer({
     address: config.admin.address,
     metrics: () => telemetry.metrics.exposition(),
     contentType: telemetry.metrics.contentType,
-    health: () => (ready() ? { live: true, ready: true } : { live: true, ready: false, reason: 'not ready' }),
-    policyInfo: () => policyInfo(policies),
+    health: () => (ready() ? { live: true, ready: true } : { live: true, ready: false, reason: whyNotReady() }),
+    policyInfo: () => ({ ...policyInfo(policies), trustMaterial: trustMaterialInfo(identity) }),
     flows: async () => telemetry.flows.toJSON(),
   });
 }
@@ -236,8 +257,10 @@ function startAdmin(
 /** What `/policy` shows: provenance and counts, never policy contents or key material. */
 export function policyInfo(policies: PolicyReloader): object {
   const snapshot = policies.current;
-  if (snapshot === undefined) return { loaded: false };
+  const { version } = buildInfo();
+  if (snapshot === undefined) return { version, loaded: false };
   return {
+    version,
     loaded: true,
     generation: snapshot.generation,
     hash: snapshot.hash,
@@ -249,7 +272,8 @@ export function policyInfo(policies: PolicyReloader): object {
   };
 }
 
-function reported(result: ReloadResult, what: string, logger: Logger, telemetry?: Telemetry): void {
+/** `inService`: whether a snapshot serves; at start none does, and a failure stops the start. */
+function reported(result: ReloadResult, what: string, inService: boolean, logger: Logger, telemetry?: Telemetry): void {
   if (result.ok) {
     const { generation, hash, ruleCount } = result.snapshot;
     telemetry?.metrics.policyReloaded({ generation, hash, rules: ruleCount });
@@ -257,7 +281,8 @@ function reported(result: ReloadResult, what: string, logger: Logger, telemetry?
     logger.info({ generation, hash, rules: ruleCount }, `${what} loaded`);
   } else {
     telemetry?.metrics.policyReloadFailed();
-    logger.error({ errors: result.errors }, `${what} failed to load; keeping the snapshot in service`);
+    const outcome = inService ? 'keeping the snapshot in service' : 'no snapshot in service yet: not starting (exit 1)';
+    logger.error({ errors: result.errors }, `${what} failed to load; ${outcome}`);
   }
 }
 

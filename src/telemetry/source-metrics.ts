@@ -5,7 +5,7 @@
  * here, so a stats object can never introduce a series.
  */
 import type { Registry } from 'prom-client';
-import type { IdentityStats, JwksFetchStats, VerificationKind } from '../identity/index.js';
+import { BUNDLE_ERROR_CODES, KEY_SOURCES, type BundleErrorCode, type IdentityStats, type JwksFetchStats, type KeySource, type VerificationKind } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
 
 export interface CacheStats {
@@ -116,6 +116,50 @@ function registerIdentityMetrics(registry: Registry, source: () => (() => Identi
     labelNames: ['result'],
     read: () => jwksSamples(source()?.()),
   });
+  registerKeyFileMetrics(registry, source);
+}
+
+/** Key file sources and load errors as label values (snake_case, fixed). */
+const SOURCE_LABELS: Readonly<Record<KeySource, string>> = { 'trust-domain': 'trust_domain', issuer: 'issuer' };
+const BUNDLE_ERROR_LABELS: Readonly<Record<BundleErrorCode, string>> = {
+  ERR_BUNDLE_READ: 'unreadable',
+  ERR_BUNDLE_JSON: 'not_json',
+  ERR_BUNDLE_INVALID: 'invalid',
+  ERR_BUNDLE_KEY: 'invalid_key',
+};
+
+/** Bundles, roots and JWKS files: how many are loaded, stale or unavailable now, and the loads that failed. */
+function registerKeyFileMetrics(registry: Registry, source: () => (() => IdentityStats) | undefined): void {
+  statsGauge({
+    registry,
+    name: 'meshwarden_trust_material_files',
+    help: 'Trust bundles, roots and JWKS files by state: loaded; stale (the last load failed, the last good keys serve); unavailable (never loaded: Checks that need them are denied identity_unavailable).',
+    labelNames: ['source', 'state'],
+    read: () => keyFileSamples(source()?.()),
+  });
+  statsCounter({
+    registry,
+    name: 'meshwarden_trust_material_load_failures_total',
+    help: 'Loads of a trust bundle, roots or JWKS file that failed, by source and cause.',
+    labelNames: ['source', 'cause'],
+    read: () => keyFileFailureSamples(source()?.()),
+  });
+}
+
+function* keyFileSamples(stats: IdentityStats | undefined): Iterable<Sample<'source' | 'state'>> {
+  if (stats === undefined) return;
+  for (const keySource of KEY_SOURCES) {
+    for (const [state, count] of Object.entries(stats.keyFiles.files[keySource])) yield [{ source: SOURCE_LABELS[keySource], state }, count];
+  }
+}
+
+function* keyFileFailureSamples(stats: IdentityStats | undefined): Iterable<Sample<'source' | 'cause'>> {
+  if (stats === undefined) return;
+  for (const keySource of KEY_SOURCES) {
+    for (const code of BUNDLE_ERROR_CODES) {
+      yield [{ source: SOURCE_LABELS[keySource], cause: BUNDLE_ERROR_LABELS[code] }, stats.keyFiles.failures[keySource][code] ?? 0];
+    }
+  }
 }
 
 function* verificationSamples(stats: IdentityStats | undefined): Iterable<Sample<'kind' | 'result'>> {

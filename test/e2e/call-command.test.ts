@@ -4,12 +4,13 @@
  * listener reached with --ca/--cert/--key, and a server that is not there.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestPki } from '../identity/helpers/pki.js';
 import { CLI, REPO_ROOT, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { policyInfo } from './operations-support.js';
 
 const run = promisify(execFile);
 
@@ -78,6 +79,12 @@ describe('meshwarden call against the example server', () => {
       answer: { headers: { 'content-type': 'application/json' } },
       dynamicMetadata: { decision: 'deny', reason: 'default_deny' },
     });
+  });
+
+  it('says which version it is, in its listening line and in /policy', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(server.logs.find((line) => line['msg'] === 'listening')).toMatchObject({ version });
+    expect(await policyInfo(server.admin)).toMatchObject({ version, loaded: true });
   });
 
   it('exits 2 on a request file that is not a request, naming the file and field', async () => {

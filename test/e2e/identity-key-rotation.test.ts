@@ -99,7 +99,7 @@ describe('when the trust bundle is rotated on disk', () => {
     const { world, server, client } = ctx;
     current ??= world.keyA;
     writeFileSync(join(world.dir, `${TD_A}.json`), '{"keys": [ trunc');
-    await server.waitForLog((line) => String(line['msg']).startsWith('trust material reload failed'), 5000);
+    await server.waitForLog((line) => String(line['msg']).startsWith('trust material failed to load'), 5000);
     expect(await decisionOf(client, orders(await svid(current)))).toBe('allow');
     expect(await decisionOf(client, orders(await svid(current), CART))).toBe('allow');
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
 import { REASON_CODES, type Decision, type ReasonCode, type Verdict } from '../../src/domain/index.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { buildInfo } from '../../src/telemetry/build-info.js';
 import type { IdentityStats } from '../../src/identity/index.js';
 import type { CacheStats } from '../../src/telemetry/source-metrics.js';
 import { TelemetryOptionError } from '../../src/telemetry/errors.js';
@@ -19,6 +20,10 @@ function identityStats(): IdentityStats {
     verifications: { 'x509-svid': counts(), xfcc: counts(), 'jwt-svid': counts(), oidc: counts(), 'jwt-authn-metadata': counts() },
     jwksFetches: { ok: 0, invalid: 0, httpError: 0, error: 0 },
     rejections: {},
+    keyFiles: {
+      files: { 'trust-domain': { loaded: 0, stale: 0, unavailable: 0 }, issuer: { loaded: 0, stale: 0, unavailable: 0 } },
+      failures: { 'trust-domain': {}, issuer: {} },
+    },
   };
 }
 
@@ -164,6 +169,9 @@ describe('createMetrics: label sets', () => {
     outcome: new Set(['would_allow', 'would_deny']),
     result: new Set(['success', 'failure', 'valid', 'invalid', 'http_error', 'error']),
     kind: new Set(['x509_svid', 'xfcc', 'jwt_svid', 'oidc', 'jwt_authn_metadata']),
+    // meshwarden_build_info: the build's, never a request's
+    version: new Set([buildInfo().version]),
+    node: new Set([process.version]),
   };
 
   it('never takes a label value from request data when the opt-in counters are off', async () => {

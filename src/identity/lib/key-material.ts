@@ -3,18 +3,25 @@
  * file or URI. Files are loaded at start, reloaded when they change, and a bad file keeps the
  * last good keys. Listeners hear every outcome; the token cache is cleared when keys change,
  * so a key removed from a bundle stops validating at once.
+ *
+ * A failure is loud, not a flood: it stays listed in `failures` (readiness, `/policy`) and is
+ * told to listeners when it happens. A reload asked for (start, SIGHUP) tells every failure; one
+ * the watcher or the retry timer started tells only a failure that differs from the last told.
+ * A failing file is retried at a slow, growing interval, for a directory no watch could reach.
  */
 import type { BundleError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import { parseRootsPem, parseSpiffeBundle, type SpiffeBundle } from '../parse-spiffe-bundle.js';
 import { fileIssuerKeys, parseJwksFile, remoteIssuerKeys, type FetchFn, type IssuerKeys } from './issuer-keys.js';
 import type { JwkSet } from './jwk-set.js';
-import type { IdentityStats } from './stats.js';
+import { keyFileFailure, sameFailure, type KeyFileFailure, type KeyFileName, type KeySource } from './key-file-failure.js';
+import { RetryTimer } from './retry-timer.js';
+import { KEY_SOURCES, type IdentityStats } from './stats.js';
 import type { BundleLookup } from './verified-token.js';
 import { WatchedFile, type ReloadOutcome } from './watched-file.js';
 import type { WatchFn } from './watch-files.js';
 
-export type KeySource = 'trust-domain' | 'issuer';
+export type { KeySource } from './key-file-failure.js';
 
 export interface ReloadEvent {
   readonly source: KeySource;
@@ -27,13 +34,8 @@ export interface ReloadEvent {
   readonly ignoredKeys?: number;
 }
 
-export interface ReloadErrorEvent {
-  readonly source: KeySource;
-  readonly name: string;
-  readonly path: string;
+export interface ReloadErrorEvent extends KeyFileFailure {
   readonly error: BundleError;
-  /** False when nothing was ever loaded from this file: its keys are unavailable. */
-  readonly keptLastGood: boolean;
 }
 
 export interface KeyMaterialDeps {
@@ -44,21 +46,33 @@ export interface KeyMaterialDeps {
   readonly onError: (event: ReloadErrorEvent) => void;
 }
 
-type Watched = { source: KeySource; name: string; file: WatchedFile<SpiffeBundle> | WatchedFile<JwkSet> };
+interface Watched extends KeyFileName {
+  readonly file: WatchedFile<SpiffeBundle> | WatchedFile<JwkSet>;
+  /** Why its last load failed; undefined while it is good. */
+  failure?: KeyFileFailure;
+  /** The failure listeners last heard of. */
+  told?: KeyFileFailure;
+}
+
+/** Whether a failure is told even when it is the one told last. */
+type Telling = 'every-failure' | 'changed-failure';
 
 export class KeyMaterial {
   readonly #bundles = new Map<string, WatchedFile<SpiffeBundle>>();
   readonly #issuerKeys = new Map<string, IssuerKeys>();
   readonly #files: Watched[] = [];
   readonly #deps: KeyMaterialDeps;
+  readonly #retry = new RetryTimer(() => this.#refreshFailing());
   #unwatch: (() => void) | undefined;
+  #closed = false;
 
   constructor(options: NormalizedOptions, deps: KeyMaterialDeps) {
     this.#deps = deps;
     for (const domain of options.trustDomains.values()) {
       const file = new WatchedFile(domain.file, domain.kind === 'bundle' ? parseSpiffeBundle : parseRootsPem);
       this.#bundles.set(domain.name, file);
-      this.#files.push({ source: 'trust-domain', name: domain.name, file });
+      const label = `trust ${domain.kind === 'bundle' ? 'bundle' : 'roots'} ${domain.name}`;
+      this.#files.push({ source: 'trust-domain', name: domain.name, path: file.path, label, file });
     }
     for (const issuer of options.issuers.values()) {
       if ('uri' in issuer.jwks) {
@@ -67,7 +81,7 @@ export class KeyMaterial {
       }
       const file = new WatchedFile(issuer.jwks.file, parseJwksFile);
       this.#issuerKeys.set(issuer.issuer, fileIssuerKeys(issuer, () => file.value));
-      this.#files.push({ source: 'issuer', name: issuer.issuer, file });
+      this.#files.push({ source: 'issuer', name: issuer.issuer, path: file.path, label: `JWKS file of ${issuer.issuer}`, file });
     }
   }
 
@@ -85,34 +99,86 @@ export class KeyMaterial {
     return this.#files.every(({ file }) => file.value !== undefined);
   }
 
-  /** Reads every file again; resolves when all outcomes were reported. */
+  /** The files whose last load failed, and why. */
+  get failures(): KeyFileFailure[] {
+    return this.#files.flatMap(({ failure }) => (failure === undefined ? [] : [failure]));
+  }
+
+  /** Reads every file again and tells every failure; resolves when all outcomes were reported. */
   async reloadAll(): Promise<void> {
-    await Promise.all(this.#files.map((watched) => this.#reload(watched)));
+    await Promise.all(this.#files.map(async (watched) => this.#settle(watched, await watched.file.reload(), 'every-failure')));
   }
 
   watch(watchFn: WatchFn): void {
     const byPath = new Map(this.#files.map((watched) => [watched.file.path, watched]));
     this.#unwatch = watchFn([...byPath.keys()], (path) => {
       const watched = byPath.get(path);
-      if (watched !== undefined) void this.#reload(watched);
+      if (watched !== undefined) void this.#refresh(watched);
     });
   }
 
   close(): void {
+    this.#closed = true;
     this.#unwatch?.();
     this.#unwatch = undefined;
+    this.#retry.stop();
   }
 
-  async #reload(watched: Watched): Promise<void> {
-    const outcome: ReloadOutcome<unknown> = await watched.file.reload();
-    const base = { source: watched.source, name: watched.name, path: watched.file.path };
-    if (outcome.status === 'failed') this.#deps.onError({ ...base, error: outcome.error, keptLastGood: outcome.keptLastGood });
-    if (outcome.status === 'loaded') this.#deps.onReload({ ...base, ...describe(outcome.value) });
+  async #refresh(watched: Watched): Promise<void> {
+    this.#settle(watched, await watched.file.refresh(), 'changed-failure');
+  }
+
+  async #refreshFailing(): Promise<void> {
+    await Promise.all(this.#files.filter((watched) => watched.failure !== undefined).map((watched) => this.#refresh(watched)));
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed || this.failures.length === 0) this.#retry.stop();
+    else this.#retry.start();
+  }
+
+  #settle(watched: Watched, outcome: ReloadOutcome<unknown>, telling: Telling): void {
+    switch (outcome.status) {
+      case 'skipped':
+        return;
+      case 'failed':
+        this.#failed(watched, outcome.error, outcome.keptLastGood, telling);
+        break;
+      case 'loaded':
+      case 'unchanged': {
+        const recovered = watched.failure !== undefined;
+        watched.failure = watched.told = undefined;
+        const value = outcome.status === 'loaded' ? outcome.value : watched.file.value;
+        if (outcome.status === 'loaded' || recovered) this.#deps.onReload({ source: watched.source, name: watched.name, path: watched.path, ...describe(value) });
+        break;
+      }
+    }
+    this.#countFiles();
+    this.#scheduleRetry();
+  }
+
+  #failed(watched: Watched, error: BundleError, keptLastGood: boolean, telling: Telling): void {
+    const failure = keyFileFailure(watched, error, keptLastGood);
+    const counts = this.#deps.stats.keyFiles.failures[watched.source];
+    counts[error.code] = (counts[error.code] ?? 0) + 1;
+    watched.failure = failure;
+    if (telling === 'changed-failure' && sameFailure(watched.told, failure)) return;
+    watched.told = failure;
+    this.#deps.onError({ ...failure, error });
+  }
+
+  #countFiles(): void {
+    const files = this.#deps.stats.keyFiles.files;
+    for (const source of KEY_SOURCES) files[source] = { loaded: 0, stale: 0, unavailable: 0 };
+    for (const { source, file, failure } of this.#files) {
+      files[source][file.value === undefined ? 'unavailable' : failure === undefined ? 'loaded' : 'stale']++;
+    }
   }
 }
 
 function describe(value: unknown): Partial<ReloadEvent> {
-  if (Array.isArray(value)) return {}; // a JWK Set: nothing more to say than that it loaded
+  if (value === undefined || Array.isArray(value)) return {}; // a JWK Set: nothing more to say than that it loaded
   const bundle = value as SpiffeBundle;
   return {
     ...(bundle.sequence === undefined ? {} : { sequence: bundle.sequence }),

@@ -2,7 +2,8 @@
  * Counters the telemetry layer reads (and turns into metrics): plain numbers, no metrics
  * library here. Labels come from closed sets only.
  */
-import type { IdentityErrorCode } from '../errors.js';
+import type { BundleErrorCode, IdentityErrorCode } from '../errors.js';
+import type { KeySource } from './key-file-failure.js';
 
 export type VerificationKind = 'x509-svid' | 'xfcc' | 'jwt-svid' | 'oidc' | 'jwt-authn-metadata';
 export const VERIFICATION_KINDS: readonly VerificationKind[] = ['x509-svid', 'xfcc', 'jwt-svid', 'oidc', 'jwt-authn-metadata'];
@@ -17,6 +18,17 @@ export interface JwksFetchStats {
   error: number;
 }
 
+/** A key file now: loaded and good, failing with its last good keys kept (stale), or never loaded. */
+export type KeyFileState = 'loaded' | 'stale' | 'unavailable';
+export const KEY_SOURCES: readonly KeySource[] = ['trust-domain', 'issuer'];
+
+export interface KeyFileStats {
+  /** Key files (bundles, roots, JWKS files) by source and state, as they are now. */
+  readonly files: Record<KeySource, Record<KeyFileState, number>>;
+  /** Loads that failed, by source and code (every read or parse that failed, not each retry of an unchanged file). */
+  readonly failures: Record<KeySource, Partial<Record<BundleErrorCode, number>>>;
+}
+
 export interface IdentityStats {
   /** Verified bearer tokens and peer certificates share one cache. */
   readonly tokenCache: { hits: number; misses: number; entries: number };
@@ -24,6 +36,7 @@ export interface IdentityStats {
   readonly jwksFetches: JwksFetchStats;
   /** Rejections by error code (a closed set, so a safe metric label). */
   readonly rejections: Partial<Record<IdentityErrorCode, number>>;
+  readonly keyFiles: KeyFileStats;
 }
 
 export function createStats(): IdentityStats {
@@ -34,7 +47,15 @@ export function createStats(): IdentityStats {
     verifications,
     jwksFetches: { ok: 0, invalid: 0, httpError: 0, error: 0 },
     rejections: {},
+    keyFiles: {
+      files: { 'trust-domain': noFiles(), issuer: noFiles() },
+      failures: { 'trust-domain': {}, issuer: {} },
+    },
   };
+}
+
+function noFiles(): Record<KeyFileState, number> {
+  return { loaded: 0, stale: 0, unavailable: 0 };
 }
 
 export function countRejection(stats: IdentityStats, code: IdentityErrorCode): void {

@@ -12,7 +12,7 @@ import { startAdminServer, type AdminServer } from '../admin/index.js';
 import type { Serving } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { PolicyReloader } from '../policy-reloader.js';
-import { StartupError, policyInfo } from '../runtime.js';
+import { policyInfo, unloadable } from '../runtime.js';
 import { WORKER_ENV } from './messages.js';
 import { createPrimaryRegistry } from './primary-metrics.js';
 import { resolveSharedAddress } from './shared-address.js';
@@ -78,16 +78,18 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
 
 /** The primary's own compile: fails start-up early, and keeps `/policy` answering while workers restart. */
 async function loadPolicies(config: ServerConfig, logger: Logger): Promise<PolicyReloader> {
-  const policies = new PolicyReloader({
+  const policies: PolicyReloader = new PolicyReloader({
     paths: config.policies,
     engine: { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace, maxBodyBytes: config.maxBodyBytes },
     debounceMs: config.reload.debounceMs,
     onReload: (result) => {
-      if (!result.ok) logger.error({ errors: result.errors }, 'primary: policies failed to load; workers keep their snapshot');
+      if (result.ok) return;
+      const outcome = policies.current === undefined ? 'no snapshot in service yet: not starting (exit 1)' : 'workers keep their snapshot';
+      logger.error({ errors: result.errors }, `primary: policies failed to load; ${outcome}`);
     },
   });
   const first = await policies.reload();
-  if (!first.ok) throw new StartupError(`policies do not load:\n  ${first.errors.join('\n  ')}`);
+  if (!first.ok) throw unloadable('policies', first.errors);
   return policies;
 }
 
