@@ -4,8 +4,10 @@
  * name a policy reads. Each carries `"amount": 10`, which the ALLOW on /small would allow and
  * the DENY on /pay would let through were the body trusted: every one is denied (or, past
  * messageBytes, refused 400), never allowed, never a crash, and no log line holds the body.
+ * The same corpus goes to the HTTP ext_authz listener, as Envoy's http_service forwards bodies.
  */
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCheckRequest, type HttpRequestMessage } from '../../src/envoy/index.js';
@@ -84,22 +86,71 @@ function check(client: RawClient, path: string, hostile: HostileBody): Promise<O
   });
 }
 
+/** The corpus as Envoy's http_service sends it: the body as is, content-length, the request id to find the decision by. */
+function checkOverHttp(server: ServerProcess, path: string, hostile: HostileBody, requestId: string): Promise<Outcome> {
+  const [host, port] = [server.http.split(':')[0], Number(server.http.split(':')[1])];
+  const headers = { host: 'shop', 'x-request-id': requestId, 'content-length': String(hostile.body.length), ...(hostile.headers ?? JSON_TYPE) };
+  const before = server.decisions.length;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host, port, path: `/authz${path}`, method: 'POST', headers, agent: false }, (res) => {
+      res.resume().on('end', async () => {
+        // a body refused unread has no request id in its decision: it is the one line logged since
+        const line = () => server.decisions.slice(before).find((l) => l['request_id'] === requestId || (res.statusCode === 400 && !l['request_id']));
+        await expect.poll(line).toBeTruthy();
+        resolve({ code: HTTP_TO_CODE[res.statusCode ?? 0] ?? -1, reason: line()!['reason'] });
+      });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(hostile.body);
+  });
+}
+
+const HTTP_TO_CODE: Readonly<Record<number, number>> = { 200: OK, 403: PERMISSION_DENIED, 400: INVALID_ARGUMENT };
+
+type Ask = (path: string, hostile: HostileBody) => Promise<Outcome>;
+
+/** The corpus against one running server, asked through `ask`; `server` is the process, once started. */
+function theCorpus(ask: Ask, server: () => ServerProcess): void {
+  it.each(CORPUS.map((hostile) => [hostile.name, hostile] as const))('%s: never allowed by the ALLOW that reads the body', async (_name, hostile) => {
+    expect(await ask('/small', hostile)).toEqual(hostile.body.length > MESSAGE_BYTES ? REFUSED_TOO_LARGE : { code: PERMISSION_DENIED, reason: 'default_deny' });
+  });
+
+  it.each(CORPUS.map((hostile) => [hostile.name, hostile] as const))('%s: denied by the DENY that reads the body', async (_name, hostile) => {
+    expect(await ask('/pay', hostile)).toEqual(hostile.body.length > MESSAGE_BYTES ? REFUSED_TOO_LARGE : { code: PERMISSION_DENIED, reason: 'policy_deny' });
+  });
+
+  it('still allows an honest body afterwards, up to maxBodyBytes, and no log line holds any body', async () => {
+    expect(await ask('/small', { name: 'honest', body: utf8(json()) })).toEqual({ code: OK, reason: 'policy_allow' });
+    expect(await ask('/small', { name: 'at the bound', body: sized(MAX_BODY_BYTES) })).toEqual({ code: OK, reason: 'policy_allow' });
+    expect(await ask('/pay', { name: 'honest', body: utf8(json()) })).toEqual({ code: OK, reason: 'policy_allow' });
+    await expect.poll(() => server().decisions.length).toBeGreaterThanOrEqual(2 * CORPUS.length);
+    expect(JSON.stringify(server().decisions)).not.toContain(SECRET);
+    expect(JSON.stringify(server().logs)).not.toContain(SECRET);
+  });
+}
+
+/** A server with the body policies, maxBodyBytes and decision log every corpus runs against, plus `listener`'s config. */
+async function startWithBodyPolicies(listener: string): Promise<ServerProcess> {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'policies.yaml'), BODY_POLICIES);
+  return startServer({
+    configDir: dir,
+    configText: [
+      `policies: ["${join(dir, 'policies.yaml')}"]`,
+      `maxBodyBytes: ${MAX_BODY_BYTES}`,
+      listener,
+      'decisionLog: { output: stdout, allowSampleRate: 1, headers: [content-type] }',
+    ].join('\n'),
+  });
+}
+
 describe.each(TRANSPORTS)('a hostile corpus of request bodies (meshwarden on %s)', (transport) => {
   let server: ServerProcess;
   let client: RawClient;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'policies.yaml'), BODY_POLICIES);
-    server = await startServer({
-      configDir: dir,
-      configText: [
-        `policies: ["${join(dir, 'policies.yaml')}"]`,
-        `maxBodyBytes: ${MAX_BODY_BYTES}`,
-        `grpc: { transport: ${transport}, limits: { messageBytes: ${MESSAGE_BYTES} } }`,
-        'decisionLog: { output: stdout, allowSampleRate: 1, headers: [content-type] }',
-      ].join('\n'),
-    });
+    server = await startWithBodyPolicies(`grpc: { transport: ${transport}, limits: { messageBytes: ${MESSAGE_BYTES} } }`);
     client = rawClient(server.grpc);
   });
   afterAll(async () => {
@@ -107,22 +158,19 @@ describe.each(TRANSPORTS)('a hostile corpus of request bodies (meshwarden on %s)
     await server?.stop();
   });
 
-  it.each(CORPUS.map((hostile) => [hostile.name, hostile] as const))('%s: never allowed by the ALLOW that reads the body', async (_name, hostile) => {
-    const outcome = await check(client, '/small', hostile);
-    expect(outcome).toEqual(hostile.body.length > MESSAGE_BYTES ? REFUSED_TOO_LARGE : { code: PERMISSION_DENIED, reason: 'default_deny' });
+  theCorpus((path, hostile) => check(client, path, hostile), () => server);
+});
+
+describe('a hostile corpus of request bodies over the HTTP ext_authz service', () => {
+  let server: ServerProcess;
+  let sent = 0;
+
+  beforeAll(async () => {
+    server = await startWithBodyPolicies(`http: { address: "127.0.0.1:0", pathPrefix: /authz, limits: { bodyBytes: ${MESSAGE_BYTES} } }`);
+  });
+  afterAll(async () => {
+    await server?.stop();
   });
 
-  it.each(CORPUS.map((hostile) => [hostile.name, hostile] as const))('%s: denied by the DENY that reads the body', async (_name, hostile) => {
-    const outcome = await check(client, '/pay', hostile);
-    expect(outcome).toEqual(hostile.body.length > MESSAGE_BYTES ? REFUSED_TOO_LARGE : { code: PERMISSION_DENIED, reason: 'policy_deny' });
-  });
-
-  it('still allows an honest body afterwards, up to maxBodyBytes, and no log line holds any body', async () => {
-    expect(await check(client, '/small', { name: 'honest', body: utf8(json()) })).toEqual({ code: OK, reason: 'policy_allow' });
-    expect(await check(client, '/small', { name: 'at the bound', body: sized(MAX_BODY_BYTES) })).toEqual({ code: OK, reason: 'policy_allow' });
-    expect(await check(client, '/pay', { name: 'honest', body: utf8(json()) })).toEqual({ code: OK, reason: 'policy_allow' });
-    await expect.poll(() => server.decisions.length).toBeGreaterThanOrEqual(2 * CORPUS.length);
-    expect(JSON.stringify(server.decisions)).not.toContain(SECRET);
-    expect(JSON.stringify(server.logs)).not.toContain(SECRET);
-  });
+  theCorpus((path, hostile) => checkOverHttp(server, path, hostile, `hostile-${(sent += 1)}`), () => server);
 });
