@@ -35,6 +35,28 @@ export function checkMessage(o: CheckMessageOptions): Record<string, unknown> {
 }
 
 
+/** One TCP connection as Envoy's network ext_authz filter describes it (no request.http). */
+export interface ConnectionMessageOptions {
+  readonly principal: string;
+  /** Named by the destination's SPIFFE ID (`…/sa/SERVICE`): the filter sends no context_extensions. */
+  readonly service: string;
+}
+
+/** The CheckRequest of one TCP connection: peers with their principals, the SNI. */
+export function connectionMessage(o: ConnectionMessageOptions): Record<string, unknown> {
+  return {
+    attributes: {
+      source: { address: { socketAddress: { address: '10.1.2.3', portValue: 41000 } }, principal: o.principal },
+      destination: { address: { socketAddress: { address: '10.9.9.9', portValue: 6379 } }, principal: `spiffe://prod.example/ns/prod/sa/${o.service}` },
+      tlsSession: { sni: `${o.service}.prod.svc` },
+    },
+  };
+}
+
+export function connectionRequestFrame(o: ConnectionMessageOptions): Buffer {
+  return grpcFrame(encodeOfficial('envoy.service.auth.v3.CheckRequest', connectionMessage(o)));
+}
+
 export function checkRequestFrame(o: CheckMessageOptions): Buffer {
   return grpcFrame(encodeOfficial('envoy.service.auth.v3.CheckRequest', checkMessage(o)));
 }
