@@ -7,7 +7,6 @@ import {
   readDecisionLog,
   diagramFromLog,
   diagramFromSnapshot,
-  readFlowSnapshot,
   engineOptions,
   loadPolicySet,
   diagramFromPolicies,
@@ -16,6 +15,7 @@ import {
   renderSvg,
   type FlowDiagram,
 } from '../workflow/index.js';
+import { readFlows } from './graph-flows.js';
 import { usageChecked } from './test.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
@@ -53,7 +53,7 @@ async function readDiagram(
   policy: string[] | undefined,
   rootNamespace: string | undefined,
 ): Promise<FlowDiagram> {
-  if (flows !== undefined) return diagramFromSnapshot(await readFlowSnapshot(flows));
+  if (flows !== undefined) return diagramFromSnapshot(await readFlows(flows));
   if (log !== undefined) return diagramFromLog((await readDecisionLog(log)).records);
   const options = usageChecked(() => engineOptions(undefined, rootNamespace));
   return diagramFromPolicies((await loadPolicySet(policy ?? [], options)).policies);

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { readDecisionLog, applyMinCount, learnPolicies, renderLearnedPolicies, collectFlows } from '../workflow/index.js';
 import { pathProblem } from '../policy/index.js';
+import { requireDecisions } from './learn-input.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const USAGE =
@@ -39,6 +40,7 @@ export async function learnCommand(argv: string[]): Promise<number> {
   const trustDomain = values['trust-domain']?.toLowerCase();
   const includeDefaultDenied = values['include-default-denied'];
   const log = await readDecisionLog(values.from);
+  requireDecisions(log);
   const generalize = { minDistinct, templates: pathTemplates };
   const collection = collectFlows(log.records, { includeDefaultDenied, generalize, ...(trustDomain === undefined ? {} : { trustDomain }) });
   const minCountResult = applyMinCount(collection.flows, minCount);
