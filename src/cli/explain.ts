@@ -22,8 +22,8 @@ const OPTIONS = {
   request: { type: 'string' },
   config: { type: 'string' },
   json: { type: 'boolean', default: false },
-  'default-action': { type: 'string' },
-  'root-namespace': { type: 'string' },
+  'default-action': { type: 'string', default: 'DENY' },
+  'root-namespace': { type: 'string', default: 'istio-system' },
 } as const;
 
 export async function explainCommand(argv: string[]): Promise<number> {
@@ -31,8 +31,10 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const config = values.config === undefined ? undefined : await loadConfig(values.config);
   const policies = values.policy ?? (config?.policies.length ? [...config.policies] : undefined);
   if (policies === undefined || values.request === undefined) throw new CliUsageError(USAGE);
+  // A flag given overrides the config; a flag's default does not.
+  const flag = (name: 'default-action' | 'root-namespace') => (config === undefined || given(argv, name) ? values[name] : undefined);
   const options = usageChecked(() => ({
-    ...engineOptions(values['default-action'] ?? config?.defaultAction, values['root-namespace'] ?? config?.rootNamespace),
+    ...engineOptions(flag('default-action') ?? config?.defaultAction, flag('root-namespace') ?? config?.rootNamespace),
     ...(config === undefined ? {} : { maxBodyBytes: config.maxBodyBytes }),
   }));
   const set = await loadPolicySet(policies, options);
@@ -50,6 +52,11 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const engine = 'the compiled decision tree (the engine that enforces) decided; the reference trace above agrees';
   process.stdout.write(values.json ? `${JSON.stringify({ ...trace, engine: 'decision-tree' }, null, 2)}\n` : `${formatExplain(trace)}\nengine: ${engine}\n`);
   return 0;
+}
+
+/** Whether the command line gives the option itself (parseArgs fills defaults in). */
+function given(argv: readonly string[], name: string): boolean {
+  return argv.some((word) => word === `--${name}` || word.startsWith(`--${name}=`));
 }
 
 /**
