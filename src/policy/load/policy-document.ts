@@ -8,6 +8,7 @@ import { issue, type Findings, type Issue } from './issue.js';
 import { istioFindings, istioPolicy } from './istio-policy.js';
 import { nativeFindings, nativePolicy } from './native-policy.js';
 import { policyValidators } from './policy-schema.js';
+import { unknownMethodWarnings } from './method-check.js';
 import { isRecord, rulesIssues } from './rule-check.js';
 import { schemaIssues } from './schema-issues.js';
 
@@ -36,9 +37,10 @@ export function readPolicyDocument(data: unknown, origin: PolicyOrigin, rootName
   errors.push(...rulesIssues(isRecord(data['spec']) ? data['spec']['rules'] : undefined, ['spec', 'rules']));
   const specific = format === 'native' ? nativeFindings(data) : istioFindings(data);
   errors.push(...specific.errors);
-  if (errors.length > 0) return { errors, warnings: specific.warnings };
+  const warnings = [...specific.warnings, ...unknownMethodWarnings(isRecord(data['spec']) ? data['spec']['rules'] : undefined, ['spec', 'rules'])];
+  if (errors.length > 0) return { errors, warnings };
   const policy = format === 'native' ? nativePolicy(data, origin) : istioPolicy(data, origin, rootNamespace);
-  return { errors, warnings: specific.warnings, policy };
+  return { errors, warnings, policy };
 }
 
 /** The document's format, or why it is not a policy we know (then nothing else is checked). */

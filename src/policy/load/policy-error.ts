@@ -40,6 +40,7 @@ export const POLICY_ERROR_CODES = [
   'selector_allow_scoped',
   'selector_deny_unscoped',
   'no_rules',
+  'unknown_method',
   'http_only_field_on_tcp',
   'empty_file',
   'no_policy_files',

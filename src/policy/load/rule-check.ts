@@ -75,7 +75,7 @@ function fieldsIssues(object: unknown, at: FieldPath, checks: Readonly<Record<st
 }
 
 /** The mappings of a list with their indexes; anything else is the schema's to report. */
-function entries(list: unknown): [Record<string, unknown>, number][] {
+export function entries(list: unknown): [Record<string, unknown>, number][] {
   if (!Array.isArray(list)) return [];
   return list.flatMap((item: unknown, i) => (isRecord(item) ? [[item, i] as [Record<string, unknown>, number]] : []));
 }
