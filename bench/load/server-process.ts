@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 export interface RunningServer {
   readonly name: string;
   readonly grpc: string;
+  /** meshwarden's HTTP ext_authz listener, when it has one. */
+  readonly http?: string;
   readonly admin?: string;
   /** The process and, for a cluster, its workers: whose CPU time a request costs. */
   readonly pids: readonly number[];
@@ -43,10 +45,12 @@ export function startServer(spec: StartSpec): Promise<RunningServer> {
       child.removeAllListeners('exit');
       const workers = Array.isArray(line['workers']) ? (line['workers'] as number[]) : [];
       const admin = typeof line['admin'] === 'string' && line['admin'] !== 'off' ? line['admin'] : undefined;
+      const http = typeof line['http'] === 'string' && line['http'] !== 'off' ? line['http'] : undefined;
       resolve({
         name: spec.name,
         grpc: String(line['grpc']),
         ...(admin ? { admin } : {}),
+        ...(http ? { http } : {}),
         pids: [child.pid!, ...workers],
         command,
         stop: () => stop(child),
