@@ -40,7 +40,7 @@ async function commandOptions(): Promise<Map<string, Parsed>> {
 }
 
 /** Words of a value placeholder that stand for something to type, not for themselves. */
-const PLACEHOLDERS = new Set(['FILE', 'PATH', 'URL', 'N', 'HOST:PORT', 'TD', 'NS', 'TEMPLATE', 'SECONDS', 'VALUE']);
+const PLACEHOLDERS = new Set(['FILE', 'PATH', 'URL', 'N', 'HOST:PORT', 'TD', 'NS', 'TEMPLATE', 'SECONDS', 'NAME,...', 'VALUE']);
 
 function bashFunction(commands: Map<string, Parsed>): string {
   const names = [...commands.keys()];

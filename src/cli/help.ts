@@ -30,6 +30,7 @@ export const OPTION_HELP: Readonly<Record<string, string>> = {
   mode: 'the mode the learned policies are written in',
   'trust-domain': 'learn only from callers of this trust domain',
   'include-default-denied': 'also learn the flows that were denied by default',
+  'tcp-services': 'the destinations reached over TCP (comma-separated), whose policies are checked for fields only HTTP has',
   strict: 'report objects that are not authorization policies as errors, not warnings',
   old: 'the policies in service',
   new: 'the candidate policies',
@@ -89,7 +90,7 @@ function optionRow(command: string, option: string, config: CommandOptions[strin
   const flag = config.type === 'string' ? `  --${option} ${optionValueName(option)}` : `  --${option}`;
   const notes = [
     config.multiple === true ? 'repeatable' : undefined,
-    config.default === undefined || config.default === false ? undefined : `default ${String(config.default)}`,
+    config.default === undefined || config.default === false || config.default === '' ? undefined : `default ${String(config.default)}`,
   ].filter((note) => note !== undefined);
   const text = optionDescription(command, option) ?? '(no description yet: add one to OPTION_HELP in src/cli/help.ts)';
   return [flag, notes.length === 0 ? text : `${text} (${notes.join('; ')})`];

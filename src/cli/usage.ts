@@ -114,6 +114,7 @@ const VALUE_NAMES: Readonly<Record<string, string>> = {
   'min-distinct': 'N',
   'path-template': 'TEMPLATE',
   'trust-domain': 'TD',
+  'tcp-services': 'NAME,...',
   'root-namespace': 'NS',
   'default-action': 'ALLOW|DENY',
   mode: 'dry-run|enforce',
