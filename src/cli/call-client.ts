@@ -79,6 +79,12 @@ async function readTlsFile(file: string): Promise<Buffer> {
   }
 }
 
+function tlsHint(tls: TlsFiles): string {
+  if (tls.ca === undefined) return 'If its listener has TLS, pass --ca (and --cert with --key for mTLS).';
+  if (tls.cert === undefined) return 'If its listener asks for a client certificate (mTLS), pass --cert and --key.';
+  return 'Does --ca hold the CA that signed its certificate, and does that certificate name the address you dial?';
+}
+
 /** What went wrong, and what to try. */
 function noAnswer(server: string, error: ServiceError | null, tls: TlsFiles): NoAnswerError {
   if (error === null) return new NoAnswerError(status.INTERNAL, `${server} sent no CheckResponse`);
@@ -86,7 +92,7 @@ function noAnswer(server: string, error: ServiceError | null, tls: TlsFiles): No
   const said = `no answer from ${server}: ${code}: ${error.details}`;
   switch (error.code) {
     case status.UNAVAILABLE:
-      return new NoAnswerError(error.code, `${said}\nIs meshwarden serving there (npm start serves 127.0.0.1:9191)?${tls.ca === undefined ? ' If its listener has TLS, pass --ca (and --cert with --key for mTLS).' : ''}`);
+      return new NoAnswerError(error.code, `${said}\nIs meshwarden serving there (npm start serves 127.0.0.1:9191)? ${tlsHint(tls)}`);
     case status.DEADLINE_EXCEEDED:
       return new NoAnswerError(error.code, `${said}\nThe server did not answer in time; a longer --timeout, or check that the address is meshwarden's gRPC listener.`);
     case status.PERMISSION_DENIED:

@@ -136,6 +136,7 @@ describe('meshwarden call to an mTLS listener', () => {
     const result = await call('--server', server.grpc, '--request', 'examples/requests/checkout-creates-charge.yaml', '--ca', file('mesh-ca.pem'));
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('UNAVAILABLE');
+    expect(result.stderr).toContain('pass --cert and --key');
   });
 
   it('is refused, and told why, when its SPIFFE ID is not among the allowed clients', async () => {
