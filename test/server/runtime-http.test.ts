@@ -4,38 +4,18 @@
  * /healthz, starts only if it can listen (letting the gRPC listener go otherwise) and closes
  * on shutdown.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildConfig, type RawConfig } from '../../src/config/build.js';
+import type { RawConfig } from '../../src/config/build.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import { httpRequest, rawExchange } from '../helpers/raw-http1.js';
+import { CALLER, configWith as configWithFiles, POLICY, quiet } from './runtime-fixtures.js';
 
-const CALLER = 'spiffe://prod.example/ns/checkout/sa/checkout';
-const POLICY = `apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments }
-spec:
-  target: { services: [payments] }
-  rules:
-    - from: [{ source: { principals: ["${CALLER}"] } }]
-`;
-
-const quiet = pino({ enabled: false });
+const configWith = (raw: RawConfig) => configWithFiles({ 'policy.yaml': POLICY }, raw);
 const running: Runtime[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((runtime) => runtime.shutdown()));
 });
-
-function configWith(raw: RawConfig) {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwarden-runtime-http-'));
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  const base: RawConfig = { grpc: { address: '127.0.0.1:0' }, admin: { address: 'off' }, policies: ['policy.yaml'], decisionLog: { output: 'off' }, reload: { watch: false } };
-  return buildConfig({ ...base, ...raw }, dir);
-}
 
 async function start(raw: RawConfig): Promise<Runtime> {
   const runtime = await startRuntime(configWith(raw), quiet);

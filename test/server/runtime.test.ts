@@ -3,26 +3,12 @@
  * start stops the start; a started runtime serves Checks into its telemetry; shutdown says
  * not ready before anything closes, then closes the listener.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildConfig, type RawConfig } from '../../src/config/build.js';
+import type { RawConfig } from '../../src/config/build.js';
 import { startRuntime, StartupError, type Runtime } from '../../src/server/runtime.js';
 import { CheckClient } from '../helpers/check-client.js';
+import { CALLER, configWith, POLICY, quiet } from './runtime-fixtures.js';
 
-const CALLER = 'spiffe://prod.example/ns/checkout/sa/checkout';
-const POLICY = `apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments }
-spec:
-  target: { services: [payments] }
-  rules:
-    - from: [{ source: { principals: ["${CALLER}"] } }]
-`;
-
-const quiet = pino({ enabled: false });
 const running: Runtime[] = [];
 const clients: CheckClient[] = [];
 
@@ -30,13 +16,6 @@ afterEach(async () => {
   clients.splice(0).forEach((client) => client.close());
   await Promise.all(running.splice(0).map((runtime) => runtime.shutdown()));
 });
-
-function configWith(files: Record<string, string>, raw: RawConfig = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwarden-runtime-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const base: RawConfig = { grpc: { address: '127.0.0.1:0' }, admin: { address: 'off' }, policies: ['policy.yaml'], decisionLog: { output: 'off' }, reload: { watch: false } };
-  return buildConfig({ ...base, ...raw }, dir);
-}
 
 async function start(files: Record<string, string>, raw: RawConfig = {}): Promise<Runtime> {
   const runtime = await startRuntime(configWith(files, raw), quiet);
