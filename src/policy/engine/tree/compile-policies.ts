@@ -15,7 +15,7 @@ import type { RequestAttribute } from '../request-attribute.js';
 import { SharedMatchers } from '../shared-matchers.js';
 import type { CompiledPolicy, CompiledRule } from './compiled-rule.js';
 import { slotOf } from './compiled-rule.js';
-import { effectiveNamespace, planScope } from './compile-scope.js';
+import { effectiveNamespace, planScope, type ScopePlan } from './compile-scope.js';
 import { principalKeys } from './index-keys.js';
 
 export interface CompiledPolicies {
@@ -73,25 +73,30 @@ function compilePolicy(
       principalKeys: principalKeys(rule, shared),
       source: rule,
     });
-    const onConnection = asOnConnection(compiled, policy.action, indexed(site, index));
+    const onConnection = asOnConnection(compiled, policy.action, site, index);
     if (onConnection !== undefined) connectionRules.push(onConnection);
     return compiled;
   });
   addScopeReads(policy, options, reads);
-  const common = { rank, policy, placement: plan.placement, residual: plan.residual };
-  return {
-    http: Object.freeze({ ...common, rules: Object.freeze(rules) }),
-    connection: Object.freeze({ ...common, rules: Object.freeze(connectionRules) }),
-  };
+  return { http: compiledPolicy(policy, rank, rules, plan), connection: compiledPolicy(policy, rank, connectionRules, plan) };
+}
+
+/**
+ * Written out, not spread: a frozen copy made by spreading compiled a third slower at 100,000
+ * rules, and both kinds of CompiledPolicy and CompiledRule keep one object shape this way.
+ */
+function compiledPolicy(policy: Policy, rank: number, rules: CompiledRule[], plan: ScopePlan): CompiledPolicy {
+  return Object.freeze({ rank, policy, rules: Object.freeze(rules), placement: plan.placement, residual: plan.residual });
 }
 
 /** The rule as it reads a connection; undefined when it never matches one. */
-function asOnConnection(rule: CompiledRule, action: PolicyAction, site: CompileSite): CompiledRule | undefined {
+function asOnConnection(rule: CompiledRule, action: PolicyAction, rules: CompileSite, index: number): CompiledRule | undefined {
   const source: Rule = rule.source;
   if (!needsHttp(source)) return rule;
   if (action === 'ALLOW') return undefined;
-  const { matcher, principalImplied } = compileRule(source, site, true, true);
-  return Object.freeze({ ...rule, matcher, principalImplied });
+  const { matcher, principalImplied } = compileRule(source, indexed(rules, index), true, true);
+  const { ordinal, policyRank, slot, residual, ref, principalKeys } = rule;
+  return Object.freeze({ ordinal, policyRank, slot, residual, matcher, principalImplied, ref, principalKeys, source });
 }
 
 function addScopeReads(policy: Policy, options: EngineOptions, reads: Set<RequestAttribute>): void {
