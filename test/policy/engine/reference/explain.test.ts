@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CompileError, explain, formatExplain } from '../../../../src/policy/engine/index.js';
-import { BATCH, CHECKOUT, DENY_BY_DEFAULT, policy, request, subject } from '../fixtures.js';
+import { BATCH, CHECKOUT, DENY_BY_DEFAULT, connection, policy, request, subject } from '../fixtures.js';
 
 const policies = [
   policy({ id: 'allow-checkout', scope: { services: ['payments'] }, rules: [{ from: [{ principals: [CHECKOUT] }, { namespaces: ['billing'] }] }, { to: [{ methods: ['POST'] }] }] }),
@@ -73,3 +73,18 @@ describe('explain over a request body', () => {
   });
 });
 
+describe('explain over a connection', () => {
+  const toPayments = connection({ source: { address: '10.0.0.1' }, destination: { address: '10.0.0.2', port: 8443, principal: 'spiffe://prod.example/ns/prod/sa/payments' } });
+  const trace = explain(policies, DENY_BY_DEFAULT, subject(BATCH), toPayments);
+
+  it("names the destination by its SPIFFE ID and fails an ALLOW rule at its first HTTP-only field", () => {
+    const text = formatExplain(trace);
+    expect(text).toContain('destination: service "payments", namespace "prod"');
+    expect(text).toContain('rules[1]: no match: to[0].operation.methods: <a connection has no HTTP attributes> not in ["POST"]');
+  });
+
+  it('matches a DENY whose only field is HTTP-only: it denies every connection', () => {
+    expect(trace.evaluation).toStrictEqual({ effect: 'deny', reason: 'policy_deny', by: { policy: 'deny-admin', rule: 0 } });
+    expect(formatExplain(trace)).toMatch(/● deny-admin DENY: applies \(applies to every destination\)\n {4}rules\[0\]: matched/);
+  });
+});
