@@ -8,6 +8,7 @@ import { REASON_CODES, type AccessRequest, type Authorization, type Decision, ty
 import {
   decisionKeyBuilder,
   DestinationResolver,
+  type Destination,
   type Evaluation,
   type DecisionKeyBuilder,
   type PolicySnapshot,
@@ -25,12 +26,13 @@ export interface SnapshotSource {
   readonly current: PolicySnapshot | undefined;
 }
 
-/** Called after each policy evaluation, e.g. by the shadow evaluator. */
+/** Called after each policy evaluation, e.g. by the shadow evaluator; `destination` is the one the Check resolved. */
 export type EvaluationObserver = (
   subject: Subject,
   request: AccessRequest,
   evaluation: Evaluation,
   decision: Decision,
+  destination: Destination,
 ) => void;
 
 export interface AuthorizerDeps {
@@ -69,51 +71,55 @@ export class Authorizer {
     this.#destinations = deps.destinations ?? new DestinationResolver();
   }
 
-  /** The one result of a Check; the destination in it is the one the cache key and the tree saw. */
+  /**
+   * The one result of a Check. Its destination is resolved here, once, and is the one the
+   * cache key, the tree, the shadow observer and telemetry all see.
+   */
   authorize(request: AccessRequest): Authorization | Promise<Authorization> {
-    const destination = this.#destinations.resolve(request).service;
+    const destination = this.#destinations.resolve(request);
     let subject: Subject | Promise<Subject>;
     try {
       subject = this.#deps.identity.resolve(request);
     } catch (error) {
-      return failed(this.#identityFailure(error), destination);
+      return failed(this.#identityFailure(error), destination.service);
     }
     if (subject instanceof Promise) {
       return subject.then(
         (resolved) => this.#authorized(resolved, request, destination),
-        (error: unknown) => failed(this.#identityFailure(error), destination),
+        (error: unknown) => failed(this.#identityFailure(error), destination.service),
       );
     }
     return this.#authorized(subject, request, destination);
   }
 
-  #authorized(subject: Subject, request: AccessRequest, destination: string | undefined): Authorization {
-    const decision = this.#decide(subject, request);
-    return destination === undefined ? { decision, subject } : { decision, subject, destination };
+  #authorized(subject: Subject, request: AccessRequest, destination: Destination): Authorization {
+    const decision = this.#decide(subject, request, destination);
+    const service = destination.service;
+    return service === undefined ? { decision, subject } : { decision, subject, destination: service };
   }
 
   /** Policy decision for an already-resolved subject. */
-  #decide(subject: Subject, request: AccessRequest): Decision {
+  #decide(subject: Subject, request: AccessRequest, destination: Destination): Decision {
     const snapshot = this.#deps.snapshots.current;
     if (snapshot === undefined) return this.failure('not_ready', 0, 'no policy snapshot loaded');
     let evaluation: Evaluation;
     let decision: Decision;
     try {
-      evaluation = this.#evaluate(snapshot, subject, request);
+      evaluation = this.#evaluate(snapshot, subject, request, destination);
       decision = this.#toDecision(evaluation, snapshot.generation);
     } catch (error) {
       return this.failure('internal_error', snapshot.generation, describe(error));
     }
-    this.#observe(subject, request, evaluation, decision);
+    this.#observe(subject, request, evaluation, decision, destination);
     return decision;
   }
 
   /** Outside decide's failure path: an observer that throws is reported, and the decision stands. */
-  #observe(subject: Subject, request: AccessRequest, evaluation: Evaluation, decision: Decision): void {
+  #observe(subject: Subject, request: AccessRequest, evaluation: Evaluation, decision: Decision, destination: Destination): void {
     const observe = this.#deps.observe;
     if (observe === undefined) return;
     try {
-      observe(subject, request, evaluation, decision);
+      observe(subject, request, evaluation, decision, destination);
     } catch (error) {
       try {
         this.#deps.onObserveError?.(error);
@@ -129,16 +135,14 @@ export class Authorizer {
     return { id: this.#newId(), verdict, reason, generation, ...(detail ? { detail } : {}) };
   }
 
-  #evaluate(snapshot: PolicySnapshot, subject: Subject, request: AccessRequest): Evaluation {
-    // Again after an identity that answered later: another Check may have been resolved since.
-    this.#destinations.resolve(request);
+  #evaluate(snapshot: PolicySnapshot, subject: Subject, request: AccessRequest, destination: Destination): Evaluation {
     const cache = this.#deps.cache;
-    if (cache === undefined) return snapshot.tree.evaluate(subject, request);
+    if (cache === undefined) return snapshot.tree.evaluate(subject, request, destination);
     const keys = this.#keysOf(snapshot);
-    const key = keys.prefix + keys.build(subject, request);
+    const key = keys.prefix + keys.build(subject, request, destination);
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
-    const evaluation = snapshot.tree.evaluate(subject, request);
+    const evaluation = snapshot.tree.evaluate(subject, request, destination);
     cache.set(key, evaluation, this.#remainingLifeMs(subject));
     return evaluation;
   }

@@ -4,7 +4,7 @@
  * before the candidate is enforced.
  */
 import type { AccessRequest, Decision, PolicyRef, Subject } from '../domain/index.js';
-import type { Evaluation } from '../policy/index.js';
+import type { Destination, Evaluation, Evaluator } from '../policy/index.js';
 import type { EvaluationObserver, SnapshotSource } from './authorizer.js';
 
 export interface ShadowDisagreement {
@@ -14,16 +14,18 @@ export interface ShadowDisagreement {
   readonly decision: Decision;
   readonly subject: Subject;
   readonly request: AccessRequest;
+  /** The destination service the Check resolved; absent when the request names none. */
+  readonly destination?: string;
 }
 
 export function createShadowObserver(
   shadow: SnapshotSource,
   onDisagreement: (disagreement: ShadowDisagreement) => void,
 ): EvaluationObserver {
-  return (subject, request, evaluation, decision) => {
+  return (subject, request, evaluation, decision, destination) => {
     const snapshot = shadow.current;
     if (snapshot === undefined) return;
-    const candidate = shadowEvaluation(snapshot.tree, subject, request);
+    const candidate = shadowEvaluation(snapshot.tree, subject, request, destination);
     if (candidate.effect === evaluation.effect) return;
     onDisagreement({
       enforced: evaluation.effect,
@@ -32,18 +34,15 @@ export function createShadowObserver(
       decision,
       subject,
       request,
+      ...(destination.service === undefined ? {} : { destination: destination.service }),
     });
   };
 }
 
 /** A shadow tree that fails counts as a deny, as it would if enforced. */
-function shadowEvaluation(
-  tree: { evaluate(subject: Subject, request: AccessRequest): Evaluation },
-  subject: Subject,
-  request: AccessRequest,
-): Pick<Evaluation, 'effect' | 'by'> {
+function shadowEvaluation(tree: Evaluator, subject: Subject, request: AccessRequest, destination: Destination): Pick<Evaluation, 'effect' | 'by'> {
   try {
-    return tree.evaluate(subject, request);
+    return tree.evaluate(subject, request, destination);
   } catch {
     return { effect: 'deny' };
   }

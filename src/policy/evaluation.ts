@@ -1,5 +1,6 @@
 /** What the policy engine answers for one request, before authz/ turns it into a Decision. */
 import type { AccessRequest, DryRunOutcome, PolicyRef, Subject } from '../domain/index.js';
+import type { Destination } from './engine/destination.js';
 
 export type PolicyReason = 'policy_allow' | 'policy_deny' | 'default_allow' | 'default_deny';
 
@@ -16,5 +17,6 @@ export interface Evaluation {
 
 /** Anything that decides: the compiled DecisionTree, and the naive reference evaluator. */
 export interface Evaluator {
-  evaluate(subject: Subject, request: AccessRequest): Evaluation;
+  /** `destination`: the request's, as the caller already resolved it (once per Check); absent: resolved here. */
+  evaluate(subject: Subject, request: AccessRequest, destination?: Destination): Evaluation;
 }

@@ -5,7 +5,6 @@
 import { Counter } from 'prom-client';
 import type { ServerConfig } from '../config/index.js';
 import type { ShadowDisagreement } from '../authz/index.js';
-import { resolveDestination } from '../policy/index.js';
 import {
   createDecisionLog,
   createDecisionRecorder,
@@ -56,8 +55,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
           shadow: d.shadow,
           shadow_policy: d.shadowBy?.policy,
           source_principal: d.subject.workload?.uri,
-          // the destination this Check resolved: the shadow observer runs within it
-          destination: resolveDestination(d.request).service,
+          destination: d.destination,
           method: d.request.method,
           path: d.request.path,
         },

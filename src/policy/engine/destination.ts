@@ -6,11 +6,10 @@
  * the reference evaluator, decision keys and telemetry so all of them see one destination.
  *
  * A Check resolves its destination once: the pipeline asks its DestinationResolver (built with
- * a memo of parsed destination principals, sized by whoever builds the pipeline), and that
- * answer stays beside the request it is for. The decision key and the tree, which ask again
- * through resolveDestination / resolveDestinationInto, get it back for that same request
- * without working anything out. Asked about any other request (explain, the reference
- * evaluator, offline tools), they resolve it afresh, without a memo.
+ * a memo of parsed destination principals, sized by whoever builds the pipeline) and hands
+ * the answer to the decision key, the tree and telemetry. Whoever is not handed one (explain,
+ * the reference evaluator, offline tools) resolves it afresh with resolveDestination, without
+ * a memo.
  */
 import { spiffeNamespace, tryParseSpiffeId, type AccessRequest, type SpiffeId } from '../../domain/index.js';
 import { BoundedMemo, DEFAULT_MEMO_SIZE } from '../../lib/index.js';
@@ -32,10 +31,6 @@ type IdOf = (principal: string) => SpiffeId | undefined;
 
 const NOWHERE: Destination = Object.freeze({});
 
-/** The last destination a resolver worked out, and the request it is for (compared by identity). */
-let resolvedRequest: AccessRequest | undefined;
-let resolved: Destination = NOWHERE;
-
 /** The pipeline's resolver: one resolution per Check, its principal parses remembered in `ids`. */
 export class DestinationResolver {
   readonly #idOf: IdOf;
@@ -45,25 +40,17 @@ export class DestinationResolver {
   }
 
   resolve(request: AccessRequest): Destination {
-    if (request === resolvedRequest) return resolved;
-    const destination = frozen(resolveWith(request, { service: undefined, namespace: undefined }, this.#idOf));
-    resolvedRequest = request;
-    resolved = destination;
-    return destination;
+    return frozen(resolveWith(request, { service: undefined, namespace: undefined }, this.#idOf));
   }
 }
 
 export function resolveDestination(request: AccessRequest): Destination {
-  if (request === resolvedRequest) return resolved;
   return frozen(resolveWith(request, { service: undefined, namespace: undefined }, tryParseSpiffeId));
 }
 
 /** The same resolution written into `target`, for the tree's reused context (no allocation). */
 export function resolveDestinationInto<T extends DestinationSlots>(request: AccessRequest, target: T): T {
-  if (request !== resolvedRequest) return resolveWith(request, target, tryParseSpiffeId);
-  target.service = resolved.service;
-  target.namespace = resolved.namespace;
-  return target;
+  return resolveWith(request, target, tryParseSpiffeId);
 }
 
 function resolveWith<T extends DestinationSlots>(request: AccessRequest, target: T, idOf: IdOf): T {

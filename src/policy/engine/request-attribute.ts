@@ -57,7 +57,8 @@ export function decisionKey(reads: ReadonlySet<RequestAttribute>, subject: Subje
 }
 
 /** Builds the decisionKey of one request; compiled once per attribute set. */
-export type DecisionKeyBuilder = (subject: Subject, request: AccessRequest) => string;
+/** `destination`: the one the Check already resolved; absent, it is resolved here when the key needs it. */
+export type DecisionKeyBuilder = (subject: Subject, request: AccessRequest, destination?: Destination) => string;
 
 type AttributeGetter = (subject: Subject, request: AccessRequest, destination: Destination | undefined) => string | undefined;
 
@@ -83,8 +84,8 @@ function compileKeyBuilder(reads: ReadonlySet<RequestAttribute>): DecisionKeyBui
   const getters = [...reads].map((attribute) => attributeGetter(attribute, reader));
   const count = getters.length;
   const needsDestination = reads.has('destination.service') || reads.has('destination.namespace');
-  return (subject, request) => {
-    const destination = needsDestination ? resolveDestination(request) : undefined;
+  return (subject, request, resolved) => {
+    const destination = needsDestination ? (resolved ?? resolveDestination(request)) : undefined;
     let key = request.kind === 'connection' ? CONNECTION_KEY : '';
     for (let i = 0; i < count; i++) {
       const value = getters[i]!(subject, request, destination);

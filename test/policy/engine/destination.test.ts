@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SpiffeId } from '../../../src/domain/spiffe-id.js';
 import { BoundedMemo } from '../../../src/lib/bounded-memo.js';
 import { DestinationResolver, resolveDestination, resolveDestinationInto } from '../../../src/policy/engine/destination.js';
-import { connection, request, type ConnectionSpec, type RequestSpec } from './fixtures.js';
+import { compileTree, decisionKeyBuilder } from '../../../src/policy/engine/index.js';
+import { connection, DENY_BY_DEFAULT, policy, request, subject, type ConnectionSpec, type RequestSpec } from './fixtures.js';
 
 describe('resolveDestination', () => {
   it.each([
@@ -29,6 +30,22 @@ describe('resolveDestination of a connection', () => {
   });
 });
 
+describe('a destination handed to the tree and the decision key', () => {
+  const asked = request({ destination: { principal: 'spiffe://td/ns/prod/sa/svc-1' } });
+
+  it('is the one the tree decides by: it is not worked out again from the request', () => {
+    const tree = compileTree([policy({ id: 'to-given', scope: { services: ['given'] } })], DENY_BY_DEFAULT);
+    expect(tree.evaluate(subject(), asked).effect).toBe('deny');
+    expect(tree.evaluate(subject(), asked, { service: 'given' }).effect).toBe('allow');
+  });
+
+  it('is the one the decision key is built from', () => {
+    const key = decisionKeyBuilder(new Set(['destination.service']));
+    expect(key(subject(), asked, { service: 'given' })).toContain('given');
+    expect(key(subject(), asked)).toContain('svc-1');
+  });
+});
+
 describe('DestinationResolver', () => {
   const PRINCIPAL = (n: number) => ({ destination: { principal: `spiffe://td/ns/prod/sa/svc-${n}` } });
 
@@ -37,14 +54,11 @@ describe('DestinationResolver', () => {
     expect(new DestinationResolver().resolve(request(spec))).toStrictEqual(resolveDestination(request(spec)));
   });
 
-  it('gives the key and the tree the answer it worked out for the same request, and works out any other afresh', () => {
+  it('works each request out afresh, keeping nothing of the last one', () => {
     const resolver = new DestinationResolver();
-    const asked = request(PRINCIPAL(1));
-    const answer = resolver.resolve(asked);
-    expect(resolveDestination(asked)).toBe(answer);
-    expect(resolveDestinationInto(asked, { service: undefined, namespace: undefined })).toEqual({ service: 'svc-1', namespace: 'prod' });
-    const other = request(PRINCIPAL(2));
-    expect(resolveDestination(other)).toStrictEqual({ service: 'svc-2', namespace: 'prod' });
+    expect(resolver.resolve(request(PRINCIPAL(1)))).toStrictEqual({ service: 'svc-1', namespace: 'prod' });
+    expect(resolver.resolve(request(PRINCIPAL(2)))).toStrictEqual({ service: 'svc-2', namespace: 'prod' });
+    expect(resolveDestinationInto(request(PRINCIPAL(1)), { service: undefined, namespace: undefined })).toEqual({ service: 'svc-1', namespace: 'prod' });
   });
 
   it('remembers the destination principals it parsed in the memo it was built with, least recently used out first', () => {

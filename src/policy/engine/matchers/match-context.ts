@@ -7,7 +7,7 @@
 import { spiffeNamespace, ANONYMOUS, type AccessRequest, type Subject } from '../../../domain/index.js';
 import type { BodyReader } from '../body/body-reader.js';
 import type { BodyRead } from '../body/read-body.js';
-import { resolveDestinationInto } from '../destination.js';
+import { resolveDestinationInto, type Destination } from '../destination.js';
 import { parseRequestAddress, type IpAddress } from './cidr-match.js';
 
 const UNSET = Symbol('unset');
@@ -29,12 +29,17 @@ export class MatchContext {
   /** Set once by a tree whose policies read the body; it reads each request's body once. */
   constructor(readonly bodyReader?: BodyReader) {}
 
-  reset(subject: Subject, request: AccessRequest): void {
+  /** `destination`: the one the Check already resolved; absent, it is resolved here. */
+  reset(subject: Subject, request: AccessRequest, destination?: Destination): void {
     this.subject = subject;
     this.request = request;
     this.sourcePrincipal = subject.workload?.uri;
     this.requestPrincipal = subject.user?.principal || undefined;
-    resolveDestinationInto(request, this);
+    if (destination === undefined) resolveDestinationInto(request, this);
+    else {
+      this.service = destination.service;
+      this.namespace = destination.namespace;
+    }
     this.#sourceNamespace = this.#sourceIp = this.#destinationIp = UNSET;
   }
 

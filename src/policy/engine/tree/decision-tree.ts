@@ -6,6 +6,7 @@
  */
 import type { AccessRequest, Subject } from '../../../domain/index.js';
 import type { Evaluation, Evaluator } from '../../evaluation.js';
+import type { Destination } from '../destination.js';
 import type { EngineOptions, Policy } from '../../model.js';
 import { BodyPaths } from '../body/body-paths.js';
 import { BodyReader, bodyLimits, registerBodyReader } from '../body/body-reader.js';
@@ -98,9 +99,9 @@ class Tree implements DecisionTree {
     Object.freeze(this);
   }
 
-  evaluate(subject: Subject, request: AccessRequest): Evaluation {
+  evaluate(subject: Subject, request: AccessRequest, destination?: Destination): Evaluation {
     const ctx = this.#ctx;
-    ctx.reset(subject, request);
+    ctx.reset(subject, request, destination);
     this.#state.reset();
     (request.kind === 'connection' ? this.#connection : this.#http).collect(ctx, this.#state);
     return this.#verdicts.decide(this.#state);
