@@ -47,7 +47,7 @@ export function toAccessRequest(check: CheckRequestMessage, options: AccessReque
     source: toPeer(attributes.source),
     destination: toPeer(attributes.destination),
     contextExtensions: toMap(attributes.contextExtensions),
-    sni: attributes.tlsSession?.sni ?? '',
+    sni: sniOf(attributes.tlsSession?.sni),
     filterMetadata: toFilterMetadata(attributes.metadataContext),
     body: bodyOf(http),
   };

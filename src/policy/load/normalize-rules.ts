@@ -1,7 +1,8 @@
 /**
  * Copies schema-valid rules into the Policy model: only the model's fields, ports as text,
- * and the case-insensitive names lower-cased as requests carry them (header names in
- * condition keys, hosts), so that `X-Tenant` or `API.example.com` still match.
+ * and the case-insensitive names written as requests carry them (header names in condition
+ * keys, hosts, `connection.sni` values: lower case, an SNI without its trailing dot), so that
+ * `X-Tenant`, `API.example.com` or `Cache.Data.svc.` still match, a DENY included.
  */
 import type { Condition, Operation, Rule, Source } from '../model.js';
 import { isRecord } from './rule-check.js';
@@ -48,10 +49,18 @@ function pick<F extends string>(object: Record<string, unknown>, fields: readonl
 }
 
 function normalizeCondition(condition: Record<string, unknown>): Condition {
-  const out: { key: string; values?: string[]; notValues?: string[] } = { key: normalizeKey(String(condition['key'])) };
-  if (Array.isArray(condition['values'])) out.values = condition['values'].map((v: unknown) => String(v));
-  if (Array.isArray(condition['notValues'])) out.notValues = condition['notValues'].map((v: unknown) => String(v));
+  const key = normalizeKey(String(condition['key']));
+  const value = key === 'connection.sni' ? sniValue : String;
+  const out: { key: string; values?: string[]; notValues?: string[] } = { key };
+  if (Array.isArray(condition['values'])) out.values = condition['values'].map((v: unknown) => value(v));
+  if (Array.isArray(condition['notValues'])) out.notValues = condition['notValues'].map((v: unknown) => value(v));
   return out;
+}
+
+/** As envoy/ canonicalizes a request's SNI: lower case, no trailing dot (a `*` pattern keeps its star). */
+function sniValue(value: unknown): string {
+  const text = String(value).toLowerCase();
+  return text.length > 1 && text.endsWith('.') ? text.slice(0, -1) : text;
 }
 
 const HEADER_KEY = /^request\.headers\[(.+)\]$/;
