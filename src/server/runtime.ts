@@ -33,6 +33,8 @@ export interface Runtime {
   shutdown(): Promise<void>;
   /** What `/readyz` and gRPC Health say now. */
   ready(): boolean;
+  /** Why not ready, in the words `/readyz` uses (meaningful only while `ready()` is false). */
+  whyNotReady(): string;
 }
 
 export interface RuntimeOptions {
@@ -97,6 +99,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     policies,
     telemetry,
     ready,
+    whyNotReady,
     reload: () => reloadAll(parts, updateHealth),
     shutdown: () => {
       state.draining = true;

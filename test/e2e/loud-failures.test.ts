@@ -85,6 +85,26 @@ describe('a trust bundle missing from a directory that exists', () => {
   });
 });
 
+describe('a trust bundle missing under serve --workers 2', () => {
+  it("is the reason the primary's /readyz gives, in the workers' words, once", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'bundles'));
+    const missing = join(dir, 'bundles', 'prod.example.json');
+    const config = [
+      `policies: [${join(REPO_ROOT, 'examples/policies')}]`,
+      'identity:',
+      '  trustDomains:',
+      '    prod.example: { bundle: ./bundles/prod.example.json }',
+    ].join('\n');
+    const server = await startServer({ configText: config, configDir: dir, args: ['--workers', '2'] });
+    servers.push(server);
+    const reason = `trust bundle prod.example: ENOENT: no such file or directory, open '${missing}'`;
+    await expect
+      .poll(async () => (await adminGet(server.admin, '/readyz')).body, { timeout: 10_000 })
+      .toBe(`not ready: 2 of 2 workers not ready: ${reason}\n`);
+  });
+});
+
 interface Exit {
   readonly code: number | null;
   readonly stderr: string;

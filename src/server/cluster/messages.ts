@@ -12,6 +12,8 @@ export interface WorkerState {
   /** The gRPC address it serves. */
   readonly grpc: string;
   readonly ready: boolean;
+  /** Why not, when not ready: the words its own `/readyz` would use, for the primary's. */
+  readonly reason?: string;
   readonly generation: number | undefined;
   readonly hash: string | undefined;
 }
@@ -35,7 +37,11 @@ export function isWorkerMessage(message: unknown): message is WorkerMessage {
   if (!isRecord(message)) return false;
   switch (message['type']) {
     case 'meshwarden:worker-state':
-      return typeof message['grpc'] === 'string' && typeof message['ready'] === 'boolean';
+      return (
+        typeof message['grpc'] === 'string' &&
+        typeof message['ready'] === 'boolean' &&
+        (message['reason'] === undefined || typeof message['reason'] === 'string')
+      );
     case 'meshwarden:worker-failed':
       return typeof message['message'] === 'string';
     default:

@@ -17,7 +17,7 @@ import { WORKER_ENV } from './messages.js';
 import { createPrimaryRegistry } from './primary-metrics.js';
 import { resolveSharedAddress } from './shared-address.js';
 import type { WorkerAssignment } from './worker.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type WorkerView } from './worker-pool.js';
 
 export interface ClusterPrimary extends Serving {
   readonly grpcAddress: string;
@@ -107,10 +107,21 @@ function startAdmin(
     contentType: aggregator.contentType,
     health: () => {
       if (ready()) return { live: true, ready: true };
-      const waiting = pool.view().filter((worker) => !worker.ready).length;
-      return { live: true, ready: false, reason: waiting > 0 ? `${waiting} of ${config.workers} workers not ready` : 'draining' };
+      return { live: true, ready: false, reason: clusterNotReadyReason(pool.view(), config.workers) };
     },
     policyInfo: () => ({ ...policyInfo(policies), workers: pool.view() }),
     flows: () => aggregator.flows(),
   });
+}
+
+/**
+ * How many workers are not ready, and why, in their own words (each distinct reason once, so
+ * N workers missing the same trust bundle say it once): a pod that never turns Ready says why
+ * in its probe's answer, as a single process does.
+ */
+export function clusterNotReadyReason(workers: readonly WorkerView[], count: number): string {
+  const waiting = workers.filter((worker) => !worker.ready);
+  if (waiting.length === 0) return 'draining';
+  const reasons = [...new Set(waiting.map((worker) => worker.reason ?? 'starting'))];
+  return `${waiting.length} of ${count} workers not ready: ${reasons.join('; ')}`;
 }

@@ -27,6 +27,8 @@ export interface WorkerView {
   readonly slot: number;
   readonly pid: number | undefined;
   readonly ready: boolean;
+  /** Why a live worker is not ready, as it said; absent while it has said nothing yet. */
+  readonly reason?: string;
   readonly generation: number | undefined;
   readonly hash: string | undefined;
 }
@@ -90,13 +92,18 @@ export class WorkerPool {
   }
 
   view(): WorkerView[] {
-    return this.#slots.map((slot) => ({
-      slot: slot.number,
-      pid: slot.worker?.process.pid,
-      ready: slot.worker !== undefined && slot.state?.ready === true,
-      generation: slot.state?.generation,
-      hash: slot.state?.hash,
-    }));
+    return this.#slots.map((slot) => {
+      const ready = slot.worker !== undefined && slot.state?.ready === true;
+      const reason = ready || slot.worker === undefined ? undefined : slot.state?.reason;
+      return {
+        slot: slot.number,
+        pid: slot.worker?.process.pid,
+        ready,
+        ...(reason === undefined ? {} : { reason }),
+        generation: slot.state?.generation,
+        hash: slot.state?.hash,
+      };
+    });
   }
 
   /** Workers serving now (listening, connected): the ones to ask for telemetry. */

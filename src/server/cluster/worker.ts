@@ -26,7 +26,15 @@ export async function runWorker(assignment: WorkerAssignment, logger: Logger): P
   const report = () => {
     if (runtime === undefined) return;
     const snapshot = runtime.policies.current;
-    send({ type: 'meshwarden:worker-state', grpc: runtime.grpcAddress, ready: runtime.ready(), generation: snapshot?.generation, hash: snapshot?.hash });
+    const ready = runtime.ready();
+    send({
+      type: 'meshwarden:worker-state',
+      grpc: runtime.grpcAddress,
+      ready,
+      ...(ready ? {} : { reason: runtime.whyNotReady() }),
+      generation: snapshot?.generation,
+      hash: snapshot?.hash,
+    });
   };
   try {
     runtime = await startRuntime({ ...assignment.config, admin: { address: 'off' } }, logger, { onChange: report });
