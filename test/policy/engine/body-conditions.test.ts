@@ -113,6 +113,7 @@ const UNSEEN: readonly Unseen[] = [
   ['the name repeated (JSON.parse keeps the last, many parsers the first)', '{"amount":100000,"amount":10}'],
   ['the name repeated under an escape', '{"amount":100000,"\\u0061mount":10}'],
   ['the name repeated in another case (some decoders bind AMOUNT to amount)', '{"amount":10,"AMOUNT":100000}'],
+  ['the name repeated with a NUL after it (decoders on C strings read "amount\\u0000" as amount)', '{"amount\\u0000":100000,"amount":10}'],
   ['the name only in another case', '{"Amount":10}'],
   ['an absent field', '{"total":10}'],
   ['a null field', '{"amount":null}'],

@@ -111,8 +111,9 @@ function stringEnd(text: string, start: number): number {
 }
 
 /**
- * Which of the node's names the JSON string text[start, end) spells, escapes decoded and case
- * folded; -1 for none. A plain ASCII name of a length no name folds to is ruled out unread.
+ * Which of the node's names the JSON string text[start, end) spells, escapes decoded, cut at a
+ * NUL (`\u0000`: a decoder on C strings reads `"amount\u0000x"` as `amount`) and case folded;
+ * -1 for none. A plain ASCII name of a length no name folds to is ruled out unread.
  */
 function nameIndex(node: BodyPathNode, text: string, start: number, end: number): number {
   let plain = true;
@@ -129,6 +130,12 @@ function nameIndex(node: BodyPathNode, text: string, start: number, end: number)
     }
     if (ascii && !node.foldedLengths.has(end - start)) return -1;
   }
-  const name = plain ? text.slice(start, end) : (JSON.parse(text.slice(start - 1, end + 1)) as string);
+  // a NUL comes only escaped (JSON.parse refuses a raw control character)
+  const name = plain ? text.slice(start, end) : beforeNul(JSON.parse(text.slice(start - 1, end + 1)) as string);
   return node.folded.indexOf(foldCase(name));
+}
+
+function beforeNul(name: string): string {
+  const nul = name.indexOf('\0');
+  return nul === -1 ? name : name.slice(0, nul);
 }
