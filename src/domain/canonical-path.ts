@@ -220,6 +220,10 @@ for (const c of '0123456789abcdef:.') IPV6_CHAR[c.charCodeAt(0)] = 1;
  * literal keeps its brackets (`[::1]:8080` → `[::1]`). '' stays '' (no Host at all).
  */
 export function canonicalizeHost(authority: string): string {
+  // before lower-casing, which turns some characters outside ASCII into ASCII (the Kelvin sign into k)
+  for (let i = 0; i < authority.length; i++) {
+    if (authority.charCodeAt(i) >= 128) throw new CanonicalizationError('invalid_host', authority, `host contains "${authority[i]}"`);
+  }
   const lower = authority.toLowerCase();
   const bracketed = lower.charCodeAt(0) === 0x5b; // '['
   const end = bracketed ? ipv6End(lower, authority) : hostEnd(lower, authority);

@@ -165,6 +165,9 @@ describe('canonicalizeHost', () => {
     'payments..',
     '.payments',
     'pay\u0000ments',
+    // the Kelvin sign lower-cases to an ASCII k: it must not pass as the name it is not
+    '\u212Aube.internal',
+    '[\u212A::1]',
   ])('rejects %j as invalid_host', (input) => {
     expect(errorCodeOf(() => canonicalizeHost(input))).toBe('invalid_host');
   });

@@ -47,4 +47,8 @@ describe('connection.sni on an HTTP request', () => {
   it('is refused (400, invalid_sni) when it is not a DNS name, as a connection\'s is', () => {
     expect(() => httpWithSni('cache:443')).toThrow(expect.objectContaining({ code: 'invalid_sni', attribute: 'attributes.tls_session.sni' }));
   });
+
+  it('is refused (400, invalid_sni) when a character outside ASCII would lower-case into one (the Kelvin sign into k), never read as the DNS name it is not', () => {
+    expect(() => httpWithSni('\u212Aube.internal')).toThrow(expect.objectContaining({ code: 'invalid_sni' }));
+  });
 });
