@@ -57,8 +57,10 @@ export type RawIssuer = Omit<IssuerOptions, 'timeoutMs' | 'cooldownMs' | 'maxAge
 };
 
 /** The `identity:` section as written in the file: IdentityOptions with durations. */
-export type RawIdentity = Omit<IdentityOptions, 'trustDomains' | 'issuers' | 'tokenCache' | 'clockToleranceSeconds'> & {
+export type RawIdentity = Omit<IdentityOptions, 'trustDomains' | 'workloadApi' | 'issuers' | 'tokenCache' | 'clockToleranceSeconds'> & {
   trustDomains?: IdentityOptions['trustDomains'];
+  /** `socket` omitted: SPIFFE_ENDPOINT_SOCKET, as the SPIFFE Workload Endpoint spec says. */
+  workloadApi?: { socket?: string };
   issuers?: RawIssuer[];
   tokenCache?: { max?: number; maxTtl?: Duration };
   clockTolerance?: Duration;
@@ -67,7 +69,7 @@ export type RawIdentity = Omit<IdentityOptions, 'trustDomains' | 'issuers' | 'to
 export const DEFAULT_GRPC_ADDRESS = '0.0.0.0:9191';
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:9901';
 
-export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
+export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const grpc = raw.grpc ?? {};
   const decisions = raw.cache?.decisions ?? {};
@@ -100,7 +102,7 @@ export function buildConfig(raw: RawConfig, baseDir: string): ServerConfig {
     defaultAction: raw.defaultAction ?? 'DENY',
     rootNamespace: raw.rootNamespace ?? 'istio-system',
     maxBodyBytes: raw.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    ...(raw.identity ? { identity: buildIdentity(raw.identity) } : {}),
+    ...(raw.identity ? { identity: buildIdentity(raw.identity, env) } : {}),
     cache: {
       decisions: {
         enabled: decisions.enabled ?? true,
@@ -199,12 +201,14 @@ function buildConnectionPolicy(grpc: NonNullable<RawConfig['grpc']>): GrpcConnec
  * cache's seconds are rounded up to whole units, which identity/ requires: "1.5ms" or a
  * "500ms" maxTtl then start the server instead of failing on an option the file never named.
  */
-function buildIdentity(raw: RawIdentity): IdentityOptions {
-  const { trustDomains, issuers, tokenCache, clockTolerance, ...rest } = raw;
+function buildIdentity(raw: RawIdentity, env: NodeJS.ProcessEnv): IdentityOptions {
+  const { trustDomains, workloadApi, issuers, tokenCache, clockTolerance, ...rest } = raw;
   return {
     ...rest,
     // every key is optional: an OIDC-only section (a gateway) trusts no SPIFFE trust domain
     trustDomains: trustDomains ?? {},
+    // identity/ refuses a missing or non-unix socket, naming the key and the variable
+    ...(workloadApi ? { workloadApi: { socket: workloadApi.socket ?? env['SPIFFE_ENDPOINT_SOCKET'] ?? '' } } : {}),
     ...(issuers ? { issuers: issuers.map(buildIssuer) } : {}),
     ...(tokenCache
       ? { tokenCache: { max: tokenCache.max ?? 10_000, maxTtlSeconds: Math.ceil(durationMs(tokenCache.maxTtl ?? '5m') / 1000) } }

@@ -28,6 +28,9 @@ const identity = strictObject({
     propertyNames: { pattern: '^[a-z0-9._-]+$' },
     additionalProperties: strictObject({ bundle: { type: 'string' }, roots: { type: 'string' } }),
   },
+  workloadApi: strictObject({
+    socket: { description: 'unix:/path of the SPIFFE Workload API (default: SPIFFE_ENDPOINT_SOCKET).', type: 'string', pattern: '^unix:' },
+  }),
   verifyPeerCertificate: { type: 'boolean' },
   trustForwardedClientCert: { type: 'boolean' },
   jwtSvid: strictObject(

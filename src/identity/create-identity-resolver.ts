@@ -27,6 +27,7 @@ import { verifyBearer, type BearerContext } from './lib/verify-bearer.js';
 import type { VerifiedToken } from './lib/verified-token.js';
 import { watchFiles, type WatchFn } from './lib/watch-files.js';
 import type { VerifiedX509Svid } from './lib/x509-svid.js';
+import type { ReconnectDelays } from './workload-api/bundle-streams.js';
 
 export interface IdentityResolverDeps {
   /** Directory that relative file paths of the config are resolved against. */
@@ -39,12 +40,14 @@ export interface IdentityResolverDeps {
   readonly watch?: boolean | WatchFn;
   /** Parsed peer principals remembered, least recently used first out (default DEFAULT_MEMO_SIZE). */
   readonly principalMemoSize?: number;
+  /** Delays before a failed Workload API stream is opened again (default 0.5 s doubling to 30 s). */
+  readonly workloadApiReconnect?: ReconnectDelays;
 }
 
 export interface IdentityResolver {
   /** Throws (or rejects with) IdentityError; never answers for a credential it could not verify. */
   resolve(request: AccessRequest): Subject | Promise<Subject>;
-  /** Every configured bundle, roots and JWKS file loaded at least once. */
+  /** Every configured bundle, roots and JWKS file loaded at least once, and the Workload API's first full update arrived. */
   readonly ready: boolean;
   /** The key files whose last load failed, and why (for readiness, `/policy` and the log at start). */
   readonly failures: readonly KeyFileFailure[];
@@ -130,6 +133,7 @@ class ConfiguredResolver implements IdentityResolver {
       stats: this.stats,
       onReload: (event) => this.#onReload(event),
       onError: (event) => this.#listeners.error.forEach((listener) => listener(event)),
+      ...(deps.workloadApiReconnect ? { workloadApiReconnect: deps.workloadApiReconnect } : {}),
     });
     const cacheOptions = { ...options.tokenCache, now: this.#now };
     const common = { options, now: this.#now, stats: this.stats };

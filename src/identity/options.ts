@@ -25,8 +25,16 @@ export interface IssuerOptions {
   readonly maxAgeMs?: number;
 }
 
+/** The SPIFFE Workload API (a SPIRE agent's socket): trust bundles streamed as they change. */
+export interface WorkloadApiOptions {
+  /** `unix:/path` or `unix:///path` (the form of SPIFFE_ENDPOINT_SOCKET). */
+  readonly socket: string;
+}
+
 export interface IdentityOptions {
   readonly trustDomains: Readonly<Record<string, TrustDomainOptions>>;
+  /** Bundles from the Workload API: they replace the files of every trust domain the agent streams. */
+  readonly workloadApi?: WorkloadApiOptions;
   /** Verify `source.certificate` (Envoy's include_peer_certificate) against the trust domain's roots. */
   readonly verifyPeerCertificate?: boolean;
   /** Read the workload from `x-forwarded-client-cert`: only safe when Envoy sanitizes it. */
@@ -61,6 +69,7 @@ export interface NormalizedTrustDomain {
 
 export interface NormalizedOptions {
   readonly trustDomains: ReadonlyMap<string, NormalizedTrustDomain>;
+  readonly workloadApi?: WorkloadApiOptions;
   readonly verifyPeerCertificate: boolean;
   readonly trustForwardedClientCert: boolean;
   readonly jwtSvid?: { readonly audiences: readonly string[]; readonly header: string };
@@ -82,6 +91,7 @@ export function normalizeIdentityOptions(
   if (!isObject(options)) throw new TypeError('identity: must be an object');
   return Object.freeze({
     trustDomains: normalizeTrustDomains(options.trustDomains, resolvePath),
+    ...normalizeWorkloadApi(options.workloadApi),
     verifyPeerCertificate: optionalBoolean(options.verifyPeerCertificate, 'identity.verifyPeerCertificate'),
     trustForwardedClientCert: optionalBoolean(options.trustForwardedClientCert, 'identity.trustForwardedClientCert'),
     ...normalizeJwtSvid(options.jwtSvid),
@@ -112,6 +122,19 @@ function normalizeTrustDomains(
     result.set(name, Object.freeze({ name, kind, file: resolvePath(file) }));
   }
   return result;
+}
+
+/** Only unix sockets: the Workload API authenticates the caller by its process, which TCP cannot. */
+const UNIX_TARGET = /^unix:(\/\/)?\/[^\0]+$/;
+
+function normalizeWorkloadApi(workloadApi: IdentityOptions['workloadApi']): Pick<NormalizedOptions, 'workloadApi'> {
+  if (workloadApi === undefined) return {};
+  if (!isObject(workloadApi)) throw new TypeError('identity.workloadApi: must be an object');
+  const socket = nonEmptyString(workloadApi.socket, 'identity.workloadApi.socket (or SPIFFE_ENDPOINT_SOCKET)');
+  if (!UNIX_TARGET.test(socket)) {
+    throw new TypeError(`identity.workloadApi.socket: "${socket.slice(0, 200)}" is not unix:/path or unix:///path`);
+  }
+  return { workloadApi: Object.freeze({ socket }) };
 }
 
 function normalizeJwtSvid(jwtSvid: IdentityOptions['jwtSvid']): Pick<NormalizedOptions, 'jwtSvid'> {

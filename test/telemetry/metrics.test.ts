@@ -24,6 +24,7 @@ function identityStats(): IdentityStats {
       files: { 'trust-domain': { loaded: 0, stale: 0, unavailable: 0 }, issuer: { loaded: 0, stale: 0, unavailable: 0 } },
       failures: { 'trust-domain': {}, issuer: {} },
     },
+    workloadApi: { updates: { x509: 0, jwt: 0 }, rejected: { x509: 0, jwt: 0 }, reconnects: { x509: 0, jwt: 0 }, lastUpdateAt: undefined },
   };
 }
 

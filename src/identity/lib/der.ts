@@ -43,6 +43,17 @@ export function readExtensions(der: Uint8Array): CertificateExtensions {
   return result;
 }
 
+/** Splits concatenated DER certificates (the Workload API's bundle bytes) into one buffer each. */
+export function splitDerCertificates(der: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (let at = 0; at < der.length; ) {
+    const cert = sequence(der, at, der.length);
+    parts.push(der.subarray(at, cert.end));
+    at = cert.end;
+  }
+  return parts;
+}
+
 function readExtension(
   der: Uint8Array,
   ext: Tlv,

@@ -19,6 +19,8 @@ import { RetryTimer } from './retry-timer.js';
 import { KEY_SOURCES, type IdentityStats } from './stats.js';
 import type { BundleLookup } from './verified-token.js';
 import { WatchedFile, type ReloadOutcome } from './watched-file.js';
+import { WorkloadApiSource } from '../workload-api/workload-api-source.js';
+import type { ReconnectDelays } from '../workload-api/bundle-streams.js';
 import type { WatchFn } from './watch-files.js';
 
 export type { KeySource } from './key-file-failure.js';
@@ -32,6 +34,8 @@ export interface ReloadEvent {
   readonly x509Authorities?: number;
   readonly jwtAuthorities?: number;
   readonly ignoredKeys?: number;
+  /** The trust domain left the Workload API's streams: untrusted from now on. */
+  readonly withdrawn?: boolean;
 }
 
 export interface ReloadErrorEvent extends KeyFileFailure {
@@ -44,6 +48,8 @@ export interface KeyMaterialDeps {
   readonly stats: IdentityStats;
   readonly onReload: (event: ReloadEvent) => void;
   readonly onError: (event: ReloadErrorEvent) => void;
+  /** Reconnect delays of the Workload API streams (tests shorten them). */
+  readonly workloadApiReconnect?: ReconnectDelays;
 }
 
 interface Watched extends KeyFileName {
@@ -63,6 +69,7 @@ export class KeyMaterial {
   readonly #files: Watched[] = [];
   readonly #deps: KeyMaterialDeps;
   readonly #retry = new RetryTimer(() => this.#refreshFailing());
+  readonly #workloadApi: WorkloadApiSource | undefined;
   #unwatch: (() => void) | undefined;
   #closed = false;
 
@@ -83,12 +90,17 @@ export class KeyMaterial {
       this.#issuerKeys.set(issuer.issuer, fileIssuerKeys(issuer, () => file.value));
       this.#files.push({ source: 'issuer', name: issuer.issuer, path: file.path, label: `JWKS file of ${issuer.issuer}`, file });
     }
+    this.#workloadApi = startWorkloadApi(options, this.#fileBundles, deps);
+    if (this.#workloadApi !== undefined) this.bundles = this.#workloadApi.lookup;
   }
 
-  readonly bundles: BundleLookup = (trustDomain) => {
+  readonly #fileBundles: BundleLookup = (trustDomain) => {
     const file = this.#bundles.get(trustDomain);
     return file === undefined ? undefined : { bundle: file.value };
   };
+
+  /** The Workload API's bundles where it is configured (falling back to files as it says), else the files. */
+  readonly bundles: BundleLookup = this.#fileBundles;
 
   issuerKeys(issuer: string): IssuerKeys | undefined {
     return this.#issuerKeys.get(issuer);
@@ -96,12 +108,13 @@ export class KeyMaterial {
 
   /** True once every key file loaded at least once (remote JWKS load lazily and do not count). */
   get ready(): boolean {
-    return this.#files.every(({ file }) => file.value !== undefined);
+    return this.#files.every(({ file }) => file.value !== undefined) && (this.#workloadApi?.ready ?? true);
   }
 
-  /** The files whose last load failed, and why. */
+  /** The files whose last load failed, and why; then the Workload API streams that are failing. */
   get failures(): KeyFileFailure[] {
-    return this.#files.flatMap(({ failure }) => (failure === undefined ? [] : [failure]));
+    const files = this.#files.flatMap(({ failure }) => (failure === undefined ? [] : [failure]));
+    return [...files, ...(this.#workloadApi?.failures ?? [])];
   }
 
   /** Reads every file again and tells every failure; resolves when all outcomes were reported. */
@@ -122,6 +135,7 @@ export class KeyMaterial {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#retry.stop();
+    this.#workloadApi?.close();
   }
 
   async #refresh(watched: Watched): Promise<void> {
@@ -175,6 +189,14 @@ export class KeyMaterial {
       files[source][file.value === undefined ? 'unavailable' : failure === undefined ? 'loaded' : 'stale']++;
     }
   }
+}
+
+function startWorkloadApi(options: NormalizedOptions, files: BundleLookup, deps: KeyMaterialDeps): WorkloadApiSource | undefined {
+  if (options.workloadApi === undefined) return undefined;
+  const { now, stats, onReload, onError, workloadApiReconnect } = deps;
+  const source = new WorkloadApiSource(options.workloadApi.socket, files, { now, stats, onReload, onError, ...(workloadApiReconnect ? { reconnect: workloadApiReconnect } : {}) });
+  source.start();
+  return source;
 }
 
 function describe(value: unknown): Partial<ReloadEvent> {

@@ -37,6 +37,19 @@ export interface IdentityStats {
   /** Rejections by error code (a closed set, so a safe metric label). */
   readonly rejections: Partial<Record<IdentityErrorCode, number>>;
   readonly keyFiles: KeyFileStats;
+  readonly workloadApi: WorkloadApiStats;
+}
+
+/** The Workload API's bundle streams (all zero without `identity.workloadApi`). */
+export interface WorkloadApiStats {
+  /** Updates applied, by stream. */
+  readonly updates: { x509: number; jwt: number };
+  /** Updates refused (malformed, empty): the last good bundles kept serving. */
+  readonly rejected: { x509: number; jwt: number };
+  /** Times a stream failed or ended and was opened again. */
+  readonly reconnects: { x509: number; jwt: number };
+  /** When the last update was applied, epoch ms; undefined before the first (the metric's age). */
+  lastUpdateAt: number | undefined;
 }
 
 export function createStats(): IdentityStats {
@@ -51,6 +64,7 @@ export function createStats(): IdentityStats {
       files: { 'trust-domain': noFiles(), issuer: noFiles() },
       failures: { 'trust-domain': {}, issuer: {} },
     },
+    workloadApi: { updates: { x509: 0, jwt: 0 }, rejected: { x509: 0, jwt: 0 }, reconnects: { x509: 0, jwt: 0 }, lastUpdateAt: undefined },
   };
 }
 
