@@ -7,6 +7,7 @@
 import type { Registry } from 'prom-client';
 import { BUNDLE_ERROR_CODES, KEY_SOURCES, type BundleErrorCode, type IdentityStats, type JwksFetchStats, type KeySource, type VerificationKind } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
+import { registerWorkloadApiMetrics } from './workload-api-metrics.js';
 
 export interface CacheStats {
   readonly hits: number;
@@ -117,6 +118,7 @@ function registerIdentityMetrics(registry: Registry, source: () => (() => Identi
     read: () => jwksSamples(source()?.()),
   });
   registerKeyFileMetrics(registry, source);
+  registerWorkloadApiMetrics(registry, source);
 }
 
 /** Key file sources and load errors as label values (snake_case, fixed). */

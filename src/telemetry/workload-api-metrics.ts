@@ -1,0 +1,56 @@
+/**
+ * Metrics of the SPIFFE Workload API's bundle streams, read at scrape time from identity's
+ * `IdentityStats.workloadApi`. The last update is a timestamp, as Prometheus prefers: its age
+ * is `time() - meshwarden_workload_api_last_update_timestamp_seconds`, alerting needs no clock here.
+ */
+import type { Registry } from 'prom-client';
+import type { IdentityStats, WorkloadApiStats } from '../identity/index.js';
+import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
+
+const STREAMS = ['x509', 'jwt'] as const;
+
+export function registerWorkloadApiMetrics(registry: Registry, source: () => (() => IdentityStats) | undefined): void {
+  const perStream = (pick: (stats: WorkloadApiStats) => Record<(typeof STREAMS)[number], number>) => () => streamSamples(source()?.(), pick);
+  statsCounter({
+    registry,
+    name: 'meshwarden_workload_api_updates_total',
+    help: 'Workload API bundle updates, by stream (x509, jwt) and result: applied, or refused (the last good bundles kept serving).',
+    labelNames: ['stream', 'result'],
+    read: () => updateSamples(source()?.()),
+  });
+  statsCounter({
+    registry,
+    name: 'meshwarden_workload_api_reconnects_total',
+    help: 'Workload API bundle streams that failed or ended and were opened again, by stream.',
+    labelNames: ['stream'],
+    read: perStream((s) => s.reconnects),
+  });
+  statsGauge({
+    registry,
+    name: 'meshwarden_workload_api_last_update_timestamp_seconds',
+    help: 'When the last Workload API bundle update was applied (Unix seconds); 0 before the first, so an alert on its age (time() minus this) fires then too.',
+    labelNames: [],
+    // the newest update wins across workers: each worker streams on its own
+    aggregator: 'max',
+    read: () => {
+      const at = source()?.().workloadApi.lastUpdateAt;
+      return at === undefined ? [] : single(at / 1000);
+    },
+  });
+}
+
+function* updateSamples(stats: IdentityStats | undefined): Iterable<Sample<'stream' | 'result'>> {
+  if (stats === undefined) return;
+  for (const stream of STREAMS) {
+    yield [{ stream, result: 'applied' }, stats.workloadApi.updates[stream]];
+    yield [{ stream, result: 'refused' }, stats.workloadApi.rejected[stream]];
+  }
+}
+
+function* streamSamples(
+  stats: IdentityStats | undefined,
+  pick: (stats: WorkloadApiStats) => Record<(typeof STREAMS)[number], number>,
+): Iterable<Sample<'stream'>> {
+  if (stats === undefined) return;
+  for (const stream of STREAMS) yield [{ stream }, pick(stats.workloadApi)[stream]];
+}
