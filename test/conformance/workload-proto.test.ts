@@ -1,17 +1,18 @@
 /**
  * The vendored SPIFFE Workload API proto is go-spiffe's own, byte for byte. No npm package ships
  * it, so the reference is go-spiffe's module (pinned: GO_SPIFFE_VERSION) in the Go module cache,
- * which installing SPIRE brings. Without it the comparison is skipped with one line, except where
- * `.ci/run` installed SPIRE (MESHWARDEN_REQUIRE_SPIRE=1): there a missing reference fails.
+ * which installing SPIRE brings. Without it the comparison is skipped with one line, except under
+ * CI, where `.ci/run` builds SPIRE: there a missing reference fails.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isCi } from '../helpers/envoy/envoy-binary.js';
 import { GO_SPIFFE_VERSION, officialWorkloadProto } from '../helpers/go-spiffe-proto.js';
 
 const VENDORED = path.resolve(__dirname, '../../proto/spiffe/workload/workload.proto');
 const official = officialWorkloadProto();
-const required = process.env['MESHWARDEN_REQUIRE_SPIRE'] === '1';
+const required = isCi();
 
 if (official === undefined && !required) {
   console.log(`workload-proto: go-spiffe ${GO_SPIFFE_VERSION} is not in the Go module cache; drift check skipped`);

@@ -6,13 +6,15 @@
  * resolver is ready only once both streams delivered.
  */
 import { X509Certificate } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IdentityResolver, ReloadErrorEvent, ReloadEvent } from '../../src/identity/index.js';
 import { accessRequest, bearer } from './helpers/request.js';
 import { signToken, makeKey, publicJwk, type SigningKey } from './helpers/tokens.js';
 import { buildWorld, outcome, A, B, WORKLOAD_A, WORKLOAD_B, type World } from './helpers/world.js';
 import { WorkloadApiDouble, type Bundles } from './helpers/workload-api-double.js';
 import { urlEncodedPem } from './helpers/pki.js';
+
+const WAIT = { timeout: 5000, interval: 10 };
 
 let world: World;
 const open: { resolver?: IdentityResolver; agent?: WorkloadApiDouble }[] = [];
@@ -36,13 +38,6 @@ const jwtOf = (domains: Record<string, SigningKey[]>): Bundles =>
   Object.fromEntries(Object.entries(domains).map(([domain, keys]) => [`spiffe://${domain}`, jwks(...keys)]));
 const svid = (key: SigningKey, sub: string) => signToken(key, { sub, aud: 'meshwarden', exp: world.nowS + 300 });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Fed {
   readonly agent: WorkloadApiDouble;
@@ -77,10 +72,10 @@ describe('trust bundles from the Workload API', () => {
     expect(resolver.ready).toBe(false);
     expect(await outcome(resolver, await tokenOf(world.keyB, WORKLOAD_B))).toBe('ERR_TRUST_DOMAIN_UNTRUSTED');
     agent.send('x509', bothDomains().x509);
-    await until(() => resolver.stats.workloadApi.updates.x509 === 1, 'the X.509 update arrived');
+    await vi.waitUntil(() => resolver.stats.workloadApi.updates.x509 === 1, WAIT);
     expect(resolver.ready).toBe(false);
     agent.send('jwt', bothDomains().jwt);
-    await until(() => resolver.ready, 'both streams delivered');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     expect(await outcome(resolver, await tokenOf(world.keyB, WORKLOAD_B))).toBe('OK');
     expect(await outcome(resolver, await tokenOf(world.keyA, WORKLOAD_A))).toBe('OK');
     expect(agent.refusedCalls).toBe(0);
@@ -88,35 +83,35 @@ describe('trust bundles from the Workload API', () => {
 
   it('verify an X.509-SVID against the streamed roots', async () => {
     const { resolver } = await fed(bothDomains());
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     const leaf = world.pki.leaf('wl-leaf-a', world.rootA, { uris: [WORKLOAD_A] });
     expect(await outcome(resolver, accessRequest({ principal: WORKLOAD_A, certificate: urlEncodedPem(leaf) }))).toBe('OK');
   });
 
   it('untrust a domain at the first update that no longer carries it, whatever file is configured for it', async () => {
     const { agent, resolver, reloads } = await fed(bothDomains(), { [B]: { bundle: 'b.json' } });
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     agent.send('jwt', jwtOf({ [A]: [world.keyA] }));
     agent.send('x509', x509Of({ [A]: world.rootA.pem }));
-    await until(() => resolver.stats.workloadApi.updates.x509 === 2, 'the second X.509 update arrived');
+    await vi.waitUntil(() => resolver.stats.workloadApi.updates.x509 === 2, WAIT);
     expect(await outcome(resolver, await tokenOf(world.keyB, WORKLOAD_B))).toBe('ERR_TRUST_DOMAIN_UNTRUSTED');
     expect(reloads).toContainEqual(expect.objectContaining({ name: B, withdrawn: true }));
   });
 
   it('answer for a file-configured domain from its file until the stream carries it', async () => {
     const { resolver } = await fed({ x509: x509Of({ [A]: world.rootA.pem }), jwt: jwtOf({ [A]: [world.keyA] }) }, { [B]: { bundle: 'b.json' } });
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     expect(await outcome(resolver, await tokenOf(world.keyB, WORKLOAD_B))).toBe('OK');
   });
 
   it('rotate JWT keys in one update: the new key verifies, the removed one fails', async () => {
     const { agent, resolver } = await fed(bothDomains());
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     const oldToken = await tokenOf(world.keyA, WORKLOAD_A);
     expect(await outcome(resolver, oldToken)).toBe('OK');
     const next = makeKey('a-next');
     agent.send('jwt', jwtOf({ [A]: [next], [B]: [world.keyB] }));
-    await until(() => resolver.stats.workloadApi.updates.jwt === 2, 'the rotation arrived');
+    await vi.waitUntil(() => resolver.stats.workloadApi.updates.jwt === 2, WAIT);
     expect(await outcome(resolver, await tokenOf(next, WORKLOAD_A))).toBe('OK');
     expect(await outcome(resolver, oldToken)).toBe('ERR_JWT_KEY_NOT_FOUND');
   });
@@ -128,9 +123,9 @@ describe('trust bundles from the Workload API', () => {
     ['a key for X.509-SVIDs in a JWT bundle', { [`spiffe://${A}`]: Buffer.from(JSON.stringify({ keys: [publicJwk(world?.keyA ?? makeKey('x'), { use: 'x509-svid' })] })) }],
   ])('refuse %s and keep the last good bundles serving', async (_name, bundles) => {
     const { agent, resolver, errors } = await fed(bothDomains());
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     agent.sendRaw('jwt', { bundles });
-    await until(() => resolver.stats.workloadApi.rejected.jwt === 1, 'the update was refused');
+    await vi.waitUntil(() => resolver.stats.workloadApi.rejected.jwt === 1, WAIT);
     expect(errors[0]).toMatchObject({ name: 'workload-api:jwt', keptLastGood: true, reason: expect.stringMatching(/JWTBundlesResponse\.bundles/) });
     expect(await outcome(resolver, await tokenOf(world.keyA, WORKLOAD_A))).toBe('OK');
     expect(resolver.ready).toBe(true);
@@ -138,28 +133,28 @@ describe('trust bundles from the Workload API', () => {
 
   it('refuse X.509 bundle bytes that are not DER certificates, naming the entry', async () => {
     const { agent, resolver, errors } = await fed(bothDomains());
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     agent.sendRaw('x509', { bundles: { [`spiffe://${A}`]: Buffer.from([0x30, 0x82, 0xff]) } });
-    await until(() => resolver.stats.workloadApi.rejected.x509 === 1, 'the update was refused');
+    await vi.waitUntil(() => resolver.stats.workloadApi.rejected.x509 === 1, WAIT);
     expect(errors[0]?.reason).toContain(`X509BundlesResponse.bundles["spiffe://${A}"]: not a list of DER certificates`);
   });
 
   it('reconnect after a stream error, counting it, the last good bundles serving meanwhile', async () => {
     const { agent, resolver, errors } = await fed(bothDomains());
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     agent.failStreams('jwt');
-    await until(() => resolver.stats.workloadApi.reconnects.jwt === 1, 'the failure was counted');
+    await vi.waitUntil(() => resolver.stats.workloadApi.reconnects.jwt === 1, WAIT);
     expect(errors[0]).toMatchObject({ keptLastGood: true, reason: expect.stringContaining('UNAVAILABLE: agent is shutting down') });
     expect(await outcome(resolver, await tokenOf(world.keyA, WORKLOAD_A))).toBe('OK');
-    await until(() => resolver.stats.workloadApi.updates.jwt === 2, 'the new stream delivered');
+    await vi.waitUntil(() => resolver.stats.workloadApi.updates.jwt === 2, WAIT);
     expect(resolver.failures).toEqual([]);
   });
 
   it('survive the agent going away and coming back on the same socket', async () => {
     const { agent, resolver } = await fed(bothDomains());
-    await until(() => resolver.ready, 'ready');
+    await vi.waitUntil(() => resolver.ready, WAIT);
     await agent.stop();
-    await until(() => resolver.stats.workloadApi.reconnects.x509 >= 2, 'reconnects were tried');
+    await vi.waitUntil(() => resolver.stats.workloadApi.reconnects.x509 >= 2, WAIT);
     expect(resolver.failures.map((failure) => failure.keptLastGood)).toEqual([true, true]);
     expect(await outcome(resolver, await tokenOf(world.keyB, WORKLOAD_B))).toBe('OK');
     const restarted = new WorkloadApiDouble(agent.socketPath.replace(/\/agent\.sock$/, ''));
@@ -167,7 +162,7 @@ describe('trust bundles from the Workload API', () => {
     restarted.send('x509', x509Of({ [A]: world.rootA.pem }));
     restarted.send('jwt', jwtOf({ [A]: [world.keyA] }));
     await restarted.start();
-    await until(() => resolver.stats.workloadApi.updates.jwt === 2 && resolver.stats.workloadApi.updates.x509 === 2, 'the restarted agent delivered');
+    await vi.waitUntil(() => resolver.stats.workloadApi.updates.jwt === 2 && resolver.stats.workloadApi.updates.x509 === 2, WAIT);
     expect(await outcome(resolver, await tokenOf(world.keyB, WORKLOAD_B))).toBe('ERR_TRUST_DOMAIN_UNTRUSTED');
     expect(resolver.stats.workloadApi.lastUpdateAt).toBeGreaterThan(0);
   });
@@ -176,7 +171,7 @@ describe('trust bundles from the Workload API', () => {
     const agent = new WorkloadApiDouble();
     const resolver = await world.resolver({ trustDomains: {}, workloadApi: { socket: agent.target } }, { workloadApiReconnect: { initialMs: 20, maxMs: 100 } });
     open.push({ resolver });
-    await until(() => resolver.failures.length === 2, 'both streams failed');
+    await vi.waitUntil(() => resolver.failures.length === 2, WAIT);
     expect(resolver.ready).toBe(false);
     expect(resolver.failures[0]).toMatchObject({ keptLastGood: false, reason: expect.stringMatching(/^Workload API unix:.*agent\.sock \(X\.509 bundles\): UNAVAILABLE/) });
   });
