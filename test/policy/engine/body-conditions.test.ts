@@ -151,13 +151,18 @@ describe('what bounds the body', () => {
     expect(effect([exact], '{"id":"9007199254740992"}')).toBe('allow policy_allow');
   });
 
-  // DEFECT: a number with more digits than a double holds is compared by the double's text, not
-  // the number sent: 10.0000000000000001 passes an ALLOW on "10" (and 1e400 is "Infinity"), where
-  // a workload decoding exact decimals (json.Number, BigDecimal, Decimal) sees another amount.
-  // Like an integer past 2^53, it should be unseen; the fix needs each number's source text.
-  it.fails('does not compare a number whose text as a double is not the number sent', () => {
+  // A workload decoding exact decimals (json.Number, BigDecimal, Decimal) would see another amount
+  // than the double's text: such a body is unseen, as an integer past 2^53 is.
+  it('does not compare a number whose text as a double is not the number sent: the body is unseen', () => {
     expect(effect([allowTen], '{"amount":10.0000000000000001}')).toBe('deny default_deny');
     expect(effect([allowTen], '{"amount":9.99999999999999999}')).toBe('deny default_deny');
+    expect(effect([allowTen], '{"amount":10,"fee":1e400}')).toBe('deny default_deny');
+    expect(effect([denyBig, allowAll], '{"amount":100000.00000000000001}')).toBe('deny policy_deny');
+  });
+
+  it('compares numbers a double holds exactly, however they are written', () => {
+    for (const amount of ['10', '10.0', '1e1', '1.0E+1', '10.000000000000000000']) expect(effect([allowTen], `{"amount":${amount}}`), amount).toBe('allow policy_allow');
+    expect(effect([allowTen], '{"amount":10,"pi":3.141592653589793,"zero":-0,"tiny":5e-324}')).toBe('allow policy_allow');
   });
 
   it('refuses a maxBodyBytes that is not a positive integer', () => {

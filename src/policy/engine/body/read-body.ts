@@ -2,11 +2,12 @@
  * The request body as `request.body.json[...]` conditions see it: parsed JSON, or the reason
  * it cannot be trusted to be what the workload receives. Never an allow from what was not
  * seen: a body Envoy cut short, one over the size bound, one not declared or not valid as
- * UTF-8 JSON, one nested past the depth bound is unseen as a whole, and its fields with it.
+ * UTF-8 JSON, one nested past the depth bound, one holding a number written otherwise than its double reads
+ * is unseen as a whole, and its fields with it.
  */
 import type { AccessRequest } from '../../../domain/index.js';
 import type { BodyPaths } from './body-paths.js';
-import { scanJson, TOO_DEEP, type RepeatedMembers } from './scan-json.js';
+import { INEXACT_NUMBER, scanJson, TOO_DEEP, type RepeatedMembers } from './scan-json.js';
 
 export type BodyUnseen =
   | 'no_body'
@@ -16,7 +17,8 @@ export type BodyUnseen =
   | 'encoded_body'
   | 'invalid_utf8'
   | 'invalid_json'
-  | 'too_deep';
+  | 'too_deep'
+  | 'inexact_number';
 
 export interface BodyJson {
   readonly root: unknown;
@@ -66,7 +68,8 @@ export function readBody(request: AccessRequest, limits: BodyLimits, paths: Body
     return 'invalid_json';
   }
   const repeated = scanJson(text, limits.maxDepth, paths);
-  return repeated === TOO_DEEP ? 'too_deep' : { root, repeated };
+  if (repeated === TOO_DEEP || repeated === INEXACT_NUMBER) return repeated;
+  return { root, repeated };
 }
 
 /**

@@ -1,13 +1,18 @@
 /**
  * One pass over JSON text that JSON.parse has already accepted, for what JSON.parse does not
- * say: how deep the document nests, and whether an object on a path the policies read names a
- * member twice. JSON.parse keeps the last of two equal names and many parsers keep the first,
- * and some match names without case (`AMOUNT` binds to `amount`): so names are compared
- * escapes decoded and case folded, and a workload cannot act on a value the policy never saw.
+ * say: how deep the document nests, whether an object on a path the policies read names a
+ * member twice, and whether each number is written as its double's text reads. JSON.parse keeps the last
+ * of two equal names and many parsers keep the first, and some match names without case
+ * (`AMOUNT` binds to `amount`): so names are compared escapes decoded and case folded. And a
+ * number with more digits than a double holds (10.0000000000000001, 1e400) is not the number
+ * a workload decoding exact decimals (json.Number, BigDecimal, Decimal) acts on. Either way, a
+ * workload could act on a value the policy never saw.
  */
 import { foldCase, type BodyPathNode, type BodyPaths } from './body-paths.js';
 
 export const TOO_DEEP = 'too_deep';
+/** A number in the body whose double's text is not the number written: the body is unseen as a whole. */
+export const INEXACT_NUMBER = 'inexact_number';
 
 /** Node ids (BodyPaths) whose member name was repeated in its object. */
 export type RepeatedMembers = Uint8Array;
@@ -19,9 +24,15 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
-/** `TOO_DEEP` past `maxDepth` nested objects and arrays; else the repeats found (undefined: none). */
-export function scanJson(text: string, maxDepth: number, paths: BodyPaths): RepeatedMembers | undefined | typeof TOO_DEEP {
+/**
+ * `TOO_DEEP` past `maxDepth` nested objects and arrays, `INEXACT_NUMBER` for a number its
+ * double's text does not write; else the repeats found (undefined: none).
+ */
+export function scanJson(text: string, maxDepth: number, paths: BodyPaths): RepeatedMembers | undefined | typeof TOO_DEEP | typeof INEXACT_NUMBER {
   return new Scan(text, paths).run(maxDepth);
 }
 
@@ -39,7 +50,7 @@ class Scan {
   ) {}
 
   // One loop, locals only: it runs over every character of the body.
-  run(maxDepth: number): RepeatedMembers | undefined | typeof TOO_DEEP {
+  run(maxDepth: number): RepeatedMembers | undefined | typeof TOO_DEEP | typeof INEXACT_NUMBER {
     const text = this.text;
     const nodes = this.#nodes;
     const isObject = this.#isObject;
@@ -68,6 +79,10 @@ class Scan {
       } else if (c === COMMA) {
         expectName = isObject[depth]!;
         next = undefined;
+      } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
+        const end = numberEnd(text, i);
+        if (!isExactDouble(text.slice(i, end))) return INEXACT_NUMBER;
+        i = end - 1;
       }
     }
     return this.#repeated;
@@ -138,4 +153,49 @@ function nameIndex(node: BodyPathNode, text: string, start: number, end: number)
 function beforeNul(name: string): string {
   const nul = name.indexOf('\0');
   return nul === -1 ? name : name.slice(0, nul);
+}
+
+/** Where the number literal starting at `start` ends (JSON.parse accepted it: digits, `-+.eE`). */
+function numberEnd(text: string, start: number): number {
+  let end = start + 1;
+  for (; end < text.length; end += 1) {
+    const c = text.charCodeAt(end);
+    if (!((c >= DIGIT_0 && c <= DIGIT_9) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === MINUS)) break;
+  }
+  return end;
+}
+
+/**
+ * Whether the literal names the same decimal as the shortest text of the double it parses to
+ * (the text conditions compare): then a workload decoding doubles and one decoding exact
+ * decimals both act on the number the policy read. `10.0`, `1e5`, `0.1` and
+ * `3.141592653589793` do; `10.0000000000000001` and `1e400` do not.
+ */
+function isExactDouble(literal: string): boolean {
+  const value = Number(literal);
+  return Number.isFinite(value) && sameDecimal(literal, String(value));
+}
+
+/** Two decimal texts (JSON or JS number syntax) name the same number: digits and scale compared, sign aside for zero. */
+function sameDecimal(a: string, b: string): boolean {
+  const x = decimalOf(a);
+  const y = decimalOf(b);
+  if (x.digits === '' && y.digits === '') return true; // 0 and -0
+  return x.negative === y.negative && x.digits === y.digits && x.exponent === y.exponent;
+}
+
+/** A decimal as its significant digits (no leading or trailing zeros) and the power of ten of the last one. */
+function decimalOf(text: string): { negative: boolean; digits: string; exponent: number } {
+  const negative = text.startsWith('-');
+  const unsigned = negative ? text.slice(1) : text;
+  const e = unsigned.search(/[eE]/);
+  const mantissa = e === -1 ? unsigned : unsigned.slice(0, e);
+  let exponent = e === -1 ? 0 : Number(unsigned.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  if (dot !== -1) exponent -= mantissa.length - dot - 1;
+  let digits = mantissa.replace('.', '').replace(/^0+/, '');
+  const trimmed = digits.replace(/0+$/, '');
+  exponent += digits.length - trimmed.length;
+  digits = trimmed;
+  return { negative, digits, exponent: digits === '' ? 0 : exponent };
 }
