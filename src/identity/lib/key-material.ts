@@ -8,6 +8,8 @@
  * told to listeners when it happens. A reload asked for (start, SIGHUP) tells every failure; one
  * the watcher or the retry timer started tells only a failure that differs from the last told.
  * A failing file is retried at a slow, growing interval, for a directory no watch could reach.
+ * With `workloadApi`, the agent's bundle streams answer for the trust domains they carry
+ * (workload-api/): their failures are listed and told beside the files'.
  */
 import type { BundleError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
@@ -106,7 +108,7 @@ export class KeyMaterial {
     return this.#issuerKeys.get(issuer);
   }
 
-  /** True once every key file loaded at least once (remote JWKS load lazily and do not count). */
+  /** True once every key file loaded at least once (remote JWKS load lazily and do not count) and the Workload API's first full update arrived. */
   get ready(): boolean {
     return this.#files.every(({ file }) => file.value !== undefined) && (this.#workloadApi?.ready ?? true);
   }
@@ -148,7 +150,8 @@ export class KeyMaterial {
   }
 
   #scheduleRetry(): void {
-    if (this.#closed || this.failures.length === 0) this.#retry.stop();
+    // the files' retry only: the Workload API streams reconnect on their own
+    if (this.#closed || this.#files.every(({ failure }) => failure === undefined)) this.#retry.stop();
     else this.#retry.start();
   }
 
