@@ -5,7 +5,7 @@
  * waits for the first full update, the counters say how the stream fares (metrics).
  */
 import { BundleError } from '../errors.js';
-import type { KeyFileFailure } from '../lib/key-file-failure.js';
+import { sameFailure, type KeyFileFailure } from '../lib/key-file-failure.js';
 import type { BundleLookup } from '../lib/verified-token.js';
 import type { IdentityStats } from '../lib/stats.js';
 import type { ReloadErrorEvent, ReloadEvent } from '../lib/key-material.js';
@@ -29,6 +29,8 @@ export class WorkloadApiSource {
   readonly #socket: string;
   readonly #deps: WorkloadApiDeps;
   readonly #failures: Partial<Record<BundleStream, KeyFileFailure>> = {};
+  /** The failure listeners last heard of, per stream: a retry that fails the same way is not news. */
+  readonly #told: Partial<Record<BundleStream, KeyFileFailure>> = {};
 
   constructor(socket: string, files: BundleLookup, deps: WorkloadApiDeps) {
     this.#socket = socket;
@@ -70,14 +72,15 @@ export class WorkloadApiSource {
     counts.updates[stream]++;
     counts.lastUpdateAt = this.#deps.now();
     delete this.#failures[stream];
+    delete this.#told[stream];
     for (const [name, bundle] of parsed) this.#deps.onReload({ source: 'trust-domain', name, path: this.#socket, ...describe(stream, bundle) });
     for (const name of dropped) this.#deps.onReload({ source: 'trust-domain', name, path: this.#socket, withdrawn: true });
   }
 
   #streamFailed(stream: BundleStream, failure: StreamFailure, retryInMs: number): void {
     this.#deps.stats.workloadApi.reconnects[stream]++;
-    const cause = `${failure.status}: ${failure.message}; reconnecting in ${retryInMs} ms`;
-    this.#fail(stream, 'ERR_BUNDLE_READ', cause, new BundleError('ERR_BUNDLE_READ', cause));
+    const cause = `${failure.status}: ${failure.message}`;
+    this.#fail(stream, 'ERR_BUNDLE_READ', cause, new BundleError('ERR_BUNDLE_READ', `${cause}; reconnecting in ${retryInMs} ms`));
   }
 
   #fail(stream: BundleStream, code: BundleError['code'], cause: string, error: BundleError): void {
@@ -85,6 +88,8 @@ export class WorkloadApiSource {
     const keptLastGood = this.#bundles.complete;
     const failure: KeyFileFailure = { source: 'trust-domain', name: `workload-api:${stream}`, path: this.#socket, code, cause, keptLastGood, reason: `${label}: ${cause}` };
     this.#failures[stream] = failure;
+    if (sameFailure(this.#told[stream], failure)) return;
+    this.#told[stream] = failure;
     this.#deps.onError({ ...failure, error });
   }
 }
