@@ -1,8 +1,8 @@
 /**
  * The vendored SPIFFE Workload API proto is go-spiffe's own, byte for byte. No npm package ships
  * it, so the reference is go-spiffe's module (pinned: GO_SPIFFE_VERSION) in the Go module cache,
- * which installing SPIRE brings. Without it the comparison is skipped with one line, except under
- * CI, where `.ci/run` builds SPIRE: there a missing reference fails.
+ * which `.ci/run` downloads (`go mod download`), as building SPIRE does. Without it the comparison
+ * is skipped with one line, except under CI: there a missing reference fails.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

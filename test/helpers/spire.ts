@@ -1,6 +1,7 @@
 /**
- * A real SPIRE server and agent for end-to-end tests: built by `.ci/run` (`go install` at a
- * pinned release) into node_modules/.cache/meshwarden-spire/bin, or found at MESHWARDEN_SPIRE_BIN.
+ * A real SPIRE server and agent for end-to-end tests: built by test/helpers/install-spire.sh
+ * (`go install` at a pinned release) into node_modules/.cache/meshwarden-spire/bin, or found at
+ * MESHWARDEN_SPIRE_BIN.
  * Loopback and unix sockets in a temp dir only; the agent attests with a join token and keeps
  * its keys on disk, so it can be restarted without a new token; one registration entry gives
  * this process (its uid, unix workload attestor) the ID spiffe://example.org/meshwarden.
@@ -20,7 +21,7 @@ export type SpireBinaries = { readonly found: true; readonly dir: string } | { r
 export function findSpire(env: NodeJS.ProcessEnv = process.env): SpireBinaries {
   const dir = env['MESHWARDEN_SPIRE_BIN'] ?? resolve(__dirname, '../../node_modules/.cache/meshwarden-spire/bin');
   const missing = ['spire-server', 'spire-agent'].filter((bin) => !existsSync(join(dir, bin)));
-  return missing.length === 0 ? { found: true, dir } : { found: false, problem: `${missing.join(' and ')} not in ${dir} (.ci/run builds them)` };
+  return missing.length === 0 ? { found: true, dir } : { found: false, problem: `${missing.join(' and ')} not in ${dir} (bash test/helpers/install-spire.sh builds them)` };
 }
 
 export class Spire {
