@@ -37,7 +37,11 @@ export function trustMaterialInfo(identity: IdentityResolver): object {
 export function logTrustMaterial(identity: IdentityResolver, logger: Logger): void {
   for (const failure of identity.failures) logFailure(logger, failure);
   identity.on('error', (event) => logFailure(logger, event));
-  identity.on('reload', (event) => logger.info({ event }, 'trust material loaded'));
+  identity.on('reload', (event) =>
+    event.withdrawn
+      ? logger.warn({ event }, `trust domain ${event.name} withdrawn by the Workload API: untrusted from now on`)
+      : logger.info({ event }, 'trust material loaded'),
+  );
 }
 
 function logFailure(logger: Logger, failure: KeyFileFailure): void {
