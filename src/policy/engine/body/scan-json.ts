@@ -173,7 +173,10 @@ function numberEnd(text: string, start: number): number {
  */
 function isExactDouble(literal: string): boolean {
   const value = Number(literal);
-  return Number.isFinite(value) && sameDecimal(literal, String(value));
+  if (!Number.isFinite(value)) return false;
+  const text = String(value);
+  // most literals are already the double's text (10, 0.5): no decimal to work out for them
+  return literal === text || sameDecimal(literal, text);
 }
 
 /** Two decimal texts (JSON or JS number syntax) name the same number: digits and scale compared, sign aside for zero. */
