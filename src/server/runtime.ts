@@ -79,6 +79,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   telemetry.metrics.attach({ grpcListener: () => grpc.load() });
   const state = { draining: false };
   const ready = () => !state.draining && policies.current !== undefined && identity.ready;
+  telemetry.metrics.attach({ ready });
   const http = await startHttpListener(config, service, ready, { grpc, security });
   if (http) telemetry.metrics.attach({ httpListener: () => http.load() });
   const whyNotReady = () => notReadyReason({ draining: state.draining, policies, identity });

@@ -21,6 +21,7 @@ export class PolicyMetrics {
   readonly #rules: Gauge;
   readonly #info: Gauge<'hash'>;
   readonly #lastSuccess: Gauge;
+  readonly #lastFailure: Gauge;
   readonly #now: () => number;
 
   constructor(registry: Registry, now: () => number) {
@@ -38,6 +39,14 @@ export class PolicyMetrics {
       registers,
       aggregator: 'min',
     });
+    // Beside the success time, it says whether the newest attempt failed (failure > success):
+    // the file an operator deployed is not the one in service. 0 until a reload fails.
+    this.#lastFailure = new Gauge({
+      name: 'meshwarden_policy_last_reload_failure_timestamp_seconds',
+      help: 'Unix time of the last failed policy reload (0 if none failed).',
+      registers,
+      aggregator: 'max',
+    });
   }
 
   reloaded(snapshot: PolicyGauges): void {
@@ -52,5 +61,6 @@ export class PolicyMetrics {
 
   reloadFailed(): void {
     this.#reloads.inc({ result: 'failure' });
+    this.#lastFailure.set(this.#now() / 1000);
   }
 }

@@ -43,6 +43,8 @@ export interface MetricsSources {
   readonly grpcListener?: () => ListenerLoad;
   /** The same of the HTTP ext_authz listener, when it is on. */
   readonly httpListener?: () => ListenerLoad;
+  /** What `/readyz` says now: a gauge, so an alert can see readiness flap. */
+  readonly ready?: () => boolean;
 }
 
 export interface ListenerLoad {
@@ -60,6 +62,14 @@ export function registerSourceMetrics(registry: Registry, sources: () => Metrics
     help: 'Decision log lines dropped by the volume limit.',
     labelNames: [],
     read: () => single(sources().decisionLogDropped?.() ?? 0),
+  });
+  statsGauge({
+    registry,
+    name: 'meshwarden_ready',
+    help: 'Whether this process is ready (1) or not (0), as /readyz says.',
+    labelNames: [],
+    read: () => single(sources().ready?.() === true ? 1 : 0),
+    aggregator: 'min', // ready only when every worker is, as the primary's /readyz
   });
   registerListenerMetrics(registry, 'grpc', 'gRPC calls', () => sources().grpcListener);
   registerListenerMetrics(registry, 'http', 'HTTP ext_authz requests', () => sources().httpListener);
