@@ -31,7 +31,7 @@ export interface RawConfig {
     maxConnectionIdle?: Duration;
     limits?: Partial<Omit<HttpLimits, 'deadlineMs'>> & { deadline?: Duration };
   };
-  admin?: { address?: string };
+  admin?: { address?: string; ui?: boolean };
   policies?: string[];
   shadowPolicies?: string[];
   defaultAction?: 'ALLOW' | 'DENY';
@@ -96,7 +96,7 @@ export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.Process
         : {}),
     },
     http: buildHttpListener(raw.http ?? {}),
-    admin: { address: raw.admin?.address ?? DEFAULT_ADMIN_ADDRESS },
+    admin: { address: raw.admin?.address ?? DEFAULT_ADMIN_ADDRESS, ui: raw.admin?.ui ?? false },
     policies: (raw.policies ?? []).map(path),
     shadowPolicies: (raw.shadowPolicies ?? []).map(path),
     defaultAction: raw.defaultAction ?? 'DENY',

@@ -129,6 +129,7 @@ export const CONFIG_SCHEMA = {
     }),
     admin: strictObject({
       address: { description: '`host:port`, `[v6]:port`, `unix:/path/to/socket`, or "off".', oneOf: [address, { const: 'off' }] },
+      ui: { description: 'Serve the read-only live map at /ui (and its API); off by default.', type: 'boolean' },
     }),
     policies: stringList,
     shadowPolicies: stringList,

@@ -84,7 +84,11 @@ export interface ServerConfig {
     readonly limits: GrpcLimits;
   };
   readonly http: HttpListenerConfig;
-  readonly admin: { readonly address: ListenAddress | 'off' };
+  readonly admin: {
+    readonly address: ListenAddress | 'off';
+    /** Serve the read-only live map at `/ui` and its API (what-if, reach). */
+    readonly ui: boolean;
+  };
   readonly policies: readonly string[];
   readonly shadowPolicies: readonly string[];
   readonly defaultAction: 'ALLOW' | 'DENY';

@@ -37,7 +37,7 @@ export function createDecisionRecorder(parts: DecisionRecorderParts): DecisionRe
         if (flows !== undefined && request !== undefined) {
           const dryRunDeny = decision.dryRun?.verdict === 'deny';
           const path = request.kind === 'http' ? request.path : undefined;
-          flows.observe({ source, destination: service, method: request.method, path, verdict: decision.verdict, dryRunDeny });
+          flows.observe({ source, destination: service, method: request.method, path, verdict: decision.verdict, dryRunDeny, decider: decision });
         }
       } catch {
         // Every sink is written not to throw; this guard keeps a future bug off the hot path.

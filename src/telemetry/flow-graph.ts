@@ -5,6 +5,7 @@
  */
 import type { Verdict } from '../domain/index.js';
 import { requireLimit } from './errors.js';
+import { dryRunDenyKey, enforcedKey, type FlowDecider } from './flow-deciders.js';
 import { templatePath } from './path-template.js';
 
 export interface FlowObservation {
@@ -19,6 +20,8 @@ export interface FlowObservation {
   readonly verdict: Verdict;
   /** True when dry-run policies would have denied this request. */
   readonly dryRunDeny?: boolean;
+  /** What decided it (rule names, no contents); absent: not counted under `decidedBy`. */
+  readonly decider?: FlowDecider;
 }
 
 export interface FlowGraphLimits {
@@ -60,6 +63,11 @@ export interface EdgeSnapshot {
   readonly paths: Readonly<Record<string, PathSnapshot>>;
   /** `methods` and `paths` split by verdict; absent in snapshots from servers before it was kept. */
   readonly byVerdict?: VerdictDetails;
+  /**
+   * Requests by what decided them (`policy_allow payments-api rules[0]`, `default_deny`,
+   * `dry-run deny NAME rules[N]`), at most MAX_DECIDERS_PER_EDGE; absent in older snapshots.
+   */
+  readonly decidedBy?: Readonly<Record<string, number>>;
   /** Observations whose method or path did not fit under the caps (counted in `count`). */
   readonly overflow: { readonly methods: number; readonly paths: number };
 }
@@ -81,6 +89,8 @@ const MAX_NAME_LENGTH = 256;
 const MAX_TEMPLATE_LENGTH = 1024;
 /** Templated paths remembered (templating is a dozen regex tests per segment); starts over when full. */
 const MAX_REMEMBERED_TEMPLATES = 4096;
+/** Distinct deciders kept per edge: rule names come from the policy, not traffic, but a huge set must not grow an edge. */
+const MAX_DECIDERS_PER_EDGE = 32;
 
 interface PathEntry {
   count: number;
@@ -101,6 +111,7 @@ interface Edge {
   readonly methods: Map<string, number>;
   readonly paths: Map<string, PathEntry>;
   readonly byVerdict: { readonly allow: Detail; readonly deny: Detail };
+  readonly decidedBy: Map<string, number>;
   readonly overflow: { methods: number; paths: number };
 }
 
@@ -149,6 +160,11 @@ export class FlowGraph {
     this.#addMethod(edge, method, 1);
     if (template !== undefined) this.#addPath(edge, template, 1, at);
     addDetail(edge, observation.verdict === 'allow' ? edge.byVerdict.allow : edge.byVerdict.deny, method, template, 1);
+    const decider = observation.decider;
+    if (decider !== undefined) {
+      addDecider(edge, enforcedKey(decider.reason, decider.by), 1);
+      if (observation.dryRunDeny === true) addDecider(edge, dryRunDenyKey(decider.dryRun?.by), 1);
+    }
   }
 
   #templateOf(path: string): string {
@@ -227,6 +243,7 @@ export class FlowGraph {
       for (const [method, count] of Object.entries(detail?.methods ?? {})) addDetail(edge, edge.byVerdict[verdict], method, undefined, count);
       for (const [template, count] of Object.entries(detail?.paths ?? {})) addDetail(edge, edge.byVerdict[verdict], undefined, template, count);
     }
+    for (const [decider, count] of Object.entries(theirs.decidedBy ?? {})) addDecider(edge, decider, count);
   }
 }
 
@@ -248,8 +265,15 @@ function newEdge(source: string, destination: string): Edge {
     methods: new Map(),
     paths: new Map(),
     byVerdict: { allow: { methods: new Map(), paths: new Map() }, deny: { methods: new Map(), paths: new Map() } },
+    decidedBy: new Map(),
     overflow: { methods: 0, paths: 0 },
   };
+}
+
+function addDecider(edge: Edge, decider: string, count: number): void {
+  const known = edge.decidedBy.get(decider);
+  if (known !== undefined) edge.decidedBy.set(decider, known + count);
+  else if (edge.decidedBy.size < MAX_DECIDERS_PER_EDGE) edge.decidedBy.set(decider, count);
 }
 
 /** Counts a method and a path under one verdict, only those the edge kept: the caps bound both. */
@@ -282,6 +306,7 @@ function edgeSnapshot(edge: Edge): EdgeSnapshot {
     methods: Object.fromEntries(edge.methods),
     paths,
     byVerdict: { allow: detailSnapshot(edge.byVerdict.allow), deny: detailSnapshot(edge.byVerdict.deny) },
+    decidedBy: Object.fromEntries(edge.decidedBy),
     overflow: { ...edge.overflow },
   };
 }

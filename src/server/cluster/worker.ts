@@ -37,7 +37,7 @@ export async function runWorker(assignment: WorkerAssignment, logger: Logger): P
     });
   };
   try {
-    runtime = await startRuntime({ ...assignment.config, admin: { address: 'off' } }, logger, { onChange: report });
+    runtime = await startRuntime({ ...assignment.config, admin: { address: 'off', ui: false } }, logger, { onChange: report });
   } catch (error) {
     control.close();
     await sendAndWait({ type: 'meshwarden:worker-failed', message: error instanceof Error ? error.message : String(error) });
