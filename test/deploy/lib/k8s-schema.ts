@@ -14,7 +14,7 @@ import { AuthorizationPolicy as IstioAuthorizationPolicyV1 } from '@kubernetes-m
 import { AuthorizationPolicy as IstioAuthorizationPolicyV1beta1 } from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import { DestinationRule as IstioDestinationRuleV1beta1 } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import { IstioOperator } from '@kubernetes-models/istio/install.istio.io/v1alpha1';
-import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 
 interface Validatable {
   validate(): void;
@@ -37,6 +37,7 @@ const MODELS: ReadonlyMap<string, ModelClass> = new Map<string, ModelClass>([
   ['install.istio.io/v1alpha1/IstioOperator', IstioOperator],
   ['monitoring.coreos.com/v1/ServiceMonitor', ServiceMonitor],
   ['monitoring.coreos.com/v1/PodMonitor', PodMonitor],
+  ['monitoring.coreos.com/v1/PrometheusRule', PrometheusRule],
 ]);
 
 /**
