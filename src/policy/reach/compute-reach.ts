@@ -1,0 +1,178 @@
+/**
+ * `reach`: who can get which requests allowed, computed from the policies with the engine's
+ * semantics. For one destination: the enforced ALLOW rules that apply (or the default action
+ * when none does: Istio's rule), each rule as conjunctions (from entry × to entry × when), one
+ * per caller class; an enforced DENY conjunction that covers a grant removes it, one that may
+ * meet part of it stays as an "unless". Every entry is then shown real by a witness request
+ * the compiled tree allows; an entry without one is `unproven`, never silently dropped.
+ */
+import type { PolicyRef } from '../../domain/index.js';
+import type { Evaluator } from '../evaluation.js';
+import type { EngineOptions, Policy, Rule } from '../model.js';
+import { conjunctionsOf, type Conjunction } from './clause.js';
+import { conjunctionsConflict, relate } from './cover.js';
+import { ScopeIndex } from './scope.js';
+import { findWitness } from './witness.js';
+import type { CallerClass, Clause, ReachDestination, ReachEntry, ReachQuery, ReachReport, Unless } from './types.js';
+
+/** What reach needs: the policies, the engine options and the engine that enforces them. */
+export interface ReachInput {
+  readonly policies: readonly Policy[];
+  readonly options: EngineOptions;
+  readonly tree: Evaluator;
+}
+
+/** One way through an ALLOW rule (or the default action), with the DENYs that may cut into it. */
+export interface Grant {
+  readonly destination: ReachDestination;
+  readonly clauses: Conjunction;
+  readonly allowedBy?: PolicyRef;
+  readonly unless: readonly Unless[];
+}
+
+export interface EntryLists {
+  readonly entries: ReachEntry[];
+  readonly unproven: ReachEntry[];
+}
+
+export class Reach {
+  readonly #index: ScopeIndex;
+  readonly #conjunctions = new WeakMap<Rule, readonly Conjunction[]>();
+
+  constructor(readonly input: ReachInput) {
+    this.#index = new ScopeIndex(input.policies, input.options);
+  }
+
+  destinations(): readonly ReachDestination[] {
+    return this.#index.knownDestinations();
+  }
+
+  /** The enforced ALLOW and DENY policies that apply to `destination`. */
+  applicable(destination: ReachDestination): readonly Policy[] {
+    return this.#index.applicable(destination);
+  }
+
+  /** Every grant left at `destination` once covering DENYs are taken away. */
+  grants(destination: ReachDestination): Grant[] {
+    const applicable = this.#index.applicable(destination);
+    const denies = applicable.filter((p) => p.action === 'DENY').flatMap((p) => this.#unlessOf(p));
+    const allows = applicable.filter((p) => p.action === 'ALLOW');
+    const raw: { clauses: Conjunction; allowedBy?: PolicyRef }[] = allows.length > 0
+      ? allows.flatMap((p) => p.rules.flatMap((rule, index) => this.#conjunctionsOf(rule).flatMap(byCaller).map((clauses) => ({ clauses, allowedBy: { policy: p.id, rule: index } }))))
+      : this.input.options.defaultAction === 'ALLOW' ? [{ clauses: [] }] : [];
+    const grants: Grant[] = [];
+    for (const grant of raw) {
+      const unless = cut(grant.clauses, denies);
+      if (unless !== undefined) grants.push({ destination, ...grant, unless });
+    }
+    return grants;
+  }
+
+  /**
+   * The entries of `destination`, each narrowed by `extra` (the question's own clauses, e.g.
+   * "the caller is in namespace guest"): grants that cannot meet them are left out, the rest
+   * get a witness that meets them too.
+   */
+  entries(destination: ReachDestination, extra: Conjunction = []): EntryLists {
+    const lists: EntryLists = { entries: [], unproven: [] };
+    for (const grant of this.grants(destination)) {
+      if (extra.length > 0 && conjunctionsConflict(grant.clauses, extra)) continue;
+      const entry = this.entryOf(grant, extra);
+      (entry.witness === undefined ? lists.unproven : lists.entries).push(entry);
+    }
+    return lists;
+  }
+
+  entryOf(grant: Grant, extra: Conjunction = []): ReachEntry {
+    const witness = findWitness(this.input.tree, grant.destination, [...grant.clauses, ...extra], grant.unless);
+    return { ...describe(grant), ...(witness ? { witness } : {}) };
+  }
+
+  #conjunctionsOf(rule: Rule): readonly Conjunction[] {
+    let list = this.#conjunctions.get(rule);
+    if (list === undefined) this.#conjunctions.set(rule, (list = conjunctionsOf(rule)));
+    return list;
+  }
+
+  #unlessOf(policy: Policy): Unless[] {
+    return policy.rules.flatMap((rule, index) => this.#conjunctionsOf(rule).map((clauses) => ({ rule: { policy: policy.id, rule: index }, clauses })));
+  }
+}
+
+/** The DENYs that may cut into the grant; undefined when one covers it whole. */
+function cut(grant: Conjunction, denies: readonly Unless[]): Unless[] | undefined {
+  const unless: Unless[] = [];
+  for (const deny of denies) {
+    const relation = relate(grant, deny.clauses);
+    if (relation === 'covers') return undefined;
+    if (relation === 'partial') unless.push(deny);
+  }
+  return unless;
+}
+
+/** One conjunction per caller class: principals OR-ed in one field become one grant each (else namespaces). */
+function byCaller(clauses: Conjunction): Conjunction[] {
+  const at = clauses.findIndex((c) => c.attribute === 'source.principal' && (c.values?.length ?? 0) > 1);
+  const split = at >= 0 ? at : clauses.findIndex((c) => c.attribute === 'source.namespace' && (c.values?.length ?? 0) > 1);
+  if (split < 0) return [clauses];
+  const clause = clauses[split]!;
+  return clause.values!.map((value) => clauses.map((c, i) => (i === split ? { attribute: c.attribute, values: [value] } : c)));
+}
+
+function describe(grant: Grant): Omit<ReachEntry, 'witness'> {
+  const { caller, rest } = callerOf(grant.clauses);
+  const methods = rest.find((c) => c.attribute === 'method' && c.values !== undefined);
+  const paths = rest.find((c) => c.attribute === 'path' && c.values !== undefined);
+  return {
+    destination: grant.destination,
+    caller,
+    ...(methods ? { methods } : {}),
+    ...(paths ? { paths } : {}),
+    conditions: rest.filter((c) => c !== methods && c !== paths),
+    ...(grant.allowedBy ? { allowedBy: grant.allowedBy } : {}),
+    unless: grant.unless,
+  };
+}
+
+/** The caller class a conjunction names, and the clauses left once it is said. */
+function callerOf(clauses: Conjunction): { caller: CallerClass; rest: Clause[] } {
+  const principal = clauses.find((c) => c.attribute === 'source.principal' && c.values?.length === 1);
+  const namespace = clauses.find((c) => c.attribute === 'source.namespace' && c.values?.length === 1);
+  const used = principal ?? namespace;
+  const rest = clauses.filter((c) => c !== used);
+  if (principal !== undefined) {
+    const value = principal.values![0]!;
+    if (value === '*') return { caller: { kind: 'authenticated' }, rest };
+    return { caller: value.includes('*') ? { kind: 'principals', pattern: value } : { kind: 'principal', principal: value }, rest };
+  }
+  if (namespace !== undefined) return { caller: { kind: 'namespace', namespace: namespace.values![0]! }, rest };
+  // Several values left after splitting (both principals and namespaces listed): the principals' own grants carry them.
+  return { caller: { kind: 'anyone' }, rest };
+}
+
+/** The clauses that pin a caller: a SPIFFE ID, or no workload identity and no end user at all. */
+export function callerClauses(principal: string | undefined): Conjunction {
+  if (principal !== undefined) return [{ attribute: 'source.principal', values: [principal] }];
+  return [
+    { attribute: 'source.principal', notValues: ['*'] },
+    { attribute: 'request.auth.principal', notValues: ['*'] },
+  ];
+}
+
+/** The one entry point: `reach` for a destination, or for a caller over every destination a policy names. */
+export function computeReach(input: ReachInput | Reach, query: ReachQuery): ReachReport {
+  const reach = input instanceof Reach ? input : new Reach(input);
+  if ('destination' in query) {
+    const lists = reach.entries(query.destination);
+    return { query, ...lists, destinations: [query.destination] };
+  }
+  const destinations = reach.destinations();
+  const extra = callerClauses(query.caller.principal);
+  const lists: EntryLists = { entries: [], unproven: [] };
+  for (const destination of destinations) {
+    const found = reach.entries(destination, extra);
+    lists.entries.push(...found.entries);
+    lists.unproven.push(...found.unproven);
+  }
+  return { query, ...lists, destinations };
+}

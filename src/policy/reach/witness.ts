@@ -1,0 +1,232 @@
+/**
+ * A witness: a concrete request inside a grant that the enforcing engine (the compiled tree)
+ * allows. Each attribute the grant, its "unless" DENYs or the question name gets a few
+ * candidate values (instances of every pattern written for it, a fresh value, absence), kept
+ * only where the grant's own clauses hold; combinations are tried, those least likely to meet a
+ * DENY first, until the engine allows one or the bound is reached. The engine has the last
+ * word, so a witness is never a guess: verify prints it as the counterexample, and the
+ * property tests check reach against it.
+ */
+import { canonicalizePath, spiffeNamespace, tryParseSpiffeId, type AccessRequest, type EndUser, type Subject } from '../../domain/index.js';
+import type { Evaluator } from '../evaluation.js';
+import { kindOf, type Conjunction } from './clause.js';
+import { freshValue, instances, patternMatches } from './pattern.js';
+import { serviceOf } from './scope.js';
+import type { Clause, ReachDestination, Unless, Witness, WitnessRequest, WitnessUser } from './types.js';
+
+/** Engine evaluations tried per witness at most: enough for the combinations of a few DENYs. */
+const MAX_TRIES = 256;
+
+type Value = string | undefined;
+
+interface Slot {
+  readonly attribute: string;
+  readonly candidates: readonly Value[];
+}
+
+export function findWitness(tree: Evaluator, destination: ReachDestination, grant: Conjunction, unless: readonly Unless[]): Witness | undefined {
+  const slots = slotsFor(grant, unless.flatMap((u) => u.clauses), trustDomainOf(grant, unless));
+  if (slots.some((s) => s.candidates.length === 0)) return undefined;
+  const choice = slots.map(() => 0);
+  for (let tries = 0; tries < MAX_TRIES; tries += 1) {
+    const draft = new Map(slots.map((s, i) => [s.attribute, s.candidates[choice[i]!]]));
+    const built = buildRequest(draft, destination);
+    if (built !== undefined) {
+      const decision = tree.evaluate(built.subject, built.request);
+      if (decision.effect === 'allow') {
+        return { request: built.spec, ...(built.user ? { subject: { user: built.user } } : {}), decision: { effect: 'allow', reason: decision.reason, ...(decision.by ? { by: decision.by } : {}) } };
+      }
+    }
+    if (!advance(choice, slots)) return undefined;
+  }
+  return undefined;
+}
+
+/** Whether the grant's clauses leave any candidate at all (a cheap test before the engine runs). */
+export function plausible(grant: Conjunction): boolean {
+  return slotsFor(grant, [], 'witness.example').every((s) => s.candidates.length > 0);
+}
+
+/** Odometer over the slots' candidates, the last slot fastest; false when every combination is done. */
+function advance(choice: number[], slots: readonly Slot[]): boolean {
+  for (let i = slots.length - 1; i >= 0; i -= 1) {
+    choice[i] = choice[i]! + 1;
+    if (choice[i]! < slots[i]!.candidates.length) return true;
+    choice[i] = 0;
+  }
+  return false;
+}
+
+function slotsFor(grant: Conjunction, others: readonly Clause[], trustDomain: string): Slot[] {
+  const attributes = new Set(['method', 'path', ...[...grant, ...others].map((c) => identityOr(c.attribute))]);
+  return [...attributes].map((attribute) => {
+    const own = grant.filter((c) => identityOr(c.attribute) === attribute);
+    const written = [...grant, ...others].filter((c) => identityOr(c.attribute) === attribute);
+    const pool = attribute === IDENTITY ? identityCandidates(written, trustDomain) : valueCandidates(attribute, written);
+    const kept = pool.filter((value) => own.every((c) => holds(c, value)));
+    const avoid = others.filter((c) => identityOr(c.attribute) === attribute);
+    // Values meeting fewer DENY clauses first: the likeliest to be allowed.
+    const score = (v: Value) => avoid.filter((c) => holds(c, v)).length;
+    return { attribute, candidates: [...kept].sort((a, b) => score(a) - score(b)) };
+  });
+}
+
+/** The caller's principal and namespace are one choice: the namespace is the principal's. */
+const IDENTITY = 'source.principal';
+
+function identityOr(attribute: string): string {
+  return attribute === 'source.namespace' ? IDENTITY : attribute;
+}
+
+function holds(clause: Clause, value: Value): boolean {
+  const actual = clause.attribute === 'source.namespace' ? namespaceOf(value) : value;
+  const kind = kindOf(clause.attribute);
+  const patterns = clause.values ?? clause.notValues ?? [];
+  const hit = actual !== undefined && actual !== '' && patterns.some((p) => patternMatches(kind, p, actual));
+  return clause.values !== undefined ? hit : !hit;
+}
+
+function namespaceOf(principal: Value): string | undefined {
+  const id = principal === undefined ? undefined : tryParseSpiffeId(principal);
+  return id && spiffeNamespace(id);
+}
+
+/** Absent first where an attribute may be absent, then every written pattern's instances, then a fresh value. */
+function valueCandidates(attribute: string, written: readonly Clause[]): Value[] {
+  const kind = kindOf(attribute);
+  const patterns = written.flatMap((c) => c.values ?? c.notValues ?? []);
+  const values = dedupe([...patterns.flatMap((p) => instances(kind, p)), freshValue(kind), ...(attribute === 'method' ? ['GET', 'POST'] : [])]);
+  return ALWAYS_SENT.has(attribute) ? values.filter(wellFormed(attribute)) : [undefined, ...values];
+}
+
+/** What every HTTP request carries: never absent in a witness. */
+const ALWAYS_SENT: ReadonlySet<string> = new Set(['method', 'path', 'host']);
+
+function wellFormed(attribute: string): (value: Value) => boolean {
+  if (attribute === 'host') return (v) => v !== undefined && /^[a-z0-9.-]+(:\d+)?$/.test(v);
+  if (attribute === 'method') return (v) => v !== undefined && /^[A-Z]+$/.test(v);
+  return (v) => {
+    try {
+      return v !== undefined && canonicalizePath(v) === v;
+    } catch {
+      return false;
+    }
+  };
+}
+
+function identityCandidates(written: readonly Clause[], trustDomain: string): Value[] {
+  const principals = written.filter((c) => c.attribute === 'source.principal').flatMap((c) => c.values ?? c.notValues ?? []);
+  const namespaces = written.filter((c) => c.attribute === 'source.namespace').flatMap((c) => c.values ?? c.notValues ?? []);
+  const fromNamespaces = namespaces.flatMap((n) => instances('string', n)).map((n) => `spiffe://${trustDomain}/ns/${n}/sa/witness`);
+  const all = dedupe([...principals.flatMap((p) => instances('principal', p)), ...fromNamespaces, freshValue('principal')]);
+  return [undefined, ...all.filter((p) => tryParseSpiffeId(p) !== undefined)];
+}
+
+/** The trust domain written in the policies' principals, so namespace witnesses look like the mesh's. */
+function trustDomainOf(grant: Conjunction, unless: readonly Unless[]): string {
+  for (const clause of [...grant, ...unless.flatMap((u) => u.clauses)]) {
+    if (clause.attribute !== 'source.principal') continue;
+    for (const pattern of clause.values ?? clause.notValues ?? []) {
+      const id = tryParseSpiffeId(pattern);
+      if (id !== undefined) return id.trustDomain;
+    }
+  }
+  return 'witness.example';
+}
+
+function dedupe(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+interface Built {
+  readonly spec: WitnessRequest;
+  readonly user?: WitnessUser;
+  readonly subject: Subject;
+  readonly request: AccessRequest;
+}
+
+const HEADER = /^request\.headers\[(.+)\]$/;
+const CLAIM = 'request.auth.claims';
+const BODY = 'request.body.json';
+
+/** The chosen values as a request file (spec) and as the engine sees it; undefined when they cannot make one. */
+function buildRequest(draft: ReadonlyMap<string, Value>, destination: ReachDestination): Built | undefined {
+  const get = (attribute: string) => draft.get(attribute);
+  const principal = get(IDENTITY);
+  const workload = principal === undefined ? undefined : tryParseSpiffeId(principal);
+  const headers: Record<string, string> = {};
+  const claims: Record<string, unknown> = {};
+  const body: Record<string, unknown> = {};
+  for (const [attribute, value] of draft) {
+    if (value === undefined) continue;
+    const header = HEADER.exec(attribute);
+    if (header) headers[header[1]!] = value;
+    else if (attribute.startsWith(CLAIM)) setPath(claims, bracketPath(attribute, CLAIM), value);
+    else if (attribute.startsWith(BODY)) setPath(body, bracketPath(attribute, BODY), value);
+  }
+  const hasBody = Object.keys(body).length > 0;
+  if (hasBody && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  const user = endUser(get('request.auth.principal'), get('request.auth.audiences'), claims);
+  const port = get('destination.port');
+  const contextExtensions = { service: serviceOf(destination), ...(destination.namespace ? { namespace: destination.namespace } : {}), ...(destination.labels ?? {}) };
+  const spec: WitnessRequest = {
+    method: get('method')!,
+    path: get('path')!,
+    host: (get('host') ?? serviceOf(destination)).toLowerCase(),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(hasBody ? { body } : {}),
+    source: { ...(principal ? { principal } : {}), ...(get('source.ip') ? { address: get('source.ip')! } : {}) },
+    ...(port !== undefined || get('destination.ip') !== undefined
+      ? { destination: { ...(get('destination.ip') ? { address: get('destination.ip')! } : {}), ...(port !== undefined ? { port: Number(port) } : {}) } }
+      : {}),
+    contextExtensions,
+    ...(get('connection.sni') ? { sni: get('connection.sni')! } : {}),
+  };
+  if (principal !== undefined && workload === undefined) return undefined;
+  const subject: Subject = { ...(workload ? { workload, workloadEvidence: 'mtls-principal' as const } : {}), ...(user ? { user: user.engine } : {}) };
+  return { spec, ...(user ? { user: user.spec } : {}), subject, request: accessRequest(spec, hasBody ? JSON.stringify(body) : undefined) };
+}
+
+function endUser(principal: Value, audience: Value, claims: Record<string, unknown>): { spec: WitnessUser; engine: EndUser } | undefined {
+  if (principal === undefined && audience === undefined && Object.keys(claims).length === 0) return undefined;
+  const full = principal ?? 'https://witness.example/witness';
+  const slash = full.lastIndexOf('/');
+  const [issuer, subject] = slash > 0 ? [full.slice(0, slash), full.slice(slash + 1)] : [full, ''];
+  const audiences = audience === undefined ? [] : [audience];
+  const spec: WitnessUser = { issuer, subject, ...(audiences.length ? { audiences } : {}), ...(Object.keys(claims).length ? { claims } : {}) };
+  return { spec, engine: { principal: full, issuer, subject, audiences, claims: { iss: issuer, sub: subject, ...claims } } };
+}
+
+function accessRequest(spec: WitnessRequest, body: string | undefined): AccessRequest {
+  return {
+    kind: 'http',
+    requestId: 'reach-witness',
+    method: spec.method,
+    path: spec.path,
+    rawPath: spec.path,
+    query: '',
+    host: spec.host ?? '',
+    scheme: 'http',
+    protocol: 'HTTP/1.1',
+    headers: new Map(Object.entries(spec.headers ?? {})),
+    source: { ...(spec.source?.address ? { address: spec.source.address } : {}), ...(spec.source?.principal ? { principal: spec.source.principal } : {}) },
+    destination: { ...(spec.destination?.address ? { address: spec.destination.address } : {}), ...(spec.destination?.port !== undefined ? { port: spec.destination.port } : {}) },
+    contextExtensions: new Map(Object.entries(spec.contextExtensions ?? {})),
+    sni: spec.sni ?? '',
+    filterMetadata: {},
+    ...(body === undefined ? {} : { body: new TextEncoder().encode(body) }),
+  };
+}
+
+function bracketPath(attribute: string, prefix: string): string[] {
+  return attribute.slice(prefix.length + 1, -1).split('][');
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: string): void {
+  let at = target;
+  for (const name of path.slice(0, -1)) {
+    const next = at[name];
+    at = (typeof next === 'object' && next !== null ? next : (at[name] = {})) as Record<string, unknown>;
+  }
+  at[path.at(-1)!] = value;
+}
