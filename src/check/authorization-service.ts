@@ -47,6 +47,33 @@ export const DEFAULT_REQUEST_LIMITS: CheckRequestLimits = Object.freeze({
   attributeFields: 256,
 });
 
+/**
+ * One header of the call that carried a Check, read only when asked: gRPC metadata, where
+ * Envoy puts the context of the span it traces its ext_authz call with.
+ */
+export interface CallHeaders {
+  header(name: string): string | undefined;
+}
+
+/**
+ * Traces of Checks (telemetry/ builds it). Absent, a Check pays a comparison with undefined
+ * where a span would begin, run and end: no span, no context parsed.
+ */
+export interface CheckTracing {
+  /**
+   * The span of one Check begins, `startedMs` a performance.now() reading; undefined when
+   * there is nothing to trace. Never throws.
+   */
+  begin(call: CallHeaders | undefined, request: AccessRequest | undefined, startedMs: number): CheckSpan | undefined;
+}
+
+export interface CheckSpan {
+  /** Runs the pipeline inside the span, so that identity's spans are its children. */
+  run<T>(work: () => T): T;
+  /** Ends the span with the answered result; returns that result carrying its trace ids. Never throws. */
+  end(result: Authorization): Authorization;
+}
+
 /** The pipeline: its subject's SPIFFE ID goes upstream, and the whole result to `observe`. */
 export type CheckHandler = (request: AccessRequest) => Authorization | Promise<Authorization>;
 
@@ -67,13 +94,15 @@ export interface AuthorizationServiceOptions {
    * (absent for a 400 to a request that could not be read) and the time the Check took.
    */
   readonly observe?: (result: Authorization, request: AccessRequest | undefined, durationSeconds: number) => void;
+  /** Traces of Checks; off when absent. */
+  readonly tracing?: CheckTracing;
 }
 
 export interface AuthorizationService {
   /** One Check: `respond` is called exactly once, synchronously when it can be. */
-  check(message: CheckRequestMessage | InvalidRequestError, respond: (response: CheckResponseMessage) => void): void;
-  /** One Check on the wire: a CheckRequest's bytes in, a CheckResponse's bytes out, exactly once. */
-  checkBytes(request: Uint8Array, respond: (response: Uint8Array) => void): void;
+  check(message: CheckRequestMessage | InvalidRequestError, respond: (response: CheckResponseMessage) => void, call?: CallHeaders): void;
+  /** One Check on the wire: a CheckRequest's bytes in, a CheckResponse's bytes out, exactly once; `call`, its gRPC metadata. */
+  checkBytes(request: Uint8Array, respond: (response: Uint8Array) => void, call?: CallHeaders): void;
   /** A Check the transport could not read (too large, malformed): answered 400 like any invalid request, logged and counted. */
   refuseBytes(code: 'request_too_large' | 'missing_http_attributes', detail: string, respond: (response: Uint8Array) => void): void;
   /** One Check from Envoy's HTTP service: the request as parsed in, the answer as Envoy reads it out, exactly once. */
@@ -87,11 +116,11 @@ const PATH_PREFIX = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 export function createAuthorizationService(handler: CheckHandler, options: AuthorizationServiceOptions = {}): AuthorizationService {
   const config = validated(options);
-  const check = (message: CheckRequestMessage | InvalidRequestError, respond: (response: CheckResponseMessage) => void): void => {
-    new CheckCall(handler, config, respond).run(message);
+  const check: AuthorizationService['check'] = (message, respond, call) => {
+    new CheckCall(handler, config, respond).run(message, call);
   };
-  const checkBytes = (request: Uint8Array, respond: (response: Uint8Array) => void): void => {
-    check(readCheckRequest(request, config.requestLimits), (response) => respond(encodeCheckResponse(response)));
+  const checkBytes: AuthorizationService['checkBytes'] = (request, respond, call) => {
+    check(readCheckRequest(request, config.requestLimits), (response) => respond(encodeCheckResponse(response)), call);
   };
   const refuseBytes: AuthorizationService['refuseBytes'] = (code, detail, respond) => {
     check(new InvalidRequestError(code, 'CheckRequest', detail), (response) => respond(encodeCheckResponse(response)));
@@ -132,6 +161,7 @@ interface Config {
   readonly newId: () => string;
   readonly onError: (error: unknown) => void;
   readonly observe: AuthorizationServiceOptions['observe'];
+  readonly tracing: CheckTracing | undefined;
 }
 
 /** Misused options fail at start-up, with a TypeError. */
@@ -148,6 +178,7 @@ function validated(options: AuthorizationServiceOptions): Config {
     newId: options.decisionIdFactory ?? randomUUID,
     onError: options.onError ?? (() => {}),
     observe: options.observe,
+    tracing: options.tracing,
   });
 }
 
@@ -159,6 +190,8 @@ class CheckCall {
   /** performance.now(): a double, where hrtime.bigint() allocates a BigInt per reading. */
   readonly #started = performance.now();
   #request: AccessRequest | undefined;
+  /** Only while tracing is on and this Check is traced. */
+  #span: CheckSpan | undefined;
   #requestId = '';
   #answered = false;
 
@@ -168,18 +201,20 @@ class CheckCall {
     this.#respond = respond;
   }
 
-  run(message: CheckRequestMessage | InvalidRequestError): void {
+  run(message: CheckRequestMessage | InvalidRequestError, call: CallHeaders | undefined): void {
     try {
       this.#request = this.#read(message);
     } catch (error) {
+      this.#begin(call);
       this.#requestId = message instanceof InvalidRequestError ? '' : requestIdOf(message);
       const decision = this.#refusal(error);
       this.#answer(this.#requestId === '' ? { decision } : { decision, requestId: this.#requestId });
       return;
     }
+    this.#begin(call);
     let result: Authorization | Promise<Authorization>;
     try {
-      result = this.#handler(this.#request);
+      result = this.#span === undefined ? this.#handler(this.#request) : this.#span.run(() => this.#handler(this.#request!));
     } catch (error) {
       this.#answer({ decision: this.#internalError(error) });
       return;
@@ -189,6 +224,11 @@ class CheckCall {
     } else {
       this.#answer(result);
     }
+  }
+
+  #begin(call: CallHeaders | undefined): void {
+    const tracing = this.#config.tracing;
+    if (tracing !== undefined) this.#span = tracing.begin(call, this.#request, this.#started);
   }
 
   #read(message: CheckRequestMessage | InvalidRequestError): AccessRequest {
@@ -210,6 +250,7 @@ class CheckCall {
       result = withDecision(result, this.#internalError(error));
       response = toCheckResponse(result.decision, this.#context(undefined));
     }
+    if (this.#span !== undefined) result = this.#span.end(result);
     this.#observe(result);
     this.#respond(response);
   }

@@ -5,6 +5,9 @@ export {
   UNREADABLE_REQUEST,
   type AuthorizationService,
   type AuthorizationServiceOptions,
+  type CallHeaders,
+  type CheckSpan,
+  type CheckTracing,
   type CheckHandler,
 } from './authorization-service.js';
 export type { CheckRequestLimits } from '../envoy/index.js';

@@ -9,7 +9,7 @@ import { DEFAULT_MEMO_SIZE } from '../lib/index.js';
 import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../policy/index.js';
 import { durationMs } from './duration.js';
-import type { GrpcConnectionPolicy, GrpcLimits, HttpLimits, HttpListenerConfig, ServerConfig } from './types.js';
+import type { GrpcConnectionPolicy, GrpcLimits, HttpLimits, HttpListenerConfig, ServerConfig, TracingConfig } from './types.js';
 
 /** The raw shape the schema accepts (every key optional). */
 export interface RawConfig {
@@ -45,6 +45,7 @@ export interface RawConfig {
   reload?: { watch?: boolean; debounce?: number | string };
   shutdown?: { drainTimeout?: number | string; notServingDelay?: number | string };
   workers?: number | 'auto';
+  tracing?: { otlp: { endpoint: string; headers?: Record<string, string>; timeout?: Duration }; sampleRate?: number; parentBased?: boolean };
 }
 
 type Duration = number | string;
@@ -131,6 +132,7 @@ export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.Process
       notServingDelayMs: durationMs(raw.shutdown?.notServingDelay ?? 0),
     },
     workers: raw.workers === 'auto' ? availableParallelism() : (raw.workers ?? 1),
+    ...(raw.tracing ? { tracing: buildTracing(raw.tracing) } : {}),
   };
   return deepFreeze(config);
 }
@@ -232,4 +234,13 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+/** Tracing is on once configured; a trace that starts here is recorded unless sampleRate says less. */
+function buildTracing(raw: NonNullable<RawConfig['tracing']>): TracingConfig {
+  return {
+    otlp: { endpoint: raw.otlp.endpoint, headers: raw.otlp.headers ?? {}, timeoutMs: durationMs(raw.otlp.timeout ?? '10s') },
+    sampleRate: raw.sampleRate ?? 1,
+    parentBased: raw.parentBased ?? true,
+  };
 }

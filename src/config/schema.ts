@@ -163,6 +163,21 @@ export const CONFIG_SCHEMA = {
     }),
     reload: strictObject({ watch: { type: 'boolean' }, debounce: duration }),
     shutdown: strictObject({ drainTimeout: duration, notServingDelay: duration }),
+    tracing: strictObject(
+      {
+        otlp: strictObject(
+          {
+            endpoint: { description: 'The OTLP/HTTP URL spans are POSTed to, e.g. http://otel-collector:4318/v1/traces.', type: 'string', pattern: '^https?://[^\\s]+$' },
+            headers: { description: 'HTTP headers sent with each export (e.g. a collector API key).', type: 'object', additionalProperties: { type: 'string' } },
+            timeout: duration,
+          },
+          ['endpoint'],
+        ),
+        sampleRate: { description: 'Share of the traces starting here that are recorded, 0 to 1 (default 1); with parentBased, a Check under a remote parent follows its decision.', type: 'number', minimum: 0, maximum: 1 },
+        parentBased: { description: "Follow the sampling decision of Envoy's span (default true).", type: 'boolean' },
+      },
+      ['otlp'],
+    ),
     workers: {
       description: 'A number of worker processes from 1 to 256, or "auto" (one per CPU).',
       oneOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }],

@@ -120,4 +120,12 @@ export interface ServerConfig {
     readonly notServingDelayMs: number;
   };
   readonly workers: number;
+  /** OpenTelemetry traces of Checks; absent (the default): off, nothing on the Check path. */
+  readonly tracing?: TracingConfig;
+}
+
+export interface TracingConfig {
+  readonly otlp: { readonly endpoint: string; readonly headers: Readonly<Record<string, string>>; readonly timeoutMs: number };
+  readonly sampleRate: number;
+  readonly parentBased: boolean;
 }

@@ -13,4 +13,12 @@ export interface Authorization {
   readonly destination?: string;
   /** Only for a request that could not be read (no AccessRequest carries its id): the id its 400 named. */
   readonly requestId?: string;
+  /** The trace this Check belongs to, when tracing is on and a trace context is present (for the decision log). */
+  readonly trace?: TraceIds;
+}
+
+/** W3C trace context ids, lower-case hex: the trace, and the span the Check is logged under. */
+export interface TraceIds {
+  readonly traceId: string;
+  readonly spanId: string;
 }

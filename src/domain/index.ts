@@ -9,5 +9,5 @@ export type { Subject, EndUser, WorkloadEvidence } from './subject.js';
 export { ANONYMOUS } from './subject.js';
 export type { Decision, Verdict, ReasonCode, PolicyRef, DryRunOutcome } from './decision.js';
 export { REASON_CODES } from './decision.js';
-export type { Authorization } from './authorization.js';
+export type { Authorization, TraceIds } from './authorization.js';
 export { assertNever } from './assert-never.js';

@@ -23,6 +23,7 @@ import { KeyMaterial, type ReloadErrorEvent, type ReloadEvent } from './lib/key-
 import { peerWorkload, principalClaim, type PeerContext, type WorkloadClaim } from './lib/peer-identity.js';
 import { countRejection, createStats, type IdentityStats } from './lib/stats.js';
 import { TokenCache, VerificationCache } from './lib/token-cache.js';
+import { tracedFetch, type IdentityTracing } from './lib/tracing.js';
 import { verifyBearer, type BearerContext } from './lib/verify-bearer.js';
 import type { VerifiedToken } from './lib/verified-token.js';
 import { watchFiles, type WatchFn } from './lib/watch-files.js';
@@ -42,6 +43,8 @@ export interface IdentityResolverDeps {
   readonly principalMemoSize?: number;
   /** Delays before a failed Workload API stream is opened again (default 0.5 s doubling to 30 s). */
   readonly workloadApiReconnect?: ReconnectDelays;
+  /** Told of verifications on a token-cache miss and of key-set fetches, for traces (default: none). */
+  readonly tracing?: IdentityTracing;
 }
 
 export interface IdentityResolver {
@@ -128,7 +131,7 @@ class ConfiguredResolver implements IdentityResolver {
     this.#options = options;
     this.#now = deps.now ?? Date.now;
     this.#keys = new KeyMaterial(options, {
-      fetch: deps.fetch ?? ((url, init) => fetch(url, init)),
+      fetch: tracedFetch(deps.fetch ?? ((url, init) => fetch(url, init)), deps.tracing),
       now: this.#now,
       stats: this.stats,
       onReload: (event) => this.#onReload(event),
@@ -138,7 +141,7 @@ class ConfiguredResolver implements IdentityResolver {
     const cacheOptions = { ...options.tokenCache, now: this.#now };
     const common = { options, now: this.#now, stats: this.stats };
     this.#peer = { ...common, bundles: this.#keys.bundles, cache: new VerificationCache<VerifiedX509Svid>(cacheOptions), principals };
-    this.#bearer = { ...common, keys: this.#keys, cache: new TokenCache<VerifiedToken>(cacheOptions) };
+    this.#bearer = { ...common, keys: this.#keys, cache: new TokenCache<VerifiedToken>(cacheOptions), ...(deps.tracing ? { tracing: deps.tracing } : {}) };
     this.#examineTokens = options.issuers.size > 0 || options.jwtSvid !== undefined;
     const svidHeader = options.jwtSvid?.header;
     this.#otherTokenHeader = svidHeader === 'authorization' ? undefined : svidHeader;

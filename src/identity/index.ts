@@ -16,3 +16,4 @@ export { KEY_SOURCES } from './lib/stats.js';
 export type { KeyFileStats, KeyFileState, WorkloadApiStats } from './lib/stats.js';
 export type { FetchFn } from './lib/issuer-keys.js';
 export type { WatchFn } from './lib/watch-files.js';
+export type { IdentityTracing, SpanEnd } from './lib/tracing.js';

@@ -110,7 +110,12 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
 }
 
 async function startIdentity(config: ServerConfig, logger: Logger, telemetry: Telemetry): Promise<IdentityResolver> {
-  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, principalMemoSize: config.cache.principals.max });
+  const tracing = telemetry.tracing;
+  const identity = await createIdentityResolver(config.identity, {
+    baseDir: config.baseDir,
+    principalMemoSize: config.cache.principals.max,
+    ...(tracing ? { tracing } : {}),
+  });
   telemetry.metrics.attach({ identity: () => identity.stats });
   logTrustMaterial(identity, logger);
   return identity;
@@ -148,6 +153,7 @@ function createCheckService(config: ServerConfig, logger: Logger, parts: Pipelin
     requestLimits: config.grpc.limits,
     onError: (error) => logger.error({ err: error }, 'internal error answered as deny'),
     observe: (result, request, durationSeconds) => recorder.record(result, request, durationSeconds),
+    ...(parts.telemetry.tracing ? { tracing: parts.telemetry.tracing } : {}),
   });
 }
 

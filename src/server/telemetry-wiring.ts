@@ -10,9 +10,11 @@ import {
   createDecisionRecorder,
   createMetrics,
   FlowGraph,
+  startTracing,
   type DecisionLog,
   type DecisionRecorder,
   type Metrics,
+  type Tracing,
 } from '../telemetry/index.js';
 import type { Logger } from './logger.js';
 
@@ -22,6 +24,8 @@ export interface Telemetry {
   readonly flows: FlowGraph;
   /** Told of every answered Check (the Check service's `observe`). */
   readonly recorder: DecisionRecorder;
+  /** Spans of Checks and identity; absent unless `tracing` is configured. */
+  readonly tracing: Tracing | undefined;
   shadowDisagreed(disagreement: ShadowDisagreement): void;
   close(): Promise<void>;
 }
@@ -35,6 +39,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
   if (log !== undefined) metrics.attach({ decisionLogDropped: () => log.dropped() });
   const flows = new FlowGraph({ maxEdges: config.flowGraph.maxEdges, maxPathsPerEdge: config.flowGraph.maxPathsPerEdge });
   const recorder = createDecisionRecorder({ metrics, flows, ...(log ? { log } : {}) });
+  const traces = config.tracing === undefined ? undefined : startTracing(config.tracing);
   const disagreements = new Counter({
     name: 'meshwarden_shadow_disagreements_total',
     help: 'Requests on which the shadow policy set would have decided otherwise than the enforced one.',
@@ -46,6 +51,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
     log,
     flows,
     recorder,
+    tracing: traces?.tracing,
     shadowDisagreed(d) {
       disagreements.inc({ enforced: d.enforced, shadow: d.shadow });
       logger.info(
@@ -63,7 +69,8 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
       );
     },
     async close() {
-      await log?.close();
+      // the spans of the last Checks leave within the drain timeout, or not at all
+      await Promise.all([log?.close(), traces?.shutdown(config.shutdown.drainMs)]);
     },
   };
 }

@@ -25,6 +25,9 @@ export interface DecisionLine {
   readonly latency_us: number;
   readonly generation: number;
   readonly detail?: string;
+  /** W3C ids of the Check's trace, when it had one: a log search and a trace view meet on them. */
+  readonly trace_id?: string;
+  readonly span_id?: string;
 }
 
 const MAX_SHORT = 256;
@@ -62,6 +65,8 @@ export function decisionLine(
     latency_us: Math.round(durationSeconds * 1e6),
     generation: decision.generation,
     detail: scrubbed(decision.detail, MAX_DETAIL),
+    trace_id: result.trace?.traceId,
+    span_id: result.trace?.spanId,
   };
 }
 

@@ -12,6 +12,7 @@ import { decodeJwt, type DecodedJwt } from './decode-jwt.js';
 import type { KeyMaterial } from './key-material.js';
 import type { IdentityStats } from './stats.js';
 import type { TokenCache } from './token-cache.js';
+import { endWith, type IdentityTracing } from './tracing.js';
 import type { VerifiedToken } from './verified-token.js';
 import { verifyJwtSvid } from './verify-jwt-svid.js';
 import { verifyOidcToken } from './verify-oidc.js';
@@ -22,6 +23,8 @@ export interface BearerContext {
   readonly cache: TokenCache<VerifiedToken>;
   readonly now: () => number;
   readonly stats: IdentityStats;
+  /** Told of each verification on a cache miss (a span of the Check's trace). */
+  readonly tracing?: IdentityTracing;
 }
 
 type Route = { readonly kind: 'oidc'; readonly issuer: NormalizedIssuer } | { readonly kind: 'jwt-svid'; readonly id: SpiffeId };
@@ -47,7 +50,7 @@ export function verifyBearer(
   ctx.stats.tokenCache.misses++;
   let verified: VerifiedToken | Promise<VerifiedToken>;
   try {
-    verified = verifyRoute(jwt, route, ctx);
+    verified = endWith(ctx.tracing?.verification(route.kind), () => verifyRoute(jwt, route, ctx));
   } catch (error) {
     throw failed(route, ctx, error);
   }

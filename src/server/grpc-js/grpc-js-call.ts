@@ -46,6 +46,11 @@ abstract class GrpcJsCall implements GrpcCall {
     if (this.#end()) this.refuse(code, message);
   }
 
+  header(name: string): string | undefined {
+    const [value] = this.#surface.metadata.get(name);
+    return typeof value === 'string' ? value : undefined;
+  }
+
   protected abstract answer(message: Uint8Array): void;
   protected abstract write(message: Uint8Array): void;
   protected abstract refuse(code: GrpcStatusCode, message: string): void;

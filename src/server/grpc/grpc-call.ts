@@ -16,6 +16,8 @@ export interface GrpcCall {
   send(message: Uint8Array): void;
   /** Ends the call with a status (trailers-only when nothing was sent yet). */
   fail(code: GrpcStatusCode, message: string): void;
+  /** One of the call's metadata (request headers), by lower-case name; read only by a Check that is traced. */
+  header(name: string): string | undefined;
 }
 
 /** A method's whole server side: its one request message (already decompressed), and the call to answer on. */

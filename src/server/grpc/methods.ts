@@ -19,7 +19,7 @@ export function methodTable(authorization: AuthorizationService, health: HealthR
 }
 
 function checkHandler(authorization: AuthorizationService): GrpcMethodHandler {
-  const handler = (request: Buffer, call: GrpcCall) => authorization.checkBytes(request, (response) => call.reply(response));
+  const handler = (request: Buffer, call: GrpcCall) => authorization.checkBytes(request, (response) => call.reply(response), call);
   // A refused Check is denied with a CheckResponse (400), never failed open.
   const answerRefusal = (code: GrpcStatusCode, message: string, respond: (response: Uint8Array) => void) =>
     authorization.refuseBytes(code === GrpcStatus.RESOURCE_EXHAUSTED ? 'request_too_large' : 'missing_http_attributes', message, respond);

@@ -134,7 +134,7 @@ function dispatch(
   admits: Admission | undefined,
 ): void {
   if (stream.closed || !isGrpcRequest(stream, headers)) return;
-  const call = new ServerCall(stream);
+  const call = new ServerCall(stream, headers);
   const method = methods.get(headers[':path'] ?? '');
   let encoding: MessageEncoding;
   let deadlineMs: number | undefined;

@@ -23,6 +23,7 @@ type CallStream = http2.ServerHttp2Stream & { [CALL]?: ServerCall };
 
 export class ServerCall implements GrpcCall {
   readonly #stream: CallStream;
+  readonly #requestHeaders: http2.IncomingHttpHeaders;
   #headersSent = false;
   /** The answer went as headers that end the stream (a failure before anything was sent). */
   #trailersOnly = false;
@@ -42,8 +43,9 @@ export class ServerCall implements GrpcCall {
     if (call !== undefined) call.#sendTrailers();
   };
 
-  constructor(stream: http2.ServerHttp2Stream) {
+  constructor(stream: http2.ServerHttp2Stream, requestHeaders: http2.IncomingHttpHeaders) {
     this.#stream = stream;
+    this.#requestHeaders = requestHeaders;
     this.#stream[CALL] = this;
     stream.on('close', ServerCall.#onStreamClose);
   }
@@ -54,6 +56,11 @@ export class ServerCall implements GrpcCall {
     this.#closeHandlers = undefined;
     if (typeof handlers === 'function') handlers();
     else if (handlers !== undefined) for (const handler of handlers) handler();
+  }
+
+  header(name: string): string | undefined {
+    const value = this.#requestHeaders[name];
+    return typeof value === 'string' ? value : undefined;
   }
 
   /** True once the stream is closed at both ends: nothing of this call is held any more. */

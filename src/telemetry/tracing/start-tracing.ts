@@ -1,0 +1,68 @@
+/**
+ * The OpenTelemetry SDK behind the spans: a tracer provider of its own (nothing registered
+ * globally), a sampler by ratio of trace ids that follows a remote parent's decision when
+ * `parentBased`, and a batch of spans exported over OTLP/HTTP off the Check path.
+ */
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { buildInfo } from '../build-info.js';
+import { createCheckTracing, type Tracing } from './check-tracing.js';
+
+export interface TracingOptions {
+  readonly otlp: {
+    /** The URL spans are POSTed to, e.g. http://otel-collector:4318/v1/traces. */
+    readonly endpoint: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+  };
+  /** Of the traces that start here (no parent, or `parentBased: false`), the share that is recorded, 0 to 1. */
+  readonly sampleRate: number;
+  /** A Check under a remote parent is recorded when, and only when, the parent was. */
+  readonly parentBased: boolean;
+}
+
+export interface TracingBatch {
+  /** Between two exports; default the SDK's 5 s. */
+  readonly scheduledDelayMs?: number;
+}
+
+export interface RunningTracing {
+  readonly tracing: Tracing;
+  /** Exports what is left, within `timeoutMs`; later spans are not recorded. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+export function startTracing(options: TracingOptions, batch: TracingBatch = {}): RunningTracing {
+  const exporter = new OTLPTraceExporter({ url: options.otlp.endpoint, headers: { ...options.otlp.headers }, timeoutMillis: options.otlp.timeoutMs });
+  const processor = new BatchSpanProcessor(exporter, batch.scheduledDelayMs === undefined ? {} : { scheduledDelayMillis: batch.scheduledDelayMs });
+  const { version } = buildInfo();
+  const provider = new BasicTracerProvider({
+    sampler: samplerOf(options),
+    resource: resourceFromAttributes({ 'service.name': 'meshwarden', 'service.version': version }),
+    spanProcessors: [processor],
+  });
+  return {
+    tracing: createCheckTracing(provider.getTracer('meshwarden', version)),
+    shutdown: (timeoutMs) => withinTime(provider.shutdown(), timeoutMs),
+  };
+}
+
+function samplerOf({ sampleRate, parentBased }: TracingOptions): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(sampleRate);
+  return parentBased ? new ParentBasedSampler({ root: ratio }) : ratio;
+}
+
+/** A collector that does not answer must not hold a shutdown past its drain timeout. */
+async function withinTime(work: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+  });
+  try {
+    await Promise.race([work.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
