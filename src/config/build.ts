@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_REQUEST_LIMITS } from '../check/index.js';
 import { DEFAULT_MEMO_SIZE } from '../lib/index.js';
-import type { IdentityOptions, IssuerOptions } from '../identity/index.js';
+import type { BundleEndpointOptions, IdentityOptions, IssuerOptions, TrustDomainOptions } from '../identity/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../policy/index.js';
 import { durationMs } from './duration.js';
 import type { GrpcConnectionPolicy, GrpcLimits, HttpLimits, HttpListenerConfig, ServerConfig, TracingConfig } from './types.js';
@@ -57,9 +57,14 @@ export type RawIssuer = Omit<IssuerOptions, 'timeoutMs' | 'cooldownMs' | 'maxAge
   maxAge?: Duration;
 };
 
+/** A trust domain as written in the file: a bundle endpoint's durations instead of `…Ms` numbers. */
+export type RawTrustDomain = Omit<TrustDomainOptions, 'bundleEndpoint'> & {
+  bundleEndpoint?: Omit<BundleEndpointOptions, 'refreshHintMs' | 'timeoutMs'> & { refreshHint?: Duration; timeout?: Duration };
+};
+
 /** The `identity:` section as written in the file: IdentityOptions with durations. */
 export type RawIdentity = Omit<IdentityOptions, 'trustDomains' | 'workloadApi' | 'issuers' | 'tokenCache' | 'clockToleranceSeconds'> & {
-  trustDomains?: IdentityOptions['trustDomains'];
+  trustDomains?: Record<string, RawTrustDomain>;
   /** `socket` omitted: SPIFFE_ENDPOINT_SOCKET, as the SPIFFE Workload Endpoint spec says. */
   workloadApi?: { socket?: string };
   issuers?: RawIssuer[];
@@ -208,7 +213,7 @@ function buildIdentity(raw: RawIdentity, env: NodeJS.ProcessEnv): IdentityOption
   return {
     ...rest,
     // every key is optional: an OIDC-only section (a gateway) trusts no SPIFFE trust domain
-    trustDomains: trustDomains ?? {},
+    trustDomains: buildTrustDomains(trustDomains ?? {}),
     // identity/ refuses a missing or non-unix socket, naming the key and the variable
     ...(workloadApi ? { workloadApi: { socket: workloadApi.socket ?? env['SPIFFE_ENDPOINT_SOCKET'] ?? '' } } : {}),
     ...(issuers ? { issuers: issuers.map(buildIssuer) } : {}),
@@ -217,6 +222,20 @@ function buildIdentity(raw: RawIdentity, env: NodeJS.ProcessEnv): IdentityOption
       : {}),
     ...(clockTolerance !== undefined ? { clockToleranceSeconds: durationMs(clockTolerance) / 1000 } : {}),
   };
+}
+
+function buildTrustDomains(domains: Record<string, RawTrustDomain>): IdentityOptions['trustDomains'] {
+  const built: Record<string, TrustDomainOptions> = {};
+  for (const [name, { bundleEndpoint, ...files }] of Object.entries(domains)) {
+    if (bundleEndpoint === undefined) {
+      built[name] = files;
+      continue;
+    }
+    const { refreshHint, timeout, ...endpoint } = bundleEndpoint;
+    const refresh = refreshHint === undefined ? {} : { refreshHintMs: Math.ceil(durationMs(refreshHint)) };
+    built[name] = { ...files, bundleEndpoint: { ...endpoint, ...refresh, ...(timeout === undefined ? {} : { timeoutMs: Math.ceil(durationMs(timeout)) }) } };
+  }
+  return built;
 }
 
 function buildIssuer({ timeout, cooldown, maxAge, ...issuer }: RawIssuer): IssuerOptions {

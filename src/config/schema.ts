@@ -26,7 +26,28 @@ const identity = strictObject({
   trustDomains: {
     type: 'object',
     propertyNames: { pattern: '^[a-z0-9._-]+$' },
-    additionalProperties: strictObject({ bundle: { type: 'string' }, roots: { type: 'string' } }),
+    // exactly one of bundle, roots and bundleEndpoint: identity/ says which it found, by name
+    additionalProperties: strictObject({
+      bundle: { type: 'string' },
+      roots: { type: 'string' },
+      bundleEndpoint: strictObject(
+        {
+          url: { description: 'https:// URL of the SPIFFE bundle endpoint (SPIFFE Federation).', type: 'string', pattern: '^https://' },
+          profile: { description: 'Endpoint profile: only https_web (TLS server auth, web PKI or caFile).', const: 'https_web' },
+          caFile: { description: "PEM CA certificates that verify the endpoint's server, instead of the web PKI.", type: 'string', minLength: 1 },
+          refreshHint: { ...duration, description: 'How often to poll when the bundle carries no spiffe_refresh_hint (default 5m).' },
+          timeout: { ...duration, description: 'The whole fetch, connect to last byte (default 5s).' },
+          maxBytes: { description: 'A longer answer is refused (default 1048576).', type: 'integer', minimum: 1024 },
+        },
+        ['url', 'profile'],
+      ),
+    }),
+  },
+  trustDomainAliases: {
+    description: 'Trust-domain migration: a policy principal written for the key\'s domain also matches the same path in each listed (still trusted) domain.',
+    type: 'object',
+    propertyNames: { pattern: '^[a-z0-9._-]+$' },
+    additionalProperties: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9._-]+$' } },
   },
   workloadApi: strictObject({
     socket: { description: 'unix:/path of the SPIFFE Workload API (default: SPIFFE_ENDPOINT_SOCKET).', type: 'string', pattern: '^unix:' },

@@ -29,6 +29,7 @@ import type { VerifiedToken } from './lib/verified-token.js';
 import { watchFiles, type WatchFn } from './lib/watch-files.js';
 import type { VerifiedX509Svid } from './lib/x509-svid.js';
 import type { ReconnectDelays } from './workload-api/bundle-streams.js';
+import type { BundleEndpointTiming } from './bundle-endpoint/bundle-endpoint.js';
 
 export interface IdentityResolverDeps {
   /** Directory that relative file paths of the config are resolved against. */
@@ -43,6 +44,8 @@ export interface IdentityResolverDeps {
   readonly principalMemoSize?: number;
   /** Delays before a failed Workload API stream is opened again (default 0.5 s doubling to 30 s). */
   readonly workloadApiReconnect?: ReconnectDelays;
+  /** Poll bounds of bundle endpoints (default: every 10 s at most, every hour at least, retries from 1 s). */
+  readonly bundleEndpointTiming?: BundleEndpointTiming;
   /** Told of verifications on a token-cache miss and of key-set fetches, for traces (default: none). */
   readonly tracing?: IdentityTracing;
 }
@@ -137,6 +140,7 @@ class ConfiguredResolver implements IdentityResolver {
       onReload: (event) => this.#onReload(event),
       onError: (event) => this.#listeners.error.forEach((listener) => listener(event)),
       ...(deps.workloadApiReconnect ? { workloadApiReconnect: deps.workloadApiReconnect } : {}),
+      ...(deps.bundleEndpointTiming ? { bundleEndpointTiming: deps.bundleEndpointTiming } : {}),
     });
     const cacheOptions = { ...options.tokenCache, now: this.#now };
     const common = { options, now: this.#now, stats: this.stats };

@@ -84,7 +84,15 @@ function reasonOf(code: IdentityErrorCode): ReasonCode {
 }
 
 /** Errors raised while loading a trust bundle, roots or a JWKS file (never per request). */
-export const BUNDLE_ERROR_CODES = ['ERR_BUNDLE_READ', 'ERR_BUNDLE_JSON', 'ERR_BUNDLE_INVALID', 'ERR_BUNDLE_KEY'] as const;
+export const BUNDLE_ERROR_CODES = [
+  'ERR_BUNDLE_READ',
+  'ERR_BUNDLE_JSON',
+  'ERR_BUNDLE_INVALID',
+  'ERR_BUNDLE_KEY',
+  // a bundle endpoint: the fetch failed (network, TLS, status, timeout, size), or its spiffe_sequence went back
+  'ERR_BUNDLE_FETCH',
+  'ERR_BUNDLE_SEQUENCE',
+] as const;
 export type BundleErrorCode = (typeof BUNDLE_ERROR_CODES)[number];
 
 export class BundleError extends Error {

@@ -1,7 +1,9 @@
 /** identity/: who is calling. SPIFFE IDs, X.509-SVID, JWT-SVID and OIDC verification, trust bundles, token cache. */
 export { createIdentityResolver } from './create-identity-resolver.js';
 export type { IdentityResolver, IdentityResolverDeps } from './create-identity-resolver.js';
-export type { IdentityOptions, TrustDomainOptions, IssuerOptions, WorkloadApiOptions } from './options.js';
+export type { IdentityOptions, TrustDomainOptions, IssuerOptions, WorkloadApiOptions, BundleEndpointOptions } from './options.js';
+export { normalizeTrustDomainAliases } from './options.js';
+export type { BundleEndpointTiming } from './bundle-endpoint/bundle-endpoint.js';
 export { IdentityError, BundleError, BUNDLE_ERROR_CODES } from './errors.js';
 export type { IdentityErrorCode, CredentialKind, BundleErrorCode } from './errors.js';
 export { spiffeIdOfCertificate } from './certificate-spiffe-id.js';
@@ -13,7 +15,8 @@ export type { IdentityStats, JwksFetchStats, VerificationKind } from './lib/stat
 export type { ReloadEvent, ReloadErrorEvent, KeySource } from './lib/key-material.js';
 export type { KeyFileFailure } from './lib/key-file-failure.js';
 export { KEY_SOURCES } from './lib/stats.js';
-export type { KeyFileStats, KeyFileState, WorkloadApiStats } from './lib/stats.js';
+export type { KeyFileStats, KeyFileState, WorkloadApiStats, BundleEndpointStats, BundleFetchOutcome } from './lib/stats.js';
+export { BUNDLE_FETCH_OUTCOMES } from './lib/stats.js';
 export type { FetchFn } from './lib/issuer-keys.js';
 export type { WatchFn } from './lib/watch-files.js';
 export type { IdentityTracing, SpanEnd } from './lib/tracing.js';

@@ -5,10 +5,28 @@
 import { isTrustDomainName } from '../domain/index.js';
 
 export interface TrustDomainOptions {
-  /** SPIFFE bundle (JWK Set) file, relative to baseDir. Exactly one of bundle / roots. */
+  /** SPIFFE bundle (JWK Set) file, relative to baseDir. Exactly one of bundle / roots / bundleEndpoint. */
   readonly bundle?: string;
   /** PEM file of X.509 roots, relative to baseDir (X.509-SVIDs only, no JWT-SVID keys). */
   readonly roots?: string;
+  /** A SPIFFE bundle endpoint (federation), polled at the bundle's refresh hint. */
+  readonly bundleEndpoint?: BundleEndpointOptions;
+}
+
+/** SPIFFE Federation: a bundle endpoint of the `https_web` profile (plain HTTPS, web PKI or `caFile`). */
+export interface BundleEndpointOptions {
+  /** `https://…`: the endpoint's server is authenticated as any HTTPS server is. */
+  readonly url: string;
+  /** The only profile supported; `https_spiffe` (SPIFFE-authenticated) is not. */
+  readonly profile: 'https_web';
+  /** PEM CA certificates to verify the endpoint's server with, instead of the web PKI (relative to baseDir). */
+  readonly caFile?: string;
+  /** How often to poll when a bundle carries no spiffe_refresh_hint. Default 300000 ms. */
+  readonly refreshHintMs?: number;
+  /** The whole fetch, connect to last byte. Default 5000 ms. */
+  readonly timeoutMs?: number;
+  /** A response body longer than this is refused unread. Default 1 MiB. */
+  readonly maxBytes?: number;
 }
 
 export interface IssuerOptions {
@@ -35,6 +53,12 @@ export interface IdentityOptions {
   readonly trustDomains: Readonly<Record<string, TrustDomainOptions>>;
   /** Bundles from the Workload API: they replace the files of every trust domain the agent streams. */
   readonly workloadApi?: WorkloadApiOptions;
+  /**
+   * Trust-domain migration (Istio's trustDomainAliases): a policy principal written for a key's
+   * domain also matches the same path in each listed domain. Read by the policy engine; the
+   * listed domains must still be trusted here (have a bundle) for their callers to verify.
+   */
+  readonly trustDomainAliases?: Readonly<Record<string, readonly string[]>>;
   /** Verify `source.certificate` (Envoy's include_peer_certificate) against the trust domain's roots. */
   readonly verifyPeerCertificate?: boolean;
   /** Read the workload from `x-forwarded-client-cert`: only safe when Envoy sanitizes it. */
@@ -61,15 +85,23 @@ export interface NormalizedIssuer {
   readonly maxAgeMs: number;
 }
 
-export interface NormalizedTrustDomain {
-  readonly name: string;
-  readonly kind: 'bundle' | 'roots';
-  readonly file: string;
+export type NormalizedTrustDomain =
+  | { readonly name: string; readonly kind: 'bundle' | 'roots'; readonly file: string }
+  | { readonly name: string; readonly kind: 'endpoint'; readonly endpoint: NormalizedBundleEndpoint };
+
+export interface NormalizedBundleEndpoint {
+  readonly url: URL;
+  /** Absolute path; undefined: the web PKI (Node's bundled roots). */
+  readonly caFile?: string;
+  readonly refreshHintMs: number;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
 }
 
 export interface NormalizedOptions {
   readonly trustDomains: ReadonlyMap<string, NormalizedTrustDomain>;
   readonly workloadApi?: WorkloadApiOptions;
+  readonly trustDomainAliases: ReadonlyMap<string, readonly string[]>;
   readonly verifyPeerCertificate: boolean;
   readonly trustForwardedClientCert: boolean;
   readonly jwtSvid?: { readonly audiences: readonly string[]; readonly header: string };
@@ -92,6 +124,7 @@ export function normalizeIdentityOptions(
   return Object.freeze({
     trustDomains: normalizeTrustDomains(options.trustDomains, resolvePath),
     ...normalizeWorkloadApi(options.workloadApi),
+    trustDomainAliases: normalizeTrustDomainAliases(options.trustDomainAliases),
     verifyPeerCertificate: optionalBoolean(options.verifyPeerCertificate, 'identity.verifyPeerCertificate'),
     trustForwardedClientCert: optionalBoolean(options.trustForwardedClientCert, 'identity.trustForwardedClientCert'),
     ...normalizeJwtSvid(options.jwtSvid),
@@ -114,12 +147,81 @@ function normalizeTrustDomains(
     const where = `identity.trustDomains["${name}"]`;
     if (!isTrustDomainName(name)) throw new TypeError(`${where}: not a valid trust domain name`);
     if (!isObject(domain)) throw new TypeError(`${where}: must be an object`);
-    if ((domain.bundle === undefined) === (domain.roots === undefined)) {
-      throw new TypeError(`${where}: set exactly one of "bundle" and "roots"`);
-    }
-    const kind = domain.bundle !== undefined ? 'bundle' : 'roots';
-    const file = nonEmptyString(domain.bundle ?? domain.roots, `${where}.${kind}`);
-    result.set(name, Object.freeze({ name, kind, file: resolvePath(file) }));
+    result.set(name, normalizeTrustDomain(name, domain, where, resolvePath));
+  }
+  return result;
+}
+
+/**
+ * One source of trust per domain: a bundle file, a roots file or a bundle endpoint. A file
+ * beside an endpoint (as a bootstrap) would raise which-one-wins questions on every failure;
+ * either is refused here, so the answer is always the one source configured.
+ */
+function normalizeTrustDomain(
+  name: string,
+  domain: TrustDomainOptions,
+  where: string,
+  resolvePath: (file: string) => string,
+): NormalizedTrustDomain {
+  const sources = (['bundle', 'roots', 'bundleEndpoint'] as const).filter((key) => domain[key] !== undefined);
+  if (sources.length !== 1) {
+    const found = sources.length === 0 ? 'none' : sources.map((key) => `"${key}"`).join(' and ');
+    throw new TypeError(`${where}: set exactly one of "bundle", "roots" and "bundleEndpoint" (found ${found})`);
+  }
+  if (domain.bundleEndpoint !== undefined) {
+    return Object.freeze({ name, kind: 'endpoint', endpoint: normalizeBundleEndpoint(domain.bundleEndpoint, `${where}.bundleEndpoint`, resolvePath) });
+  }
+  const kind = domain.bundle !== undefined ? 'bundle' : 'roots';
+  const file = nonEmptyString(domain.bundle ?? domain.roots, `${where}.${kind}`);
+  return Object.freeze({ name, kind, file: resolvePath(file) });
+}
+
+const MAX_BUNDLE_BYTES = 1024 * 1024;
+
+function normalizeBundleEndpoint(
+  endpoint: BundleEndpointOptions,
+  where: string,
+  resolvePath: (file: string) => string,
+): NormalizedBundleEndpoint {
+  if (!isObject(endpoint)) throw new TypeError(`${where}: must be an object`);
+  if (endpoint.profile !== 'https_web') throw new TypeError(`${where}.profile: must be "https_web" (the only profile supported)`);
+  const url = httpUrl(endpoint.url, `${where}.url`);
+  // https_web authenticates the server by TLS: plain http would trust whoever answers
+  if (url.protocol !== 'https:') throw new TypeError(`${where}.url: must be an https URL (profile https_web)`);
+  const caFile = endpoint.caFile === undefined ? {} : { caFile: resolvePath(nonEmptyString(endpoint.caFile, `${where}.caFile`)) };
+  return Object.freeze({
+    url,
+    ...caFile,
+    refreshHintMs: positiveInteger(endpoint.refreshHintMs ?? 300_000, `${where}.refreshHint`),
+    timeoutMs: positiveInteger(endpoint.timeoutMs ?? 5000, `${where}.timeout`),
+    maxBytes: positiveInteger(endpoint.maxBytes ?? MAX_BUNDLE_BYTES, `${where}.maxBytes`),
+  });
+}
+
+/**
+ * Aliases stay one level deep and unambiguous: an alias is a trust domain name, is not its own
+ * domain, is listed under one domain only, and is not itself aliased (no chains to follow).
+ */
+export function normalizeTrustDomainAliases(aliases: IdentityOptions['trustDomainAliases']): ReadonlyMap<string, readonly string[]> {
+  const result = new Map<string, readonly string[]>();
+  if (aliases === undefined) return result;
+  if (!isObject(aliases)) throw new TypeError('identity.trustDomainAliases: must be an object');
+  const owner = new Map<string, string>();
+  for (const [domain, list] of Object.entries(aliases)) {
+    const where = `identity.trustDomainAliases["${domain}"]`;
+    if (!isTrustDomainName(domain)) throw new TypeError(`${where}: not a valid trust domain name`);
+    stringList(list, where).forEach((alias, i) => {
+      if (!isTrustDomainName(alias)) throw new TypeError(`${where}[${i}]: "${alias.slice(0, 200)}" is not a valid trust domain name`);
+      if (alias === domain) throw new TypeError(`${where}[${i}]: a trust domain cannot be its own alias`);
+      const first = owner.get(alias);
+      if (first !== undefined) throw new TypeError(`${where}[${i}]: "${alias}" is already an alias of "${first}"`);
+      owner.set(alias, domain);
+    });
+    result.set(domain, Object.freeze([...list]));
+  }
+  for (const domain of result.keys()) {
+    const of = owner.get(domain);
+    if (of !== undefined) throw new TypeError(`identity.trustDomainAliases["${domain}"]: "${domain}" is itself an alias of "${of}" (aliases do not chain)`);
   }
   return result;
 }

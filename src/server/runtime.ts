@@ -10,7 +10,7 @@ import { createIdentityResolver, type IdentityResolver } from '../identity/index
 import { BoundedMemo } from '../lib/index.js';
 import { DestinationResolver } from '../policy/index.js';
 import { buildInfo } from '../telemetry/index.js';
-import { startAdminServer, type AdminServer } from './admin/index.js';
+import { createAdminUi, startAdminServer, type AdminServer, type UiAnalysis } from './admin/index.js';
 import { createAuthorizationService, type AuthorizationService } from '../check/index.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/index.js';
 import { grpcListenerSecurity, type ListenerSecurity } from './grpc-credentials.js';
@@ -40,6 +40,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Told whenever readiness or the snapshot in service may have changed (a cluster worker reports it). */
   readonly onChange?: () => void;
+  /** The live map's what-if and reach (admin.ui), computed by tools server/ does not import. */
+  readonly analysis?: UiAnalysis;
 }
 
 export class StartupError extends Error {
@@ -83,7 +85,7 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
   const http = await startHttpListener(config, service, ready, { grpc, security });
   if (http) telemetry.metrics.attach({ httpListener: () => http.load() });
   const whyNotReady = () => notReadyReason({ draining: state.draining, policies, identity });
-  const admin = await startAdmin(config, telemetry, { policies, identity }, { ready, whyNotReady })?.catch(async (error: unknown) => {
+  const admin = await startAdmin(config, telemetry, { policies, identity }, { ready, whyNotReady, analysis: options.analysis })?.catch(async (error: unknown) => {
     await letListenersGo({ grpc, http, security }); // they would keep a process that failed to start alive
     throw error;
   });
@@ -251,10 +253,11 @@ function startAdmin(
   config: ServerConfig,
   telemetry: Telemetry,
   { policies, identity }: Pick<Parts, 'policies' | 'identity'>,
-  { ready, whyNotReady }: { ready: () => boolean; whyNotReady: () => string },
+  { ready, whyNotReady, analysis }: { ready: () => boolean; whyNotReady: () => string; analysis: UiAnalysis | undefined },
 ): Promise<AdminServer> | undefined {
   if (config.admin.address === 'off') return undefined;
   return startAdminServer({
+    ui: config.admin.ui ? createAdminUi({ snapshot: () => policies.current, analysis }) : undefined,
     address: config.admin.address,
     metrics: () => telemetry.metrics.exposition(),
     contentType: telemetry.metrics.contentType,

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { BUNDLE_ERROR_CODES, KEY_SOURCES, type BundleErrorCode, type IdentityStats, type JwksFetchStats, type KeySource, type VerificationKind } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
 import { registerWorkloadApiMetrics } from './workload-api-metrics.js';
+import { registerBundleEndpointMetrics } from './bundle-endpoint-metrics.js';
 
 export interface CacheStats {
   readonly hits: number;
@@ -129,6 +130,7 @@ function registerIdentityMetrics(registry: Registry, source: () => (() => Identi
   });
   registerKeyFileMetrics(registry, source);
   registerWorkloadApiMetrics(registry, source);
+  registerBundleEndpointMetrics(registry, source);
 }
 
 /** Key file sources and load errors as label values (snake_case, fixed). */
@@ -138,6 +140,8 @@ const BUNDLE_ERROR_LABELS: Readonly<Record<BundleErrorCode, string>> = {
   ERR_BUNDLE_JSON: 'not_json',
   ERR_BUNDLE_INVALID: 'invalid',
   ERR_BUNDLE_KEY: 'invalid_key',
+  ERR_BUNDLE_FETCH: 'fetch_failed',
+  ERR_BUNDLE_SEQUENCE: 'sequence_backwards',
 };
 
 /** Bundles, roots and JWKS files: how many are loaded, stale or unavailable now, and the loads that failed. */

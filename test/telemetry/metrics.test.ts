@@ -25,6 +25,7 @@ function identityStats(): IdentityStats {
       failures: { 'trust-domain': {}, issuer: {} },
     },
     workloadApi: { updates: { x509: 0, jwt: 0 }, rejected: { x509: 0, jwt: 0 }, reconnects: { x509: 0, jwt: 0 }, lastUpdateAt: undefined },
+    bundleEndpoints: {},
   };
 }
 

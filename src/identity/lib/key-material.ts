@@ -9,7 +9,10 @@
  * the watcher or the retry timer started tells only a failure that differs from the last told.
  * A failing file is retried at a slow, growing interval, for a directory no watch could reach.
  * With `workloadApi`, the agent's bundle streams answer for the trust domains they carry
- * (workload-api/): their failures are listed and told beside the files'.
+ * (workload-api/): their failures are listed and told beside the files'. A trust domain with a
+ * `bundleEndpoint` is polled (bundle-endpoint/) instead of read from a file: it counts, fails,
+ * is told and makes readiness wait as a file does, and the Workload API falls back to it as to
+ * a file for a domain the agent does not stream.
  */
 import type { BundleError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
@@ -18,9 +21,10 @@ import { fileIssuerKeys, parseJwksFile, remoteIssuerKeys, type FetchFn, type Iss
 import type { JwkSet } from './jwk-set.js';
 import { keyFileFailure, sameFailure, type KeyFileFailure, type KeyFileName, type KeySource } from './key-file-failure.js';
 import { RetryTimer } from './retry-timer.js';
-import { KEY_SOURCES, type IdentityStats } from './stats.js';
+import { createBundleEndpointStats, KEY_SOURCES, type IdentityStats } from './stats.js';
 import type { BundleLookup } from './verified-token.js';
 import { WatchedFile, type ReloadOutcome } from './watched-file.js';
+import { BundleEndpoint, DEFAULT_BUNDLE_ENDPOINT_TIMING, type BundleEndpointTiming } from '../bundle-endpoint/bundle-endpoint.js';
 import { WorkloadApiSource } from '../workload-api/workload-api-source.js';
 import type { ReconnectDelays } from '../workload-api/bundle-streams.js';
 import type { WatchFn } from './watch-files.js';
@@ -52,6 +56,8 @@ export interface KeyMaterialDeps {
   readonly onError: (event: ReloadErrorEvent) => void;
   /** Reconnect delays of the Workload API streams (tests shorten them). */
   readonly workloadApiReconnect?: ReconnectDelays;
+  /** Poll bounds of bundle endpoints (tests shorten them). */
+  readonly bundleEndpointTiming?: BundleEndpointTiming;
 }
 
 interface Watched extends KeyFileName {
@@ -69,6 +75,7 @@ export class KeyMaterial {
   readonly #bundles = new Map<string, WatchedFile<SpiffeBundle>>();
   readonly #issuerKeys = new Map<string, IssuerKeys>();
   readonly #files: Watched[] = [];
+  readonly #endpoints = new Map<string, BundleEndpoint>();
   readonly #deps: KeyMaterialDeps;
   readonly #retry = new RetryTimer(() => this.#refreshFailing());
   readonly #workloadApi: WorkloadApiSource | undefined;
@@ -78,6 +85,10 @@ export class KeyMaterial {
   constructor(options: NormalizedOptions, deps: KeyMaterialDeps) {
     this.#deps = deps;
     for (const domain of options.trustDomains.values()) {
+      if (domain.kind === 'endpoint') {
+        this.#endpoints.set(domain.name, this.#bundleEndpoint(domain.name, domain.endpoint));
+        continue;
+      }
       const file = new WatchedFile(domain.file, domain.kind === 'bundle' ? parseSpiffeBundle : parseRootsPem);
       this.#bundles.set(domain.name, file);
       const label = `trust ${domain.kind === 'bundle' ? 'bundle' : 'roots'} ${domain.name}`;
@@ -96,9 +107,10 @@ export class KeyMaterial {
     if (this.#workloadApi !== undefined) this.bundles = this.#workloadApi.lookup;
   }
 
+  /** The configured sources: a file, or a bundle endpoint. */
   readonly #fileBundles: BundleLookup = (trustDomain) => {
-    const file = this.#bundles.get(trustDomain);
-    return file === undefined ? undefined : { bundle: file.value };
+    const file = this.#bundles.get(trustDomain) ?? this.#endpoints.get(trustDomain);
+    return file === undefined ? undefined : { bundle: file instanceof BundleEndpoint ? file.bundle : file.value };
   };
 
   /** The Workload API's bundles where it is configured (falling back to files as it says), else the files. */
@@ -108,20 +120,28 @@ export class KeyMaterial {
     return this.#issuerKeys.get(issuer);
   }
 
-  /** True once every key file loaded at least once (remote JWKS load lazily and do not count) and the Workload API's first full update arrived. */
+  /**
+   * True once every key file loaded at least once (remote JWKS load lazily and do not count),
+   * every bundle endpoint delivered a good bundle, and the Workload API's first full update arrived.
+   */
   get ready(): boolean {
-    return this.#files.every(({ file }) => file.value !== undefined) && (this.#workloadApi?.ready ?? true);
+    const endpoints = [...this.#endpoints.values()].every(({ bundle }) => bundle !== undefined);
+    return this.#files.every(({ file }) => file.value !== undefined) && endpoints && (this.#workloadApi?.ready ?? true);
   }
 
-  /** The files whose last load failed, and why; then the Workload API streams that are failing. */
+  /** The files whose last load failed, and why; then the bundle endpoints, then the Workload API streams that are failing. */
   get failures(): KeyFileFailure[] {
     const files = this.#files.flatMap(({ failure }) => (failure === undefined ? [] : [failure]));
-    return [...files, ...(this.#workloadApi?.failures ?? [])];
+    const endpoints = [...this.#endpoints.values()].flatMap(({ failure }) => (failure === undefined ? [] : [failure]));
+    return [...files, ...endpoints, ...(this.#workloadApi?.failures ?? [])];
   }
 
-  /** Reads every file again and tells every failure; resolves when all outcomes were reported. */
+  /** Reads every file and polls every bundle endpoint again, telling every failure; resolves when all outcomes were reported. */
   async reloadAll(): Promise<void> {
-    await Promise.all(this.#files.map(async (watched) => this.#settle(watched, await watched.file.reload(), 'every-failure')));
+    await Promise.all([
+      ...this.#files.map(async (watched) => this.#settle(watched, await watched.file.reload(), 'every-failure')),
+      ...[...this.#endpoints.values()].map((endpoint) => endpoint.refresh('every-failure')),
+    ]);
   }
 
   watch(watchFn: WatchFn): void {
@@ -137,7 +157,28 @@ export class KeyMaterial {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#retry.stop();
+    for (const endpoint of this.#endpoints.values()) endpoint.close();
     this.#workloadApi?.close();
+  }
+
+  #bundleEndpoint(name: string, endpoint: BundleEndpoint['endpoint']): BundleEndpoint {
+    const stats = (this.#deps.stats.bundleEndpoints[name] = createBundleEndpointStats());
+    return new BundleEndpoint(name, endpoint, {
+      now: this.#deps.now,
+      stats,
+      timing: this.#deps.bundleEndpointTiming ?? DEFAULT_BUNDLE_ENDPOINT_TIMING,
+      listener: {
+        loaded: (bundle) => {
+          this.#countFiles();
+          this.#deps.onReload({ source: 'trust-domain', name, path: endpoint.url.href, ...describe(bundle) });
+        },
+        failed: (failure, error, tell) => {
+          this.#countFiles();
+          this.#countFailure('trust-domain', error.code);
+          if (tell) this.#deps.onError({ ...failure, error });
+        },
+      },
+    });
   }
 
   async #refresh(watched: Watched): Promise<void> {
@@ -177,19 +218,27 @@ export class KeyMaterial {
 
   #failed(watched: Watched, error: BundleError, keptLastGood: boolean, telling: Telling): void {
     const failure = keyFileFailure(watched, error, keptLastGood);
-    const counts = this.#deps.stats.keyFiles.failures[watched.source];
-    counts[error.code] = (counts[error.code] ?? 0) + 1;
+    this.#countFailure(watched.source, error.code);
     watched.failure = failure;
     if (telling === 'changed-failure' && sameFailure(watched.told, failure)) return;
     watched.told = failure;
     this.#deps.onError({ ...failure, error });
   }
 
+  #countFailure(source: KeySource, code: BundleError['code']): void {
+    const counts = this.#deps.stats.keyFiles.failures[source];
+    counts[code] = (counts[code] ?? 0) + 1;
+  }
+
+  /** Key files and bundle endpoints by state (an endpoint is a trust domain's key file fetched over HTTPS). */
   #countFiles(): void {
     const files = this.#deps.stats.keyFiles.files;
     for (const source of KEY_SOURCES) files[source] = { loaded: 0, stale: 0, unavailable: 0 };
     for (const { source, file, failure } of this.#files) {
       files[source][file.value === undefined ? 'unavailable' : failure === undefined ? 'loaded' : 'stale']++;
+    }
+    for (const { bundle, failure } of this.#endpoints.values()) {
+      files['trust-domain'][bundle === undefined ? 'unavailable' : failure === undefined ? 'loaded' : 'stale']++;
     }
   }
 }

@@ -38,6 +38,31 @@ export interface IdentityStats {
   readonly rejections: Partial<Record<IdentityErrorCode, number>>;
   readonly keyFiles: KeyFileStats;
   readonly workloadApi: WorkloadApiStats;
+  /** Per trust domain fed by a bundle endpoint (configured names only: a closed set). */
+  readonly bundleEndpoints: Record<string, BundleEndpointStats>;
+}
+
+/**
+ * How a bundle endpoint's polls ended: `applied` (a new bundle in service), `unchanged` (the
+ * same bundle again: fresh, nothing to swap), or refused with the last good bundle kept:
+ * `error` (network, TLS, timeout), `http_error` (not 200), `too_large`, `invalid` (not a usable
+ * SPIFFE bundle), `sequence_backwards` (an older spiffe_sequence than the one in service).
+ */
+export type BundleFetchOutcome = 'applied' | 'unchanged' | 'error' | 'http_error' | 'too_large' | 'invalid' | 'sequence_backwards';
+export const BUNDLE_FETCH_OUTCOMES: readonly BundleFetchOutcome[] = ['applied', 'unchanged', 'error', 'http_error', 'too_large', 'invalid', 'sequence_backwards'];
+
+export interface BundleEndpointStats {
+  readonly fetches: Record<BundleFetchOutcome, number>;
+  /** When a poll last brought a good bundle (applied or unchanged), epoch ms; undefined before. */
+  lastGoodAt: number | undefined;
+  /** spiffe_sequence of the bundle in service, if it carries one. */
+  sequence: number | undefined;
+}
+
+export function createBundleEndpointStats(): BundleEndpointStats {
+  const fetches = {} as Record<BundleFetchOutcome, number>;
+  for (const outcome of BUNDLE_FETCH_OUTCOMES) fetches[outcome] = 0;
+  return { fetches, lastGoodAt: undefined, sequence: undefined };
 }
 
 /** The Workload API's bundle streams (all zero without `identity.workloadApi`). */
@@ -65,6 +90,7 @@ export function createStats(): IdentityStats {
       failures: { 'trust-domain': {}, issuer: {} },
     },
     workloadApi: { updates: { x509: 0, jwt: 0 }, rejected: { x509: 0, jwt: 0 }, reconnects: { x509: 0, jwt: 0 }, lastUpdateAt: undefined },
+    bundleEndpoints: {},
   };
 }
 
