@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type RawConfig, type ServerConfig } from '../config/index.js';
 import { startClusterPrimary, runUntilSignalled, createLogger, startRuntime, type Serving, type Logger } from '../server/index.js';
 import { buildInfo } from '../telemetry/index.js';
+import { createUiAnalysis } from './admin-ui-analysis.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const OPTIONS = {
@@ -36,13 +37,13 @@ interface Started {
 }
 
 async function startSingle(config: ServerConfig, logger: Logger): Promise<Started> {
-  const runtime = await startRuntime(config, logger);
+  const runtime = await startRuntime(config, logger, { analysis: createUiAnalysis() });
   return { serving: runtime, listening: { grpc: runtime.grpcAddress, transport: config.grpc.transport, http: runtime.httpAddress ?? 'off', admin: runtime.adminAddress ?? 'off' } };
 }
 
 /** Logged once every worker serves; each worker logs its own "worker listening" with its pid. */
 async function startCluster(config: ServerConfig, logger: Logger): Promise<Started> {
-  const primary = await startClusterPrimary(config, logger);
+  const primary = await startClusterPrimary(config, logger, createUiAnalysis());
   const listening = { grpc: primary.grpcAddress, transport: config.grpc.transport, http: primary.httpAddress, admin: primary.adminAddress ?? 'off' };
   return { serving: primary, listening: { ...listening, workers: primary.workerPids() } };
 }

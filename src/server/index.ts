@@ -6,3 +6,4 @@ export type { Serving } from './lifecycle.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { startClusterPrimary } from './cluster/index.js';
+export type { UiAnalysis, UiAnswer } from './admin/index.js';

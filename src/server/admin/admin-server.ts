@@ -6,12 +6,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AdminServerError } from './errors.js';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
-import { routeAdminRequest, type AdminProviders } from './routes.js';
+import { routeAdminRequest, type AdminProviders, type AdminReply } from './routes.js';
+import { readLimitedBody } from './ui/request-body.js';
+import type { AdminUi } from './ui/ui-routes.js';
 import { listenOn } from '../net/listen.js';
 
 export interface AdminServerOptions extends AdminProviders {
   /** `host:port`, `[v6]:port` or `unix:/path`; default `127.0.0.1:9901`. */
   readonly address?: string;
+  /** The live map at `/ui` (admin.ui); absent, `/ui` is 404 like any unknown path. */
+  readonly ui?: AdminUi | undefined;
 }
 
 export interface AdminServer {
@@ -37,8 +41,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   return { address: boundAddress(server, address), close: () => closeServer(server) };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, providers: AdminProviders): Promise<void> {
-  const reply = await routeAdminRequest(request.method ?? '', request.url ?? '/', providers);
+async function serve(request: IncomingMessage, response: ServerResponse, options: AdminServerOptions): Promise<void> {
+  const reply = await route(request, options);
   response.writeHead(reply.status, {
     'content-type': reply.contentType,
     'cache-control': 'no-store',
@@ -47,6 +51,30 @@ async function serve(request: IncomingMessage, response: ServerResponse, provide
   });
   // node:http leaves the body out of HEAD replies by itself.
   response.end(reply.body);
+}
+
+async function route(request: IncomingMessage, options: AdminServerOptions): Promise<AdminReply> {
+  const method = request.method ?? '';
+  const url = request.url ?? '/';
+  const ui = options.ui;
+  // Prefixed, so a target such as `//host/ui` stays a path and never names a host.
+  const parsed = parseTarget(url);
+  if (ui === undefined || parsed === undefined || !ui.handles(parsed.pathname)) return routeAdminRequest(method, url, options);
+  try {
+    const contentType = request.headers['content-type'];
+    return await ui.route({ method, url: parsed, contentType, body: (limit) => readLimitedBody(request, limit) });
+  } catch {
+    return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'internal error\n' };
+  }
+}
+
+function parseTarget(url: string): URL | undefined {
+  if (!url.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://admin${url}`);
+  } catch {
+    return undefined;
+  }
 }
 
 async function listenOrReclaim(server: Server, address: ListenAddress, configured: string): Promise<void> {

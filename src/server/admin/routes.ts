@@ -24,7 +24,7 @@ export interface AdminProviders {
 export interface AdminReply {
   readonly status: number;
   readonly contentType: string;
-  readonly body: string;
+  readonly body: string | Buffer;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ServerConfig } from '../../config/index.js';
 import { createClusterMetricsAggregator } from '../../telemetry/index.js';
-import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { createAdminUi, startAdminServer, type AdminServer, type UiAnalysis } from '../admin/index.js';
 import type { Serving } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { PolicyReloader } from '../policy-reloader.js';
@@ -32,7 +32,8 @@ export interface ClusterPrimary extends Serving {
 const STOP_MARGIN_MS = 2_000;
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
-export async function startClusterPrimary(config: ServerConfig, logger: Logger): Promise<ClusterPrimary> {
+/** `analysis`: the live map's what-if and reach (admin.ui), answered by the primary from its own snapshot. */
+export async function startClusterPrimary(config: ServerConfig, logger: Logger, analysis?: UiAnalysis): Promise<ClusterPrimary> {
   const policies = await loadPolicies(config, logger);
   const grpcAddress = await resolveSharedAddress(config.grpc.address);
   const httpAddress = config.http.address === 'off' ? 'off' : await resolveSharedAddress(config.http.address);
@@ -48,7 +49,7 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger):
   });
   const state = { draining: false };
   // Admin first: a busy admin port fails before any fork, and probes see "not ready" while workers start.
-  const admin = await startAdmin(config, pool, policies, () => !state.draining && pool.allReady());
+  const admin = await startAdmin(config, pool, { policies, analysis }, () => !state.draining && pool.allReady());
   try {
     await pool.start();
   } catch (error) {
@@ -96,12 +97,13 @@ async function loadPolicies(config: ServerConfig, logger: Logger): Promise<Polic
 function startAdmin(
   config: ServerConfig,
   pool: WorkerPool,
-  policies: PolicyReloader,
+  { policies, analysis }: { policies: PolicyReloader; analysis: UiAnalysis | undefined },
   ready: () => boolean,
 ): Promise<AdminServer> | undefined {
   if (config.admin.address === 'off') return undefined;
   const aggregator = createClusterMetricsAggregator({ peers: () => pool.serving(), local: [createPrimaryRegistry(pool)] });
   return startAdminServer({
+    ui: config.admin.ui ? createAdminUi({ snapshot: () => policies.current, analysis }) : undefined,
     address: config.admin.address,
     metrics: () => aggregator.metrics(),
     contentType: aggregator.contentType,

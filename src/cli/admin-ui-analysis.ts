@@ -1,0 +1,44 @@
+/**
+ * The live map's what-if (admin.ui), answered as `meshwarden explain` answers: the request read
+ * as explain reads a request file, evaluated against the snapshot in service by the compiled
+ * tree (the engine that enforces), checked against the reference trace. Its answer names
+ * policies and rules and says which matched; it never quotes what a rule says.
+ */
+import type { PolicySnapshot } from '../policy/index.js';
+import type { UiAnalysis, UiAnswer } from '../server/index.js';
+import { explainRequest, parseRequestText, WorkflowError, type Explanation, type RequestInput } from '../workflow/index.js';
+
+/** What the page calls the request in an error (`what-if:2:5: ...`). */
+const SOURCE_NAME = 'what-if';
+
+export function createUiAnalysis(): UiAnalysis {
+  return { whatIf };
+}
+
+function whatIf(snapshot: PolicySnapshot, text: string): UiAnswer {
+  let input: RequestInput;
+  try {
+    input = parseRequestText(text, SOURCE_NAME);
+  } catch (error) {
+    if (error instanceof WorkflowError) return { ok: false, message: error.message };
+    throw error;
+  }
+  const explanation = explainRequest(snapshot, input.subject, input.request);
+  return { ok: true, answer: { generation: snapshot.generation, form: input.form, caller: input.subject.workload?.uri ?? null, ...summary(explanation) } };
+}
+
+/** Names, effects and rule numbers; the trace's clause-by-clause failures stay out (they quote the rules). */
+function summary({ trace, decision }: Explanation): object {
+  return {
+    destination: trace.destination,
+    decision,
+    policies: trace.policies.map((policy) => ({
+      name: policy.id,
+      action: policy.action,
+      mode: policy.mode,
+      applies: policy.applies,
+      matchedRules: policy.rules.filter((rule) => rule.matched).map((rule) => rule.index),
+    })),
+    engine: 'decision-tree',
+  };
+}

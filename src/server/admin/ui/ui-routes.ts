@@ -1,0 +1,153 @@
+/**
+ * `/ui` (admin.ui): the live map's page and its API. Read-only: the page draws `/flows`; the
+ * API answers a what-if (one request evaluated against the snapshot in service by the engine
+ * that enforces, as `explain` does) and a node's reach. Both are rate-limited together, since
+ * each can cost a compile of the policy set, and the what-if body is bounded.
+ */
+import { TokenBucket } from '../../../telemetry/index.js';
+import type { PolicySnapshot } from '../../../policy/index.js';
+import type { BodyRead } from './request-body.js';
+import { loadStaticAssets, type StaticAsset } from './static-assets.js';
+import type { UiAnalysis, UiAnswer } from './ui-analysis.js';
+
+export interface UiReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string | Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface UiLimits {
+  /** What-if and reach requests per second, on average, from all clients together. */
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  /** The largest what-if body read; more is refused 413. */
+  readonly bodyBytes: number;
+}
+
+export const DEFAULT_UI_LIMITS: UiLimits = Object.freeze({ ratePerSecond: 2, burst: 10, bodyBytes: 16 * 1024 });
+
+export interface AdminUiOptions {
+  /** The snapshot in service now (undefined before the first load). */
+  readonly snapshot: () => PolicySnapshot | undefined;
+  readonly analysis?: UiAnalysis | undefined;
+  readonly limits?: Partial<UiLimits>;
+  /** Milliseconds; injectable so the rate limit is tested without waiting. */
+  readonly now?: () => number;
+}
+
+export interface UiRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly contentType: string | undefined;
+  /** Reads the body up to `limit` bytes (only the what-if asks). */
+  readonly body: (limit: number) => Promise<BodyRead>;
+}
+
+export interface AdminUi {
+  handles(path: string): boolean;
+  route(request: UiRequest): Promise<UiReply>;
+}
+
+/**
+ * Scripts, styles and connections from this origin only, nothing inline. Cytoscape's own
+ * stylesheet injection is pre-empted by the page (see ui/index.html), so no inline style is needed.
+ */
+const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+});
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const WHAT_IF = '/ui/api/what-if';
+const REACH = '/ui/api/reach';
+
+export function createAdminUi(options: AdminUiOptions): AdminUi {
+  const assets = loadStaticAssets();
+  const limits = { ...DEFAULT_UI_LIMITS, ...options.limits };
+  const bucket = new TokenBucket(limits.ratePerSecond, limits.burst, options.now ?? Date.now);
+  const api = { options, limits, bucket };
+  return {
+    handles: (path) => path === '/ui' || path.startsWith('/ui/'),
+    route: async (request) => withPageHeaders(await routeUi(request, assets, api)),
+  };
+}
+
+interface Api {
+  readonly options: AdminUiOptions;
+  readonly limits: UiLimits;
+  readonly bucket: TokenBucket;
+}
+
+async function routeUi(request: UiRequest, assets: ReadonlyMap<string, StaticAsset>, api: Api): Promise<UiReply> {
+  const path = request.url.pathname;
+  if (path === WHAT_IF) return request.method === 'POST' ? whatIf(request, api) : methodNotAllowed('POST');
+  if (path === REACH) return isRead(request.method) ? reach(request, api) : methodNotAllowed('GET, HEAD');
+  const asset = assets.get(path);
+  if (asset === undefined) return error(404, `no such page: ${path}`);
+  if (!isRead(request.method)) return methodNotAllowed('GET, HEAD');
+  return { status: 200, contentType: asset.contentType, body: asset.body };
+}
+
+async function whatIf(request: UiRequest, api: Api): Promise<UiReply> {
+  if (!isJson(request.contentType)) return error(415, 'the what-if takes a JSON request body (content-type: application/json)');
+  if (!api.bucket.take()) return tooMany(api.limits);
+  const read = await request.body(api.limits.bodyBytes);
+  if (!read.ok) {
+    const message = read.reason === 'too_large' ? `the request body is larger than ${api.limits.bodyBytes} bytes` : 'the request body was cut off';
+    return { ...error(read.reason === 'too_large' ? 413 : 400, message), headers: { connection: 'close' } };
+  }
+  const snapshot = api.options.snapshot();
+  if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
+  return answered(api.options.analysis?.whatIf(snapshot, read.body.toString('utf8')), 'the what-if');
+}
+
+function reach(request: UiRequest, api: Api): UiReply {
+  const node = request.url.searchParams.get('node');
+  if (node === null || node === '') return error(400, 'reach takes ?node= (a SPIFFE ID or a service name)');
+  if (!api.bucket.take()) return tooMany(api.limits);
+  const snapshot = api.options.snapshot();
+  if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
+  const reachOf = api.options.analysis?.reach;
+  return answered(reachOf?.(snapshot, node), 'reach');
+}
+
+function answered(result: UiAnswer | undefined, what: string): UiReply {
+  if (result === undefined) return error(501, `${what} is not available in this server`);
+  return result.ok ? json(200, result.answer) : error(400, result.message);
+}
+
+function tooMany(limits: UiLimits): UiReply {
+  const retryAfter = String(Math.max(1, Math.ceil(1 / limits.ratePerSecond)));
+  return { ...error(429, `at most ${limits.ratePerSecond} what-if and reach requests per second`), headers: { 'retry-after': retryAfter } };
+}
+
+function methodNotAllowed(allow: string): UiReply {
+  return { ...error(405, 'method not allowed'), headers: { allow } };
+}
+
+function withPageHeaders(reply: UiReply): UiReply {
+  return { ...reply, headers: { ...PAGE_HEADERS, ...reply.headers } };
+}
+
+function isRead(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
+/** A form cannot send JSON across sites without a preflight this server never grants. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType);
+}
+
+function json(status: number, value: object): UiReply {
+  return { status, contentType: JSON_TYPE, body: `${JSON.stringify(value)}\n` };
+}
+
+function error(status: number, message: string): UiReply {
+  return json(status, { error: message });
+}

@@ -1,0 +1,63 @@
+/**
+ * Debian's Chromium (/usr/bin/chromium), headless, driven by playwright-core, with a fresh
+ * profile per launch. The background-networking flags are not cosmetic: without them Chromium
+ * reaches out to Google's services at start and, on a closed network, its connections are
+ * refused. Every request a page makes is recorded, so a test can prove it stayed on loopback.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
+
+const ARGS = [
+  '--no-sandbox', // tests run as root in CI containers, where Chromium's sandbox cannot start
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Browser {
+  readonly page: Page;
+  readonly context: BrowserContext;
+  /** Every URL the page asked for, in order (documents, scripts, fetches). */
+  readonly requests: string[];
+  /** Console errors and page errors (a CSP violation is one). */
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(viewport = { width: 1400, height: 900 }): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'meshwarden-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const requests: string[] = [];
+  const errors: string[] = [];
+  context.on('request', (request) => requests.push(request.url()));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return {
+    page,
+    context,
+    requests,
+    errors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether a URL names this machine: 127.0.0.0/8, ::1 or localhost (data: and about: pages stay local too). */
+export function isLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'data:' || parsed.protocol === 'about:' || parsed.protocol === 'blob:') return true;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,172 @@
+/**
+ * The live map's API without a browser: off by default, the what-if bounded (rate, body,
+ * content type) and answering 400 with where the request is wrong, and no policy text in any
+ * answer. A real admin server on loopback, a real policy snapshot, the what-if the CLI wires in.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createUiAnalysis } from '../../../src/cli/admin-ui-analysis.js';
+import { createAdminUi, startAdminServer, type AdminServer, type AdminUiOptions } from '../../../src/server/admin/index.js';
+import { PolicyReloader } from '../../../src/server/policy-reloader.js';
+import { tempDir } from '../../helpers/server-process.js';
+
+const GUEST = 'spiffe://prod.example/ns/guest/sa/browser';
+/** Text that only the policy file holds: it must never come back in an answer. */
+const SECRET_LOOKING_VALUE = 'x-internal-canary-7f3a';
+
+const POLICY = `
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: no-guests }
+spec:
+  action: DENY
+  rules:
+    - from: [{ source: { namespaces: ["guest"] } }]
+      when: [{ key: "request.headers[${SECRET_LOOKING_VALUE}]", values: ["${SECRET_LOOKING_VALUE}"] }]
+    - from: [{ source: { namespaces: ["guest"] } }]
+`;
+
+const running: AdminServer[] = [];
+const reloaders: PolicyReloader[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()));
+  reloaders.splice(0).forEach((reloader) => reloader.close());
+});
+
+async function snapshotSource(): Promise<PolicyReloader> {
+  const file = join(tempDir('meshwarden-ui-api-'), 'policy.yaml');
+  writeFileSync(file, POLICY);
+  const reloader = new PolicyReloader({ paths: [file], engine: { defaultAction: 'DENY', rootNamespace: 'istio-system' }, debounceMs: 50 });
+  reloaders.push(reloader);
+  const result = await reloader.reload();
+  if (!result.ok) throw new Error(result.errors.join('\n'));
+  return reloader;
+}
+
+async function startWith(ui: Partial<AdminUiOptions> | 'off'): Promise<string> {
+  const policies = await snapshotSource();
+  const server = await startAdminServer({
+    address: '127.0.0.1:0',
+    metrics: async () => '',
+    contentType: 'text/plain',
+    health: () => ({ live: true, ready: true }),
+    policyInfo: () => ({}),
+    flows: async () => ({ edges: [], overflow: { edges: 0 } }),
+    ui: ui === 'off' ? undefined : createAdminUi({ snapshot: () => policies.current, analysis: createUiAnalysis(), ...ui }),
+  });
+  running.push(server);
+  return `http://${server.address}`;
+}
+
+function whatIf(base: string, body: string, contentType = 'application/json'): Promise<Response> {
+  return fetch(`${base}/ui/api/what-if`, { method: 'POST', headers: { 'content-type': contentType }, body });
+}
+
+const GUEST_REQUEST = JSON.stringify({ method: 'GET', path: '/v1/charges', contextExtensions: { service: 'payments' }, source: { principal: GUEST } });
+
+describe('admin.ui off (the default)', () => {
+  it.each(['/ui', '/ui/', '/ui/map.js', '/ui/vendor/cytoscape.esm.min.mjs', '/ui/api/reach?node=x'])('answers %s 404', async (path) => {
+    const base = await startWith('off');
+    expect((await fetch(`${base}${path}`)).status).toBe(404);
+  });
+
+  it('answers the what-if 404 too', async () => {
+    const base = await startWith('off');
+    expect((await whatIf(base, GUEST_REQUEST)).status).toBe(404);
+  });
+});
+
+describe('admin.ui on', () => {
+  it('serves the page with a strict content security policy and nothing inline', async () => {
+    const base = await startWith({});
+    const response = await fetch(`${base}/ui`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'self'; script-src 'self'; style-src 'self';/);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const html = await response.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style[\s>]|\sstyle=|\son[a-z]+=|https?:\/\//);
+  });
+
+  it('serves cytoscape from the package, as a JavaScript module', async () => {
+    const base = await startWith({});
+    const response = await fetch(`${base}/ui/vendor/cytoscape.esm.min.mjs`);
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await response.text()).toMatch(/export\s*\{\s*\w+ as default\s*\}/);
+  });
+
+  it('answers an unknown page 404, and a write to a page 405', async () => {
+    const base = await startWith({});
+    expect((await fetch(`${base}/ui/../policy.yaml`)).status).toBe(404);
+    expect((await fetch(`${base}/ui/nothing.js`)).status).toBe(404);
+    expect((await fetch(`${base}/ui/map.js`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${base}/ui/api/what-if`)).status).toBe(405);
+  });
+});
+
+describe('the what-if', () => {
+  it('evaluates a request against the snapshot in service and names the deciding rule, never its text', async () => {
+    const base = await startWith({});
+    const response = await whatIf(base, GUEST_REQUEST);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({
+      generation: 1,
+      caller: GUEST,
+      decision: { effect: 'deny', reason: 'policy_deny', by: { policy: 'no-guests', rule: 1 } },
+      policies: [{ name: 'no-guests', action: 'DENY', applies: true, matchedRules: [1] }],
+      engine: 'decision-tree',
+    });
+    expect(text).not.toContain(SECRET_LOOKING_VALUE);
+    expect(text).not.toContain('namespaces');
+  });
+
+  it('answers 400 naming the field when the request is not one explain takes', async () => {
+    const base = await startWith({});
+    const response = await whatIf(base, JSON.stringify({ method: 'GET', path: '/', colour: 'blue' }));
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toMatch(/^what-if:1:\d+: .*colour/);
+  });
+
+  it('answers 400 for text that is not JSON at all', async () => {
+    const base = await startWith({});
+    const response = await whatIf(base, '{"method": ');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(/^what-if:1:/);
+  });
+
+  it('refuses a body past the limit with 413, before evaluating anything', async () => {
+    const base = await startWith({ limits: { bodyBytes: 1024 } });
+    const padded = JSON.stringify({ method: 'GET', path: `/${'a'.repeat(2000)}` });
+    const response = await whatIf(base, padded);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: string }).error).toBe('the request body is larger than 1024 bytes');
+  });
+
+  it('refuses a body that is not declared JSON with 415 (a cross-site form cannot send JSON without a preflight)', async () => {
+    const base = await startWith({});
+    expect((await whatIf(base, GUEST_REQUEST, 'text/plain')).status).toBe(415);
+  });
+
+  it('answers 429 with retry-after once the rate is spent, and again once time has passed', async () => {
+    let now = 0;
+    const base = await startWith({ limits: { ratePerSecond: 1, burst: 3 }, now: () => now });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await whatIf(base, GUEST_REQUEST)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const refused = await whatIf(base, GUEST_REQUEST);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    now += 1000;
+    expect((await whatIf(base, GUEST_REQUEST)).status).toBe(200);
+  });
+
+  it('counts reach against the same rate', async () => {
+    const base = await startWith({ limits: { ratePerSecond: 1, burst: 1 }, now: () => 0 });
+    await whatIf(base, GUEST_REQUEST);
+    expect((await fetch(`${base}/ui/api/reach?node=${encodeURIComponent(GUEST)}`)).status).toBe(429);
+  });
+});

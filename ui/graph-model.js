@@ -1,0 +1,77 @@
+// The observed flows (/flows) as cytoscape elements, and the filters over them. Pure: no DOM.
+
+/** The decision an edge is drawn with: any denied request makes it red; dry-run denials orange. */
+export function edgeDecision(decisions) {
+  if (decisions.deny > 0) return 'denied';
+  if (decisions.dryRunDeny > 0) return 'dry-run-denied';
+  return 'allowed';
+}
+
+/** The namespace of a SPIFFE ID (`/ns/NS/`) or of a Kubernetes host (`svc.NS[.svc…]`); '' when none. */
+export function namespaceOf(name) {
+  const spiffe = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\//.exec(name);
+  if (spiffe) return spiffe[1];
+  const host = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\..*)?)?$/i.exec(name);
+  return host ? host[1] : '';
+}
+
+/** What a node is called on the map: `ns/sa` for a workload, the name for a service. */
+export function shortName(name) {
+  const spiffe = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/(.+)$/.exec(name);
+  return spiffe ? `${spiffe[1]}/${spiffe[2]}` : name;
+}
+
+export function edgeId(edge) {
+  return `${edge.source} -> ${edge.destination}`;
+}
+
+/** Cytoscape element definitions for a /flows snapshot: a node per name, an edge per flow. */
+export function toElements(snapshot) {
+  const nodes = new Map();
+  const edges = [];
+  for (const edge of snapshot.edges) {
+    addNode(nodes, edge.source, 'workload');
+    addNode(nodes, edge.destination, 'service');
+    edges.push({ group: 'edges', data: edgeData(edge) });
+  }
+  return { nodes: [...nodes.values()], edges };
+}
+
+export function edgeData(edge) {
+  return {
+    id: edgeId(edge),
+    source: edge.source,
+    target: edge.destination,
+    count: edge.count,
+    decision: edgeDecision(edge.decisions),
+    weight: Math.min(8, 1 + Math.log10(Math.max(1, edge.count))),
+    flow: edge,
+  };
+}
+
+function addNode(nodes, name, kind) {
+  const known = nodes.get(name);
+  if (known) {
+    if (known.data.kind !== kind) known.data.kind = 'both';
+    return;
+  }
+  nodes.set(name, { group: 'nodes', data: { id: name, label: shortName(name), namespace: namespaceOf(name), kind } });
+}
+
+/** Every namespace named by a node, sorted, for the filter. */
+export function namespacesOf(snapshot) {
+  const names = new Set();
+  for (const edge of snapshot.edges) {
+    for (const name of [edge.source, edge.destination]) {
+      const namespace = namespaceOf(name);
+      if (namespace !== '') names.add(namespace);
+    }
+  }
+  return [...names].sort();
+}
+
+/** Whether an edge passes the filters: its decision is shown, and one end is in the namespace. */
+export function edgeVisible(data, sourceNamespace, targetNamespace, filter) {
+  if (!filter.decisions.has(data.decision)) return false;
+  return filter.namespace === '' || sourceNamespace === filter.namespace || targetNamespace === filter.namespace;
+}

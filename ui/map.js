@@ -1,0 +1,208 @@
+// The live map: /flows drawn by cytoscape, refreshed every few seconds without a reload.
+import cytoscape from '/ui/vendor/cytoscape.esm.min.mjs';
+import { edgeVisible, namespacesOf, toElements } from './graph-model.js';
+import { element, showEdge, showNode, showReach, showWhatIf } from './panels.js';
+
+const REFRESH_MS = 2000;
+/** Past this many nodes the force-directed layout takes too long; breadthfirst is linear. */
+const FORCE_LAYOUT_MAX_NODES = 300;
+/** Past this many edges, edges are hidden while panning and zooming, so the page stays responsive. */
+const LARGE_GRAPH_EDGES = 2000;
+
+const STYLE = [
+  { selector: 'node', style: { label: 'data(label)', 'font-size': 10, 'min-zoomed-font-size': 7, color: '#1d2733', 'text-valign': 'bottom', 'text-margin-y': 3, width: 16, height: 16, 'background-color': '#4a6fa5' } },
+  { selector: 'node[kind = "service"]', style: { shape: 'round-rectangle', 'background-color': '#6a4c93' } },
+  { selector: 'node[kind = "both"]', style: { shape: 'diamond', 'background-color': '#37718e' } },
+  { selector: 'edge', style: { width: 'data(weight)', 'curve-style': 'straight', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.8, 'line-color': '#2e7d32', 'target-arrow-color': '#2e7d32', opacity: 0.85 } },
+  { selector: 'edge[decision = "denied"]', style: { 'line-color': '#d32f2f', 'target-arrow-color': '#d32f2f' } },
+  { selector: 'edge[decision = "dry-run-denied"]', style: { 'line-color': '#ef6c00', 'target-arrow-color': '#ef6c00', 'line-style': 'dashed' } },
+  { selector: ':selected', style: { 'overlay-color': '#1d2733', 'overlay-opacity': 0.25 } },
+  { selector: '.filtered', style: { display: 'none' } },
+];
+
+const state = { cy: undefined, flows: { edges: [], overflow: { edges: 0 } }, refreshes: 0, timings: {} };
+/** For tests and benchmarks in a browser: the cytoscape instance and what the page measured. */
+window.liveMap = state;
+
+async function getJson(url, init) {
+  const response = await fetch(url, { cache: 'no-store', ...init });
+  return { status: response.status, body: await response.json() };
+}
+
+function currentFilter() {
+  const decisions = new Set([...document.querySelectorAll('input[name="decision"]:checked')].map((input) => input.value));
+  return { namespace: document.getElementById('namespace').value, decisions };
+}
+
+/** Hides what the filters leave out: edges by decision and namespace, then nodes with no edge shown. */
+function applyFilter() {
+  const started = performance.now();
+  const filter = currentFilter();
+  const cy = state.cy;
+  cy.batch(() => {
+    cy.edges().forEach((edge) => {
+      const visible = edgeVisible(edge.data(), edge.source().data('namespace'), edge.target().data('namespace'), filter);
+      edge.toggleClass('filtered', !visible);
+    });
+    cy.nodes().forEach((node) => node.toggleClass('filtered', node.connectedEdges(':visible').empty()));
+  });
+  state.timings.lastFilterMs = performance.now() - started;
+}
+
+function updateNamespaces() {
+  const select = document.getElementById('namespace');
+  const known = new Set([...select.options].map((option) => option.value));
+  for (const namespace of namespacesOf(state.flows)) {
+    if (!known.has(namespace)) select.append(element('option', { value: namespace }, namespace));
+  }
+}
+
+/** Adds what is new, updates what changed; returns how many nodes were added. */
+function merge(cy, elements) {
+  let addedNodes = 0;
+  cy.batch(() => {
+    const nodes = elements.nodes.filter((node) => cy.getElementById(node.data.id).empty());
+    addedNodes = nodes.length;
+    placeNear(cy, nodes, elements.edges);
+    cy.add(nodes);
+    const fresh = [];
+    for (const edge of elements.edges) {
+      const known = cy.getElementById(edge.data.id);
+      if (known.empty()) fresh.push(edge);
+      else known.data(edge.data);
+    }
+    cy.add(fresh);
+  });
+  return addedNodes;
+}
+
+/** New nodes on a large graph start beside a neighbour already placed, rather than moving everything. */
+function placeNear(cy, nodes, edges) {
+  if (cy.nodes().empty()) return;
+  for (const node of nodes) {
+    const edge = edges.find((e) => e.data.source === node.data.id || e.data.target === node.data.id);
+    const other = edge && cy.getElementById(edge.data.source === node.data.id ? edge.data.target : edge.data.source);
+    const at = other && other.nonempty() ? other.position() : { x: 0, y: 0 };
+    node.position = { x: at.x + 40 + Math.random() * 40, y: at.y + 40 + Math.random() * 40 };
+  }
+}
+
+function layout(cy) {
+  const options = cy.nodes().length <= FORCE_LAYOUT_MAX_NODES
+    ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: 30 }
+    : { name: 'breadthfirst', directed: true, spacingFactor: 0.6, padding: 20, animate: false };
+  cy.layout(options).run();
+}
+
+async function readFlows() {
+  const { status, body } = await getJson('/flows');
+  if (status !== 200) throw new Error(`/flows answered ${status}`);
+  return body;
+}
+
+function draw(flows) {
+  state.flows = flows;
+  const cy = state.cy;
+  const first = cy.nodes().empty();
+  const added = merge(cy, toElements(flows));
+  if (first || (added > 0 && cy.nodes().length <= FORCE_LAYOUT_MAX_NODES)) layout(cy);
+  updateNamespaces();
+  applyFilter();
+  state.refreshes++;
+  document.body.dataset.refreshes = String(state.refreshes);
+  const overflow = flows.overflow.edges > 0 ? ` (${flows.overflow.edges} requests past the edge cap)` : '';
+  document.getElementById('status').textContent = `${cy.nodes().length} nodes, ${cy.edges().length} edges${overflow}; updated ${new Date().toLocaleTimeString()}`;
+}
+
+async function refreshForever() {
+  try {
+    draw(await readFlows());
+  } catch (error) {
+    document.getElementById('status').textContent = `could not read /flows: ${error.message}`;
+  }
+  setTimeout(refreshForever, REFRESH_MS);
+}
+
+function observedPeers(name) {
+  const callers = new Set();
+  const destinations = new Set();
+  for (const edge of state.flows.edges) {
+    if (edge.destination === name) callers.add(edge.source);
+    if (edge.source === name) destinations.add(edge.destination);
+  }
+  return { callers, destinations };
+}
+
+async function onNode(node) {
+  const started = performance.now();
+  const panel = document.getElementById('details');
+  const observed = observedPeers(node.id());
+  showNode(panel, node.data(), observed);
+  state.timings.lastClickMs = performance.now() - started;
+  const { body } = await getJson(`/ui/api/reach?node=${encodeURIComponent(node.id())}`);
+  const peers = new Set([...observed.callers, ...observed.destinations]);
+  showReach(document.getElementById('reach'), body, peers);
+}
+
+function onEdge(edge) {
+  const started = performance.now();
+  const flow = edge.data('flow');
+  showEdge(document.getElementById('details'), flow);
+  prefillWhatIf(flow);
+  state.timings.lastClickMs = performance.now() - started;
+}
+
+/** An edge clicked becomes the what-if's starting point: its caller, service, first method and path. */
+function prefillWhatIf(flow) {
+  const method = Object.keys(flow.methods)[0] ?? 'GET';
+  const path = (Object.keys(flow.paths)[0] ?? '/').replaceAll('{id}', '1');
+  const request = { method, path, contextExtensions: { service: flow.destination } };
+  if (flow.source.startsWith('spiffe://')) request.source = { principal: flow.source };
+  document.getElementById('what-if-request').value = JSON.stringify(request, null, 2);
+}
+
+async function onWhatIf(event) {
+  event.preventDefault();
+  const answer = document.getElementById('what-if-answer');
+  try {
+    const { status, body } = await getJson('/ui/api/what-if', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: document.getElementById('what-if-request').value,
+    });
+    showWhatIf(answer, status, body);
+  } catch (error) {
+    showWhatIf(answer, 0, { error: error.message });
+  }
+}
+
+/** The first /flows decides how the graph is drawn: a large one hides edges while panning and zooming. */
+function createGraph(flows) {
+  const large = flows.edges.length > LARGE_GRAPH_EDGES;
+  const options = { hideEdgesOnViewport: large, textureOnViewport: large, minZoom: 0.02, maxZoom: 4, wheelSensitivity: 0.3 };
+  const cy = cytoscape({ container: document.getElementById('graph'), style: STYLE, elements: [], ...options });
+  cy.on('tap', 'node', (event) => void onNode(event.target));
+  cy.on('tap', 'edge', (event) => onEdge(event.target));
+  return cy;
+}
+
+async function start() {
+  const started = performance.now();
+  document.getElementById('filters').addEventListener('change', applyFilter);
+  document.getElementById('what-if-form').addEventListener('submit', onWhatIf);
+  try {
+    const flows = await readFlows();
+    state.cy = createGraph(flows);
+    draw(flows);
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    // From navigation start: the page, cytoscape's bundle, /flows, layout and the first frames.
+    state.timings.firstRenderMs = performance.now();
+    state.timings.drawMs = performance.now() - started;
+  } catch (error) {
+    state.cy ??= createGraph({ edges: [] });
+    document.getElementById('status').textContent = `could not read /flows: ${error.message}`;
+  }
+  setTimeout(refreshForever, REFRESH_MS);
+}
+
+state.ready = start();
