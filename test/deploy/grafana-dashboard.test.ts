@@ -27,18 +27,37 @@ const HISTOGRAMS = new Set(['meshwarden_check_duration_seconds']);
 /** Labels Prometheus adds at scrape time (ServiceMonitor/PodMonitor target labels). */
 const TARGET_LABELS = ['namespace', 'pod', 'job', 'instance', 'service', 'container'];
 const DECISIONS = ['allow', 'deny', 'unauthenticated', 'invalid_request'];
+/** Each data source a panel may query, chosen by a dashboard variable (never a fixed uid). */
+const DATA_SOURCES: Readonly<Record<string, string>> = { prometheus: '${datasource}', loki: '${loki}', tempo: '${tempo}' };
+
+interface DataSource {
+  type: string;
+  uid: string;
+}
+
+interface Link {
+  title: string;
+  url: string;
+}
 
 interface Panel {
   type: string;
   title: string;
   id: number;
-  targets?: { expr: string }[];
+  datasource?: DataSource;
+  targets?: { expr?: string; query?: string; datasource?: DataSource }[];
+  fieldConfig?: { defaults: { links?: Link[] }; overrides: { matcher: { options: string }; properties: { id: string; value: unknown }[] }[] };
+}
+
+/** Queries to Prometheus; the Loki and Tempo panels are checked by the trace_id tests. */
+function prometheusTargets(panel: Panel): { expr: string }[] {
+  return (panel.targets ?? []).filter((t) => (t.datasource ?? panel.datasource)?.type === 'prometheus').map((t) => ({ expr: t.expr ?? '' }));
 }
 
 function dashboardProblems(json: string): string[] {
   const problems: string[] = [];
   const dashboard = JSON.parse(json) as { panels: Panel[]; templating: { list: { query: unknown }[] } };
-  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+  const exprs = dashboard.panels.flatMap((p) => prometheusTargets(p).map((t) => ({ title: p.title, expr: t.expr })));
   for (const v of dashboard.templating.list) {
     if (typeof v.query === 'object' && v.query !== null) exprs.push({ title: 'variable', expr: String((v.query as { query: string }).query) });
   }
@@ -58,6 +77,12 @@ function dashboardProblems(json: string): string[] {
     for (const label of [...grouped, ...matched]) if (!labels.has(label)) problems.push(`${title}: label ${label} is not on ${names.join(', ')}`);
     for (const m of expr.matchAll(/decision!?=~?"([^"]*)"/g)) if (!DECISIONS.includes(m[1]!)) problems.push(`${title}: decision "${m[1]}" is not a decision`);
   }
+  for (const p of dashboard.panels) {
+    for (const t of p.targets ?? []) {
+      const { type, uid } = t.datasource ?? p.datasource ?? { type: 'none', uid: '' };
+      if (DATA_SOURCES[type] !== uid) problems.push(`${p.title}: data source ${type} ${uid} is not one of the dashboard's variables`);
+    }
+  }
   const ids = dashboard.panels.map((p) => p.id);
   if (new Set(ids).size !== ids.length) problems.push('panel ids are not unique');
   return problems;
@@ -65,7 +90,7 @@ function dashboardProblems(json: string): string[] {
 
 describe('the Grafana dashboard', () => {
   const json = readFileSync('k8s/monitoring/meshwarden-dashboard.json', 'utf8');
-  const exprs = (JSON.parse(json) as { panels: Panel[] }).panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join('\n');
+  const exprs = (JSON.parse(json) as { panels: Panel[] }).panels.flatMap((p) => prometheusTargets(p).map((t) => t.expr)).join('\n');
 
   it('queries only meshwarden metrics, by their own labels', () => {
     expect(dashboardProblems(json)).toEqual([]);
@@ -89,5 +114,65 @@ describe('the Grafana dashboard', () => {
     const broken = json.replace('sum by (result) (increase(meshwarden_jwks_fetches_total', 'sum by (issuer) (increase(meshwarden_jwks_fetches_total');
     expect(broken).not.toBe(json);
     expect(dashboardProblems(broken)).toContainEqual(expect.stringContaining('label issuer'));
+  });
+});
+
+/** The Explore pane a Grafana data link opens, its `${...}` variables left as written. */
+function explorePane(url: string): { datasource: string; queries: { queryType: string; query: string; datasource: DataSource }[] } {
+  const panes = new URL(url, 'http://grafana.invalid').searchParams.get('panes');
+  if (panes === null) throw new Error(`not an Explore link: ${url}`);
+  return (JSON.parse(panes) as Record<string, ReturnType<typeof explorePane>>)['a']!;
+}
+
+function panel(dashboard: { panels: Panel[] }, title: string): Panel {
+  const found = dashboard.panels.find((p) => p.title === title);
+  if (found === undefined) throw new Error(`no panel ${title}`);
+  return found;
+}
+
+/** Problems with following a request by trace_id: from a decision line to its trace, from a trace id to its line. */
+function traceLinkProblems(json: string): string[] {
+  const dashboard = JSON.parse(json) as { panels: Panel[]; templating: { list: { name: string; type: string; query: unknown }[] } };
+  const problems: string[] = [];
+  const variable = (name: string) => dashboard.templating.list.find((v) => v.name === name);
+  for (const [name, type] of [['loki', 'loki'], ['tempo', 'tempo']]) {
+    if (variable(name)?.type !== 'datasource' || variable(name)?.query !== type) problems.push(`no ${type} data source variable ${name}`);
+  }
+  if (variable('trace_id')?.type !== 'textbox') problems.push('no trace_id textbox variable');
+
+  const refused = panel(dashboard, 'Refused decisions, each with its trace');
+  const traceField = refused.fieldConfig?.overrides.find((o) => o.matcher.options === 'trace_id');
+  const links = (traceField?.properties.find((p) => p.id === 'links')?.value ?? []) as Link[];
+  if (links.length === 0) problems.push('the trace_id column links nowhere');
+  for (const link of links) {
+    const pane = explorePane(link.url);
+    if (pane.datasource !== '${tempo}' || pane.queries[0]?.datasource.uid !== '${tempo}') problems.push(`trace link opens ${pane.datasource}, not \${tempo}`);
+    if (pane.queries[0]?.query !== '${__value.raw}') problems.push(`trace link looks up ${pane.queries[0]?.query}, not the clicked trace id`);
+  }
+  for (const title of ['Refused decisions, each with its trace', 'Decision log lines']) {
+    const expr = panel(dashboard, title).targets?.[0]?.expr ?? '';
+    if (!expr.includes('"$trace_id"') || !expr.includes('decision_id')) problems.push(`${title}: does not find decision lines by $trace_id`);
+  }
+  const latencyLinks = panel(dashboard, 'Check latency percentiles').fieldConfig?.defaults.links ?? [];
+  if (!latencyLinks.some((l) => explorePane(l.url).queries[0]?.query.includes('name = "meshwarden.check"'))) problems.push('latency panel does not link to Check spans');
+  return problems;
+}
+
+describe('the Grafana dashboard, following a request by trace_id', () => {
+  const json = readFileSync('k8s/monitoring/meshwarden-dashboard.json', 'utf8');
+
+  it('links each refused decision line to its trace in Tempo, finds lines by trace_id, and links slow Checks to their spans', () => {
+    expect(traceLinkProblems(json)).toEqual([]);
+  });
+
+  it('is caught out by a trace link pinned to one Tempo instead of the chosen data source', () => {
+    const broken = json.replaceAll('${tempo}%22%2C%22queries', 'P214B5B846CF3925F%22%2C%22queries');
+    expect(broken).not.toBe(json);
+    expect(traceLinkProblems(broken)).toContainEqual(expect.stringContaining('trace link opens P214B5B846CF3925F'));
+  });
+
+  it('is caught out by a panel querying a data source by a fixed uid', () => {
+    const broken = json.replaceAll('"uid": "${loki}"', '"uid": "loki-prod"');
+    expect(dashboardProblems(broken)).toContainEqual(expect.stringContaining('data source loki loki-prod'));
   });
 });
