@@ -8,6 +8,7 @@ import { DEFAULT_REQUEST_LIMITS } from '../check/index.js';
 import { DEFAULT_MEMO_SIZE } from '../lib/index.js';
 import type { BundleEndpointOptions, IdentityOptions, IssuerOptions, TrustDomainOptions } from '../identity/index.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../policy/index.js';
+import { buildDecisionLog, type RawDecisionLog } from './decision-log-config.js';
 import { durationMs } from './duration.js';
 import type { GrpcConnectionPolicy, GrpcLimits, HttpLimits, HttpListenerConfig, ServerConfig, TracingConfig } from './types.js';
 
@@ -39,7 +40,7 @@ export interface RawConfig {
   maxBodyBytes?: number;
   identity?: RawIdentity;
   cache?: { decisions?: { enabled?: boolean; max?: number; ttl?: number | string }; principals?: { max?: number } };
-  decisionLog?: { output?: string; allowSampleRate?: number; maxLinesPerSecond?: number; headers?: string[] };
+  decisionLog?: RawDecisionLog;
   metrics?: { perPolicy?: boolean; flows?: { enabled?: boolean; maxSeries?: number } };
   flowGraph?: { maxEdges?: number; maxPathsPerEdge?: number };
   reload?: { watch?: boolean; debounce?: number | string };
@@ -79,8 +80,6 @@ export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.Process
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const grpc = raw.grpc ?? {};
   const decisions = raw.cache?.decisions ?? {};
-  const log = raw.decisionLog ?? {};
-  const output = log.output ?? 'stdout';
   const config: ServerConfig = {
     baseDir,
     grpc: {
@@ -117,12 +116,7 @@ export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.Process
       },
       principals: { max: raw.cache?.principals?.max ?? DEFAULT_MEMO_SIZE },
     },
-    decisionLog: {
-      output: output === 'stdout' || output === 'off' ? output : path(output),
-      allowSampleRate: log.allowSampleRate ?? 0.01,
-      maxLinesPerSecond: log.maxLinesPerSecond ?? 1000,
-      headers: log.headers ?? [],
-    },
+    decisionLog: buildDecisionLog(raw.decisionLog ?? {}, path),
     metrics: {
       perPolicy: raw.metrics?.perPolicy ?? false,
       flows: { enabled: raw.metrics?.flows?.enabled ?? false, maxSeries: raw.metrics?.flows?.maxSeries ?? 1000 },

@@ -84,6 +84,31 @@ const identity = strictObject({
   clockTolerance: duration,
 });
 
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+/** An off-box decision-log sink; telemetry checks the URL, bounds and names at start-up. */
+const decisionSink = strictObject(
+  {
+    type: { description: 'http: OPA decision-log upload (gzip JSON arrays); otlp: OTLP/HTTP logs.', enum: ['http', 'otlp'] },
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+    url: { type: 'string', pattern: '^https?://' },
+    headers: stringMap,
+    labels: stringMap,
+    timeout: duration,
+    batch: strictObject({ maxLines: { type: 'integer', minimum: 1 }, maxBytes: { type: 'integer', minimum: 1024 }, maxDelay: duration }),
+    buffer: strictObject({ maxLines: { type: 'integer', minimum: 1 } }),
+    retry: strictObject({ minDelay: duration, maxDelay: duration }),
+  },
+  ['type', 'url'],
+);
+
+/** A decision-log drop rule: every condition given must hold; a list matches any of its values. */
+const oneOrMore = { oneOf: [{ type: 'string', minLength: 1 }, { ...stringList, minItems: 1 }] } as const;
+const decisionDropRule = {
+  ...strictObject(Object.fromEntries(['decision', 'reason', 'destination', 'source', 'method', 'path', 'pathPrefix', 'policy'].map((key) => [key, oneOrMore]))),
+  minProperties: 1,
+} as const;
+
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'meshwarden server configuration',
@@ -173,6 +198,9 @@ export const CONFIG_SCHEMA = {
       allowSampleRate: { type: 'number', minimum: 0, maximum: 1 },
       maxLinesPerSecond: { type: 'integer', minimum: 1 },
       headers: stringList,
+      sinks: { type: 'array', items: decisionSink },
+      mask: stringList,
+      drop: { type: 'array', items: decisionDropRule },
     }),
     metrics: strictObject({
       perPolicy: { type: 'boolean' },

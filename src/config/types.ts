@@ -4,6 +4,7 @@
  */
 import type { CheckRequestLimits } from '../check/index.js';
 import type { IdentityOptions } from '../identity/index.js';
+import type { DecisionLogConfig } from './decision-log-config.js';
 
 export type ListenAddress = string; // `host:port` or `unix:/path`
 
@@ -101,13 +102,7 @@ export interface ServerConfig {
     /** Parsed SPIFFE IDs remembered (peer principals, destination principals), each memo LRU. */
     readonly principals: { readonly max: number };
   };
-  readonly decisionLog: {
-    /** `stdout`, `off`, or a file path. */
-    readonly output: string;
-    readonly allowSampleRate: number;
-    readonly maxLinesPerSecond: number;
-    readonly headers: readonly string[];
-  };
+  readonly decisionLog: DecisionLogConfig;
   readonly metrics: {
     readonly perPolicy: boolean;
     readonly flows: { readonly enabled: boolean; readonly maxSeries: number };

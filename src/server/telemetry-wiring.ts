@@ -35,8 +35,8 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
     ...(config.metrics.perPolicy ? { policyMatches: { maxPolicies: 10_000 } } : {}),
     ...(config.metrics.flows.enabled ? { flows: { maxSeries: config.metrics.flows.maxSeries } } : {}),
   });
-  const log = config.decisionLog.output === 'off' ? undefined : createDecisionLog(config.decisionLog);
-  if (log !== undefined) metrics.attach({ decisionLogDropped: () => log.dropped() });
+  const log = createDecisionLogIfAny(config);
+  if (log !== undefined) metrics.attach({ decisionLog: () => log.stats() });
   const flows = new FlowGraph({ maxEdges: config.flowGraph.maxEdges, maxPathsPerEdge: config.flowGraph.maxPathsPerEdge });
   const recorder = createDecisionRecorder({ metrics, flows, ...(log ? { log } : {}) });
   const traces = config.tracing === undefined ? undefined : startTracing(config.tracing);
@@ -73,4 +73,12 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
       await Promise.all([log?.close(), traces?.shutdown(config.shutdown.drainMs)]);
     },
   };
+}
+
+/** Stdout or a file, or only off-box sinks; none at all when the output is off and there are no sinks. */
+function createDecisionLogIfAny(config: ServerConfig): DecisionLog | undefined {
+  const { decisionLog } = config;
+  if (decisionLog.output === 'off' && decisionLog.sinks.length === 0) return undefined;
+  // the sinks ship what they hold at shutdown within the drain timeout, after the listeners drained
+  return createDecisionLog({ ...decisionLog, closeTimeoutMs: config.shutdown.drainMs });
 }

@@ -1,24 +1,32 @@
 /**
  * The decision log: one JSON line per logged decision, for the SIEM. Denies, failed
  * authentication, invalid requests, audited and dry-run-deny decisions are always logged;
- * plain allows are sampled. A token bucket caps the volume, and what it drops is counted.
+ * plain allows are sampled. Drop rules skip lines, a token bucket caps the volume, mask rules
+ * hide fields; then the line goes to stdout or a file and to every off-box sink's buffer.
+ * Every line lost on the way is counted by sink and reason.
  */
 import { openSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AccessRequest, Authorization, Decision } from '../domain/index.js';
 import { decisionLine } from './decision-line.js';
 import { resolveDecisionLogOptions, type DecisionLogOptions, type DecisionLogOutput } from './decision-log-options.js';
+import { createDecisionSinks, DropCounts, type DecisionLogStats, type DecisionSinks, type ShipperDeps } from './decision-sinks/index.js';
 import { TelemetryOptionError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface DecisionLog {
   /** Hot path: logs (or samples, or drops) the decision of one Check. Never throws. */
   record(result: Authorization, request: AccessRequest | undefined, durationSeconds: number): void;
-  /** Lines dropped so far by the volume limit or a failed output; feeds a metric. */
+  /** Lines lost so far, all sinks and reasons together. */
   dropped(): number;
+  /** Running totals by sink and reason; feeds the `meshwarden_decision_log_*` metrics. */
+  stats(): DecisionLogStats;
   flush(): Promise<void>;
-  /** Flushes and closes the output (a file is closed; stdout is left open). */
-  close(): Promise<void>;
+  /**
+   * Flushes and closes the output (a file is closed; stdout is left open) and ships what the
+   * sinks hold; what they still hold after `timeoutMs` is dropped (reason `shutdown`).
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export interface DecisionLogDeps {
@@ -28,9 +36,11 @@ export interface DecisionLogDeps {
   readonly random?: () => number;
   /** Write here instead of `options.output` (tests, or an embedding application). */
   readonly stream?: DestinationStream;
+  /** For the off-box sinks' retry jitter. */
+  readonly sinks?: ShipperDeps;
 }
 
-interface Sink {
+interface Output {
   readonly stream: DestinationStream;
   close(): Promise<void>;
   failed(): boolean;
@@ -40,33 +50,50 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
   const resolved = resolveDecisionLogOptions(options);
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
-  const sink = deps.stream === undefined ? openSink(resolved.output) : borrowedSink(deps.stream);
-  const logger = createLogger(sink.stream, now);
+  const output = deps.stream === undefined ? openOutput(resolved.output) : borrowedOutput(deps.stream);
+  const logger = output === undefined ? undefined : createLogger(output.stream, now);
+  const sinks: DecisionSinks | undefined = resolved.sinks.length > 0 ? createDecisionSinks(resolved.sinks, deps.sinks) : undefined;
   const rate = resolved.maxLinesPerSecond;
   const bucket = Number.isFinite(rate) ? new TokenBucket(rate, Math.max(1, rate), now) : undefined;
-  let dropped = 0;
+  const beforeSinks = new DropCounts('all');
+  const outputDrops = new DropCounts(outputName(resolved.output, deps.stream));
+  let filtered = 0;
   let closed = false;
+
+  const stats = (): DecisionLogStats => ({
+    dropped: [...beforeSinks.samples(), ...outputDrops.samples(), ...(sinks?.dropped() ?? [])],
+    sinks: sinks?.stats() ?? [],
+    filtered,
+  });
 
   return {
     record(result, request, durationSeconds) {
       if (closed || !(mustLog(result.decision) || sampled(resolved.allowSampleRate, random))) return;
-      if ((bucket !== undefined && !bucket.take()) || sink.failed()) {
-        dropped++;
-        return;
-      }
       try {
-        logger.info(decisionLine(result, request, durationSeconds, resolved.headers));
+        const line = decisionLine(result, request, durationSeconds, resolved.headers);
+        if (resolved.dropLine?.(line)) {
+          filtered++;
+          return;
+        }
+        if (bucket !== undefined && !bucket.take()) return beforeSinks.add('rate_limited');
+        const masked = resolved.maskLine === undefined ? line : resolved.maskLine(line);
+        if (logger !== undefined) {
+          if (output!.failed()) outputDrops.add('output_error');
+          else logger.info(masked);
+        }
+        sinks?.enqueue(masked, now());
       } catch {
-        dropped++; // a log line is never worth failing a Check for
+        outputDrops.add('output_error'); // a log line is never worth failing a Check for
       }
     },
-    dropped: () => dropped,
-    flush: () => flushLogger(logger),
-    async close() {
+    dropped: () => stats().dropped.reduce((sum, sample) => sum + sample.count, 0),
+    stats,
+    flush: () => (logger === undefined ? Promise.resolve() : flushLogger(logger)),
+    async close(timeoutMs = resolved.closeTimeoutMs) {
       if (closed) return;
       closed = true;
-      await flushLogger(logger);
-      await sink.close();
+      if (logger !== undefined) await flushLogger(logger);
+      await Promise.all([output?.close(), sinks?.close(timeoutMs)]);
     },
   };
 }
@@ -93,7 +120,14 @@ function createLogger(stream: DestinationStream, now: () => number): Logger {
   );
 }
 
-function openSink(output: DecisionLogOutput): Sink {
+function outputName(output: DecisionLogOutput, stream: DestinationStream | undefined): string {
+  if (stream !== undefined) return 'stream';
+  if (output.kind === 'fd') return output.fd === 1 ? 'stdout' : 'stderr';
+  return output.kind;
+}
+
+function openOutput(output: DecisionLogOutput): Output | undefined {
+  if (output.kind === 'off') return undefined;
   const fd = output.kind === 'fd' ? output.fd : openForAppend(output.path);
   const destination = pino.destination({ dest: fd, sync: false });
   let failed = false;
@@ -123,7 +157,7 @@ function openForAppend(path: string): number {
   }
 }
 
-function borrowedSink(stream: DestinationStream): Sink {
+function borrowedOutput(stream: DestinationStream): Output {
   return { stream, failed: () => false, close: async () => undefined };
 }
 

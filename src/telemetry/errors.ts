@@ -7,7 +7,9 @@ export type TelemetryOptionCode =
   | 'ERR_TELEMETRY_LIMIT'
   | 'ERR_TELEMETRY_SAMPLE_RATE'
   | 'ERR_TELEMETRY_HEADER_REFUSED'
-  | 'ERR_TELEMETRY_OUTPUT';
+  | 'ERR_TELEMETRY_OUTPUT'
+  | 'ERR_TELEMETRY_SINK'
+  | 'ERR_TELEMETRY_RULE';
 
 export class TelemetryOptionError extends TypeError {
   readonly code: TelemetryOptionCode;

@@ -7,6 +7,8 @@
 import type { Registry } from 'prom-client';
 import { BUNDLE_ERROR_CODES, KEY_SOURCES, type BundleErrorCode, type IdentityStats, type JwksFetchStats, type KeySource, type VerificationKind } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
+import { registerDecisionLogMetrics } from './decision-log-metrics.js';
+import type { DecisionLogStats } from './decision-sinks/index.js';
 import { registerWorkloadApiMetrics } from './workload-api-metrics.js';
 import { registerBundleEndpointMetrics } from './bundle-endpoint-metrics.js';
 
@@ -39,7 +41,8 @@ export interface MetricsSources {
   /** Defaults to the identity source's `tokenCache`. */
   readonly tokenCache?: () => CacheStats;
   readonly identity?: () => IdentityStats;
-  readonly decisionLogDropped?: () => number;
+  /** The decision log's totals: lines lost by sink and reason, what each sink sent. */
+  readonly decisionLog?: () => DecisionLogStats;
   /** What clients hold on the gRPC listener now (a transport that cannot tell leaves a field out). */
   readonly grpcListener?: () => ListenerLoad;
   /** The same of the HTTP ext_authz listener, when it is on. */
@@ -57,13 +60,7 @@ export function registerSourceMetrics(registry: Registry, sources: () => Metrics
   registerCacheMetrics(registry, 'decision_cache', 'decision', () => sources().decisionCache);
   registerCacheMetrics(registry, 'token_cache', 'verified credential', () => tokenCacheSource(sources()));
   registerIdentityMetrics(registry, () => sources().identity);
-  statsCounter({
-    registry,
-    name: 'meshwarden_decision_log_dropped_total',
-    help: 'Decision log lines dropped by the volume limit.',
-    labelNames: [],
-    read: () => single(sources().decisionLogDropped?.() ?? 0),
-  });
+  registerDecisionLogMetrics(registry, () => sources().decisionLog);
   statsGauge({
     registry,
     name: 'meshwarden_ready',

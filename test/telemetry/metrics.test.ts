@@ -110,10 +110,11 @@ describe('createMetrics: stats sources', () => {
   it('reads an absent source as zero and takes sources attached after construction', async () => {
     const metrics = createMetrics({ processMetrics: false });
     expect(sampleValue(await scrape(metrics), 'meshwarden_token_cache_entries')).toBe(0);
-    metrics.attach({ tokenCache: () => ({ hits: 1, misses: 1, entries: 7 }), decisionLogDropped: () => 12 });
+    const decisionLog = () => ({ dropped: [{ sink: 'all', reason: 'rate_limited' as const, count: 12 }], sinks: [], filtered: 0 });
+    metrics.attach({ tokenCache: () => ({ hits: 1, misses: 1, entries: 7 }), decisionLog });
     const samples = await scrape(metrics);
     expect(sampleValue(samples, 'meshwarden_token_cache_entries')).toBe(7);
-    expect(sampleValue(samples, 'meshwarden_decision_log_dropped_total')).toBe(12);
+    expect(sampleValue(samples, 'meshwarden_decision_log_dropped_total', { sink: 'all', reason: 'rate_limited' })).toBe(12);
   });
 
   it('keeps the last values of a source that throws instead of failing the scrape', async () => {
