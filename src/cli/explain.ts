@@ -3,7 +3,7 @@
  * that enforces (the compiled decision tree) and shows why, from the reference trace: each policy
  * considered, which rule matched or the first clause that did not. The two engines must agree,
  * or explain fails. `--config` takes the server's defaultAction, rootNamespace, maxBodyBytes,
- * identity settings (and policies, when no --policy is given). Exit 0 when the request was
+ * trust-domain aliases, identity settings (and policies, when no --policy is given). Exit 0 when the request was
  * evaluated (allowed, denied or unauthenticated), 1 on a broken input, 2 on wrong options.
  */
 import { dirname, resolve } from 'node:path';
@@ -36,6 +36,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const options = usageChecked(() => ({
     ...engineOptions(flag('default-action') ?? config?.defaultAction, flag('root-namespace') ?? config?.rootNamespace),
     ...(config === undefined ? {} : { maxBodyBytes: config.maxBodyBytes }),
+    ...(config?.identity?.trustDomainAliases === undefined ? {} : { trustDomainAliases: config.identity.trustDomainAliases }),
   }));
   const set = await loadPolicySet(policies, options);
   const input = await readRequestFile(values.request);

@@ -10,7 +10,7 @@ import type { BundleEndpointOptions, IdentityOptions, IssuerOptions, TrustDomain
 import { DEFAULT_MAX_BODY_BYTES } from '../policy/index.js';
 import { buildDecisionLog, type RawDecisionLog } from './decision-log-config.js';
 import { durationMs } from './duration.js';
-import type { GrpcConnectionPolicy, GrpcLimits, HttpLimits, HttpListenerConfig, ServerConfig, TracingConfig } from './types.js';
+import type { GrpcConnectionPolicy, GrpcLimits, GrpcTlsConfig, HttpLimits, HttpListenerConfig, ServerConfig, TracingConfig } from './types.js';
 
 /** The raw shape the schema accepts (every key optional). */
 export interface RawConfig {
@@ -24,7 +24,7 @@ export interface RawConfig {
     maxConnectionAgeGrace?: Duration;
     maxConnectionIdle?: Duration;
     limits?: Partial<Omit<GrpcLimits, 'deadlineMs'>> & { deadline?: Duration };
-    tls?: { cert: string; key: string; clientCa?: string; allowedClientIds?: string[] };
+    tls?: { cert?: string; key?: string; clientCa?: string; fromWorkloadApi?: boolean; allowedClientIds?: string[] };
   };
   http?: {
     address?: string;
@@ -89,16 +89,7 @@ export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.Process
       transport: grpc.transport ?? 'native',
       connections: buildConnectionPolicy(grpc),
       limits: buildLimits(grpc.limits ?? {}),
-      ...(grpc.tls
-        ? {
-            tls: {
-              cert: path(grpc.tls.cert),
-              key: path(grpc.tls.key),
-              ...(grpc.tls.clientCa ? { clientCa: path(grpc.tls.clientCa) } : {}),
-              allowedClientIds: grpc.tls.allowedClientIds ?? [],
-            },
-          }
-        : {}),
+      ...(grpc.tls ? { tls: buildGrpcTls(grpc.tls, raw.identity?.workloadApi, env, path) } : {}),
     },
     http: buildHttpListener(raw.http ?? {}),
     admin: { address: raw.admin?.address ?? DEFAULT_ADMIN_ADDRESS, ui: raw.admin?.ui ?? false },
@@ -195,6 +186,19 @@ function buildConnectionPolicy(grpc: NonNullable<RawConfig['grpc']>): GrpcConnec
     ...optional('maxConnectionAgeMs', grpc.maxConnectionAge),
     ...optional('maxConnectionAgeGraceMs', grpc.maxConnectionAgeGrace),
   };
+}
+
+/** The schema already refused files beside fromWorkloadApi, and fromWorkloadApi off without cert and key. */
+function buildGrpcTls(
+  tls: NonNullable<NonNullable<RawConfig['grpc']>['tls']>,
+  workloadApi: RawIdentity['workloadApi'],
+  env: NodeJS.ProcessEnv,
+  path: (p: string) => string,
+): GrpcTlsConfig {
+  const allowedClientIds = tls.allowedClientIds ?? [];
+  // the listener refuses a missing or non-unix socket, naming the key and the variable
+  if (tls.fromWorkloadApi === true) return { workloadApi: { socket: workloadApi?.socket ?? env['SPIFFE_ENDPOINT_SOCKET'] ?? '' }, allowedClientIds };
+  return { cert: path(tls.cert ?? ''), key: path(tls.key ?? ''), ...(tls.clientCa ? { clientCa: path(tls.clientCa) } : {}), allowedClientIds };
 }
 
 /**

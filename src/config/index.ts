@@ -11,4 +11,4 @@ export {
 } from './build.js';
 export type { RawConfig } from './build.js';
 export { CONFIG_SCHEMA } from './schema.js';
-export type { GrpcConnectionPolicy, GrpcLimits, GrpcTlsConfig, HttpLimits, HttpListenerConfig, ListenAddress, ServerConfig } from './types.js';
+export type { GrpcConnectionPolicy, GrpcLimits, GrpcTlsConfig, GrpcTlsFiles, GrpcTlsFromWorkloadApi, HttpLimits, HttpListenerConfig, ListenAddress, ServerConfig } from './types.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { formatFieldPath, YamlLocator } from '../lib/index.js';
 import { formatPolicyError, schemaIssues } from '../policy/index.js';
@@ -52,7 +52,7 @@ export function parseConfigText(text: string, file: string): RawConfig {
   const data: unknown = doc.toJS() ?? {};
   if (!validateConfig(data)) {
     const locator = new YamlLocator(doc, lines);
-    const problems = schemaIssues(validateConfig.errors ?? [], data).map((issue) => {
+    const problems = schemaIssues(explainedErrors(), data).map((issue) => {
       const { line, column } = locator.locate(issue.path, issue.anchor);
       return formatPolicyError({ ...issue, file, line, column, field: formatFieldPath(issue.path) });
     });
@@ -63,12 +63,17 @@ export function parseConfigText(text: string, file: string): RawConfig {
 
 function buildValidated(raw: RawConfig, baseDir: string, origin: string): ServerConfig {
   if (!validateConfig(raw)) {
-    const problems = schemaIssues(validateConfig.errors ?? [], raw).map(
+    const problems = schemaIssues(explainedErrors(), raw).map(
       (issue) => `${origin}: ${issue.message} (${formatFieldPath(issue.path)})`,
     );
     throw new ConfigError(problems);
   }
   return buildConfig(raw, baseDir);
+}
+
+/** ajv adds an `if` error beside the branch's own, which already says what is wrong. */
+function explainedErrors(): ErrorObject[] {
+  return (validateConfig.errors ?? []).filter((e) => e.keyword !== 'if');
 }
 
 /** Command-line flags win over the file, key by key. */

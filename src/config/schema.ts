@@ -22,6 +22,12 @@ const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as
 const strictObject = (properties: Record<string, unknown>, required: string[] = []) =>
   ({ type: 'object', additionalProperties: false, properties, required }) as const;
 
+/** A file key given beside grpc.tls.fromWorkloadApi: true. */
+const notBesideSvid = {
+  description: 'fromWorkloadApi takes the certificate, key and client CA from the Workload API: leave out cert, key and clientCa',
+  not: {},
+} as const;
+
 const identity = strictObject({
   trustDomains: {
     type: 'object',
@@ -141,16 +147,25 @@ export const CONFIG_SCHEMA = {
             cert: { type: 'string' },
             key: { type: 'string' },
             clientCa: { type: 'string' },
+            fromWorkloadApi: {
+              description: "Serve meshwarden's own X.509-SVID from the Workload API (identity.workloadApi), its trust bundle as client CA (mTLS); default false.",
+              type: 'boolean',
+            },
             allowedClientIds: {
               type: 'array',
               minItems: 1,
               items: { type: 'string', pattern: '^spiffe://', description: 'A client SPIFFE ID, spiffe://trust-domain/path.' },
             },
           },
-          ['cert', 'key'],
         ),
-        // client IDs are read from verified client certificates: without a client CA there are none
-        dependencies: { allowedClientIds: ['clientCa'] },
+        // the SVID brings certificate, key and client CA: files beside it would be ignored, so they are refused
+        if: { properties: { fromWorkloadApi: { const: true } }, required: ['fromWorkloadApi'] },
+        then: { properties: { cert: notBesideSvid, key: notBesideSvid, clientCa: notBesideSvid } },
+        else: {
+          required: ['cert', 'key'],
+          // client IDs are read from verified client certificates: without a client CA there are none
+          dependencies: { allowedClientIds: ['clientCa'] },
+        },
       },
     }),
     http: strictObject({

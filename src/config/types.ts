@@ -8,12 +8,22 @@ import type { DecisionLogConfig } from './decision-log-config.js';
 
 export type ListenAddress = string; // `host:port` or `unix:/path`
 
-export interface GrpcTlsConfig {
+/** The listener's certificate as files, or as meshwarden's X.509-SVID from the Workload API. */
+export type GrpcTlsConfig = GrpcTlsFiles | GrpcTlsFromWorkloadApi;
+
+export interface GrpcTlsFiles {
   readonly cert: string;
   readonly key: string;
   /** CA bundle for client certificates; with it, clients must present a valid certificate. */
   readonly clientCa?: string;
   /** Client SPIFFE IDs (URI SANs) allowed to call Check; empty means any valid client. */
+  readonly allowedClientIds: readonly string[];
+}
+
+/** `grpc.tls.fromWorkloadApi: true`: the SVID and its trust bundle (always mTLS), rotated by the agent. */
+export interface GrpcTlsFromWorkloadApi {
+  /** The agent's socket: identity.workloadApi.socket, else SPIFFE_ENDPOINT_SOCKET. */
+  readonly workloadApi: { readonly socket: string };
   readonly allowedClientIds: readonly string[];
 }
 

@@ -20,3 +20,8 @@ export { BUNDLE_FETCH_OUTCOMES } from './lib/stats.js';
 export type { FetchFn } from './lib/issuer-keys.js';
 export type { WatchFn } from './lib/watch-files.js';
 export type { IdentityTracing, SpanEnd } from './lib/tracing.js';
+export { WorkloadSvidSource } from './workload-api/workload-svid.js';
+export type { WorkloadSvidStats, SvidFailure, WorkloadSvidEvents, WorkloadSvidOptions } from './workload-api/workload-svid.js';
+export { SvidError } from './workload-api/parse-svid-update.js';
+export type { WorkloadSvid, SvidErrorCode } from './workload-api/parse-svid-update.js';
+export type { ReconnectDelays } from './workload-api/bundle-streams.js';

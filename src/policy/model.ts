@@ -96,6 +96,11 @@ export interface EngineOptions {
    * them as unseen (never an allow). Default 64 KiB.
    */
   readonly maxBodyBytes?: number;
+  /**
+   * Trust-domain migration: a principal written for a key's domain also matches the same path
+   * in each listed domain (engine/trust-domain-aliases.ts). Absent: none, never implicit.
+   */
+  readonly trustDomainAliases?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Rules across a set of policies, as `/policy`, metrics and `meshwarden check` report them. */

@@ -11,13 +11,16 @@ export interface ReadinessParts {
   readonly draining: boolean;
   readonly policies: PolicyReloader;
   readonly identity: IdentityResolver;
+  /** Why the gRPC listener has no TLS material yet (no SVID from the Workload API). */
+  readonly listener?: string | undefined;
 }
 
 /** One line: `draining`, `no policy snapshot in service`, or each key file that is not loaded and why. */
-export function notReadyReason({ draining, policies, identity }: ReadinessParts): string {
+export function notReadyReason({ draining, policies, identity, listener }: ReadinessParts): string {
   if (draining) return 'draining';
   const reasons: string[] = [];
   if (policies.current === undefined) reasons.push('no policy snapshot in service');
+  if (listener !== undefined) reasons.push(listener);
   if (!identity.ready) {
     const unavailable = identity.failures.filter((failure) => !failure.keptLastGood);
     reasons.push(...(unavailable.length > 0 ? unavailable.map((failure) => failure.reason) : ['trust material not loaded yet']));

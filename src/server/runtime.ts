@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Authorizer, DecisionCache, createShadowObserver } from '../authz/index.js';
-import type { ServerConfig } from '../config/index.js';
+import { engineOptionsOf, type ServerConfig } from '../config/index.js';
 import { createIdentityResolver, type IdentityResolver } from '../identity/index.js';
 import { BoundedMemo } from '../lib/index.js';
 import { DestinationResolver } from '../policy/index.js';
@@ -130,7 +130,7 @@ async function startPolicies(
   paths: readonly string[],
   onReload: (result: ReloadResult, inService: boolean) => void,
 ): Promise<PolicyReloader> {
-  const engine = { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace, maxBodyBytes: config.maxBodyBytes };
+  const engine = engineOptionsOf(config);
   const reloader: PolicyReloader = new PolicyReloader({
     paths,
     engine,

@@ -5,11 +5,11 @@
  * here, so a stats object can never introduce a series.
  */
 import type { Registry } from 'prom-client';
-import { BUNDLE_ERROR_CODES, KEY_SOURCES, type BundleErrorCode, type IdentityStats, type JwksFetchStats, type KeySource, type VerificationKind } from '../identity/index.js';
+import { BUNDLE_ERROR_CODES, KEY_SOURCES, type BundleErrorCode, type IdentityStats, type JwksFetchStats, type KeySource, type VerificationKind, type WorkloadSvidStats } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
 import { registerDecisionLogMetrics } from './decision-log-metrics.js';
 import type { DecisionLogStats } from './decision-sinks/index.js';
-import { registerWorkloadApiMetrics } from './workload-api-metrics.js';
+import { registerSvidMetrics, registerWorkloadApiMetrics } from './workload-api-metrics.js';
 import { registerBundleEndpointMetrics } from './bundle-endpoint-metrics.js';
 
 export interface CacheStats {
@@ -47,6 +47,8 @@ export interface MetricsSources {
   readonly grpcListener?: () => ListenerLoad;
   /** The same of the HTTP ext_authz listener, when it is on. */
   readonly httpListener?: () => ListenerLoad;
+  /** The gRPC listener's X.509-SVID stream, with grpc.tls.fromWorkloadApi. */
+  readonly listenerSvid?: () => Readonly<WorkloadSvidStats>;
   /** What `/readyz` says now: a gauge, so an alert can see readiness flap. */
   readonly ready?: () => boolean;
 }
@@ -71,6 +73,7 @@ export function registerSourceMetrics(registry: Registry, sources: () => Metrics
   });
   registerListenerMetrics(registry, 'grpc', 'gRPC calls', () => sources().grpcListener);
   registerListenerMetrics(registry, 'http', 'HTTP ext_authz requests', () => sources().httpListener);
+  registerSvidMetrics(registry, () => sources().listenerSvid);
 }
 
 /** One pair of gauges per listener: a listener that is off (or cannot tell) has no series. */

@@ -4,7 +4,7 @@
  * is `time() - meshwarden_workload_api_last_update_timestamp_seconds`, alerting needs no clock here.
  */
 import type { Registry } from 'prom-client';
-import type { IdentityStats, WorkloadApiStats } from '../identity/index.js';
+import type { IdentityStats, WorkloadApiStats, WorkloadSvidStats } from '../identity/index.js';
 import { single, statsCounter, statsGauge, type Sample } from './stats-source.js';
 
 const STREAMS = ['x509', 'jwt'] as const;
@@ -53,4 +53,49 @@ function* streamSamples(
 ): Iterable<Sample<'stream'>> {
   if (stats === undefined) return;
   for (const stream of STREAMS) yield [{ stream }, pick(stats.workloadApi)[stream]];
+}
+
+/**
+ * The listener's own X.509-SVID (grpc.tls.fromWorkloadApi): its stream's updates and
+ * reconnects, when the SVID in service arrived and when it expires, as timestamps (the age
+ * is time() minus the first, the time left the second minus time()).
+ */
+export function registerSvidMetrics(registry: Registry, source: () => (() => Readonly<WorkloadSvidStats>) | undefined): void {
+  const read = (pick: (stats: Readonly<WorkloadSvidStats>) => number | undefined) => () => {
+    const value = source() && pick(source()!());
+    return value === undefined ? [] : single(value);
+  };
+  statsCounter({
+    registry,
+    name: 'meshwarden_workload_api_svid_updates_total',
+    help: "The gRPC listener's X.509-SVID updates from the Workload API, by result: applied, or refused (the last good SVID kept serving).",
+    labelNames: ['result'],
+    read: () => {
+      const stats = source()?.();
+      return stats === undefined ? [] : [[{ result: 'applied' }, stats.updates], [{ result: 'refused' }, stats.rejected]];
+    },
+  });
+  statsCounter({
+    registry,
+    name: 'meshwarden_workload_api_svid_reconnects_total',
+    help: "Times the listener's FetchX509SVID stream failed or ended and was opened again.",
+    labelNames: [],
+    read: read((stats) => stats.reconnects),
+  });
+  statsGauge({
+    registry,
+    name: 'meshwarden_workload_api_svid_last_update_timestamp_seconds',
+    help: "When the listener's X.509-SVID in service arrived (Unix seconds); 0 before the first.",
+    labelNames: [],
+    aggregator: 'min', // the oldest SVID across workers is the one an alert is about
+    read: read((stats) => (stats.lastUpdateAt ?? 0) / 1000),
+  });
+  statsGauge({
+    registry,
+    name: 'meshwarden_workload_api_svid_expiry_timestamp_seconds',
+    help: "When the listener's X.509-SVID in service expires (Unix seconds); 0 before the first.",
+    labelNames: [],
+    aggregator: 'min',
+    read: read((stats) => (stats.expiresAt ?? 0) / 1000),
+  });
 }

@@ -1,9 +1,10 @@
 /**
- * The two bundle streams of the SPIFFE Workload API (FetchX509Bundles, FetchJWTBundles) over
- * grpc-js, on the official proto (proto/spiffe/workload/). Each call carries the
- * `workload.spiffe.io: true` metadata the spec requires. A stream that fails or ends (the agent
- * restarted, the socket went away) is opened again after a growing delay; the first message of
- * a new stream resets it. The only module of identity/ that knows gRPC (docs/architecture.md).
+ * The streams of the SPIFFE Workload API over grpc-js, on the official proto
+ * (proto/spiffe/workload/): the two bundle streams (FetchX509Bundles, FetchJWTBundles) and
+ * meshwarden's own X.509-SVID (FetchX509SVID). Each call carries the `workload.spiffe.io: true`
+ * metadata the spec requires. A stream that fails or ends (the agent restarted, the socket went
+ * away) is opened again after a growing delay; the first message of a new stream resets it.
+ * The only module of identity/ that knows gRPC (docs/architecture.md).
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,6 +19,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { BundleStream, RawBundleUpdate } from './parse-bundle-update.js';
+import type { RawSvidUpdate } from './parse-svid-update.js';
 
 const WORKLOAD_PROTO = fileURLToPath(new URL('../../../proto/spiffe/workload/workload.proto', import.meta.url));
 
@@ -33,6 +35,13 @@ export interface BundleStreamEvents {
   failed(stream: BundleStream, failure: StreamFailure, retryInMs: number): void;
 }
 
+/** What one stream tells its owner: each message as grpc-js decoded it, and each failure. */
+export interface StreamEvents<T> {
+  update(message: T): void;
+  /** The stream is down; it is opened again in `retryInMs`. */
+  failed(failure: StreamFailure, retryInMs: number): void;
+}
+
 export interface ReconnectDelays {
   readonly initialMs: number;
   readonly maxMs: number;
@@ -40,76 +49,109 @@ export interface ReconnectDelays {
 
 export const DEFAULT_RECONNECT: ReconnectDelays = Object.freeze({ initialMs: 500, maxMs: 30_000 });
 
-const METHODS: Record<BundleStream, 'FetchX509Bundles' | 'FetchJWTBundles'> = { x509: 'FetchX509Bundles', jwt: 'FetchJWTBundles' };
+type Method = 'FetchX509Bundles' | 'FetchJWTBundles' | 'FetchX509SVID';
+const METHODS: Record<BundleStream, Method> = { x509: 'FetchX509Bundles', jwt: 'FetchJWTBundles' };
 
-type WorkloadClient = Client & Record<(typeof METHODS)[BundleStream], (request: object, metadata: Metadata) => ClientReadableStream<RawBundleUpdate>>;
+type WorkloadClient = Client & Record<Method, (request: object, metadata: Metadata) => ClientReadableStream<unknown>>;
 
-interface OpenStream {
-  call?: ClientReadableStream<RawBundleUpdate>;
-  timer?: NodeJS.Timeout;
-  delayMs: number;
-}
-
+/** Both bundle streams on one channel. */
 export class BundleStreams {
   readonly #client: WorkloadClient;
-  readonly #events: BundleStreamEvents;
-  readonly #delays: ReconnectDelays;
-  readonly #streams: Record<BundleStream, OpenStream>;
-  #closed = false;
+  readonly #streams: WorkloadStream<RawBundleUpdate>[];
 
   /** `socket`: a gRPC target, `unix:/path` or `unix:///path`. */
   constructor(socket: string, events: BundleStreamEvents, delays: ReconnectDelays = DEFAULT_RECONNECT) {
-    this.#client = new (workloadService())(socket, credentials.createInsecure()) as unknown as WorkloadClient;
-    this.#events = events;
-    this.#delays = delays;
-    this.#streams = { x509: { delayMs: delays.initialMs }, jwt: { delayMs: delays.initialMs } };
+    this.#client = workloadClient(socket);
+    this.#streams = (['x509', 'jwt'] as const).map(
+      (kind) => new WorkloadStream<RawBundleUpdate>(this.#client, METHODS[kind], { update: (m) => events.update(kind, m), failed: (f, ms) => events.failed(kind, f, ms) }, delays),
+    );
   }
 
   start(): void {
-    this.#open('x509');
-    this.#open('jwt');
+    for (const stream of this.#streams) stream.start();
   }
 
   close(): void {
-    this.#closed = true;
-    for (const stream of Object.values(this.#streams)) {
-      clearTimeout(stream.timer);
-      stream.call?.cancel();
-    }
+    for (const stream of this.#streams) stream.close();
     this.#client.close();
   }
+}
 
-  #open(kind: BundleStream): void {
+/** The FetchX509SVID stream on its own channel. */
+export class SvidStream {
+  readonly #client: WorkloadClient;
+  readonly #stream: WorkloadStream<RawSvidUpdate>;
+
+  constructor(socket: string, events: StreamEvents<RawSvidUpdate>, delays: ReconnectDelays = DEFAULT_RECONNECT) {
+    this.#client = workloadClient(socket);
+    this.#stream = new WorkloadStream(this.#client, 'FetchX509SVID', events, delays);
+  }
+
+  start(): void {
+    this.#stream.start();
+  }
+
+  close(): void {
+    this.#stream.close();
+    this.#client.close();
+  }
+}
+
+/** One server-streaming call, opened again after each failure. */
+class WorkloadStream<T> {
+  #call: ClientReadableStream<unknown> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #delayMs: number;
+  #closed = false;
+
+  constructor(
+    private readonly client: WorkloadClient,
+    private readonly method: Method,
+    private readonly events: StreamEvents<T>,
+    private readonly delays: ReconnectDelays,
+  ) {
+    this.#delayMs = delays.initialMs;
+  }
+
+  start(): void {
     if (this.#closed) return;
-    const stream = this.#streams[kind];
     const metadata = new Metadata();
     metadata.set('workload.spiffe.io', 'true');
-    const call = this.#client[METHODS[kind]]({}, metadata);
-    stream.call = call;
+    const call = this.client[this.method]({}, metadata);
+    this.#call = call;
     let down = false;
     const fail = (failure: StreamFailure) => {
       if (down || this.#closed) return;
       down = true;
-      this.#retry(kind, failure);
+      this.#retry(failure);
     };
-    call.on('data', (message: RawBundleUpdate) => {
-      stream.delayMs = this.#delays.initialMs;
-      this.#events.update(kind, message);
+    call.on('data', (message: T) => {
+      this.#delayMs = this.delays.initialMs;
+      this.events.update(message);
     });
     call.on('error', (error: ServiceError) => fail({ status: status[error.code] ?? String(error.code), message: error.details || error.message }));
     call.on('end', () => fail({ status: 'ENDED', message: 'the Workload API closed the stream' }));
   }
 
-  #retry(kind: BundleStream, failure: StreamFailure): void {
-    const stream = this.#streams[kind];
-    const delayMs = stream.delayMs;
-    stream.delayMs = Math.min(delayMs * 2, this.#delays.maxMs);
-    stream.call?.cancel();
-    stream.call = undefined;
-    this.#events.failed(kind, failure, delayMs);
-    stream.timer = setTimeout(() => this.#open(kind), delayMs);
-    stream.timer.unref();
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#call?.cancel();
   }
+
+  #retry(failure: StreamFailure): void {
+    const delayMs = this.#delayMs;
+    this.#delayMs = Math.min(delayMs * 2, this.delays.maxMs);
+    this.#call?.cancel();
+    this.#call = undefined;
+    this.events.failed(failure, delayMs);
+    this.#timer = setTimeout(() => this.start(), delayMs);
+    this.#timer.unref();
+  }
+}
+
+function workloadClient(socket: string): WorkloadClient {
+  return new (workloadService())(socket, credentials.createInsecure()) as unknown as WorkloadClient;
 }
 
 function workloadService(): ServiceClientConstructor {

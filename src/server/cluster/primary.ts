@@ -6,7 +6,7 @@
  * worker reports. SIGHUP is relayed to every worker; shutdown drains them all.
  */
 import { fileURLToPath } from 'node:url';
-import type { ServerConfig } from '../../config/index.js';
+import { engineOptionsOf, type ServerConfig } from '../../config/index.js';
 import { createClusterMetricsAggregator } from '../../telemetry/index.js';
 import { createAdminUi, startAdminServer, type AdminServer, type UiAnalysis } from '../admin/index.js';
 import type { Serving } from '../lifecycle.js';
@@ -81,7 +81,7 @@ export async function startClusterPrimary(config: ServerConfig, logger: Logger, 
 async function loadPolicies(config: ServerConfig, logger: Logger): Promise<PolicyReloader> {
   const policies: PolicyReloader = new PolicyReloader({
     paths: config.policies,
-    engine: { defaultAction: config.defaultAction, rootNamespace: config.rootNamespace, maxBodyBytes: config.maxBodyBytes },
+    engine: engineOptionsOf(config),
     debounceMs: config.reload.debounceMs,
     onReload: (result) => {
       if (result.ok) return;

@@ -5,7 +5,7 @@
  * material reaches new connections without a restart; connections already open keep theirs.
  */
 import { experimental, ServerCredentials } from '@grpc/grpc-js';
-import { isTlsMaterialSource, type GrpcServerOptions, type GrpcTlsMaterial, type TlsMaterialSource } from '../grpc/listener.js';
+import { isMutualTls, isTlsMaterialSource, type GrpcServerOptions, type GrpcTlsMaterial, type TlsMaterialSource } from '../grpc/listener.js';
 
 type CaListener = experimental.CaCertificateUpdateListener;
 type IdentityListener = experimental.IdentityCertificateUpdateListener;
@@ -18,7 +18,7 @@ export interface ListenerCredentials {
 
 export function listenerCredentials(tls: GrpcServerOptions['tls']): ListenerCredentials {
   if (tls === undefined) return { credentials: ServerCredentials.createInsecure(), close: () => {} };
-  const provider = new MaterialProvider(isTlsMaterialSource(tls) ? tls : fixedMaterial(tls));
+  const provider = new MaterialProvider(isTlsMaterialSource(tls) ? tls : fixedMaterial(tls), isMutualTls(tls));
   // grpc-js 1.14 names this function's parameters (ca, identity) but hands them to a
   // constructor that takes (identity, ca): the first is the identity provider. The TLS and
   // mTLS tests both fail if a later version swaps them.
@@ -32,20 +32,21 @@ function fixedMaterial(material: GrpcTlsMaterial): TlsMaterialSource {
 
 /**
  * One provider for both roles: the server's certificate and key, and the client CA. Whether
- * clients must present a certificate is decided once, by the material at start: a later
- * material without a client CA keeps the one in service rather than silently dropping client
- * verification.
+ * clients must present a certificate is decided once, at start: a later material without a
+ * client CA keeps the one in service rather than silently dropping client verification. A
+ * source with no material yet (no SVID) tells its listeners nothing until it has some: grpc-js
+ * closes connections until then.
  */
 class MaterialProvider implements experimental.CertificateProvider {
   readonly mutual: boolean;
-  #material: GrpcTlsMaterial;
+  #material: GrpcTlsMaterial | undefined;
   readonly #caListeners = new Set<CaListener>();
   readonly #identityListeners = new Set<IdentityListener>();
   readonly #unsubscribe: () => void;
 
-  constructor(source: TlsMaterialSource) {
+  constructor(source: TlsMaterialSource, mutual: boolean) {
     this.#material = source.current;
-    this.mutual = source.current.clientCa !== undefined;
+    this.mutual = mutual;
     this.#unsubscribe = source.onChange((next) => this.#update(next));
   }
 
@@ -60,7 +61,7 @@ class MaterialProvider implements experimental.CertificateProvider {
    */
   addCaCertificateListener(listener: CaListener): void {
     this.#caListeners.add(listener);
-    queueMicrotask(() => this.#caListeners.has(listener) && listener(this.#caUpdate()));
+    queueMicrotask(() => this.#caListeners.has(listener) && this.#material?.clientCa !== undefined && listener(this.#caUpdate()));
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -69,7 +70,7 @@ class MaterialProvider implements experimental.CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.#identityListeners.add(listener);
-    queueMicrotask(() => this.#identityListeners.has(listener) && listener(this.#identityUpdate()));
+    queueMicrotask(() => this.#identityListeners.has(listener) && this.#material !== undefined && listener(this.#identityUpdate()));
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
@@ -77,16 +78,17 @@ class MaterialProvider implements experimental.CertificateProvider {
   }
 
   #update(next: GrpcTlsMaterial): void {
-    this.#material = this.mutual && next.clientCa === undefined ? { ...next, clientCa: this.#material.clientCa! } : next;
+    const keptCa = this.#material?.clientCa;
+    this.#material = this.mutual && next.clientCa === undefined && keptCa !== undefined ? { ...next, clientCa: keptCa } : next;
     if (this.mutual) for (const listener of this.#caListeners) listener(this.#caUpdate());
     for (const listener of this.#identityListeners) listener(this.#identityUpdate());
   }
 
   #caUpdate(): experimental.CaCertificateUpdate {
-    return { caCertificate: this.#material.clientCa! };
+    return { caCertificate: this.#material!.clientCa! };
   }
 
   #identityUpdate(): experimental.IdentityCertificateUpdate {
-    return { certificate: this.#material.cert, privateKey: this.#material.key };
+    return { certificate: this.#material!.cert, privateKey: this.#material!.key };
   }
 }

@@ -19,7 +19,13 @@ export interface GrpcTlsMaterial {
 
 /** TLS material that can change while serving (certificate rotation). */
 export interface TlsMaterialSource {
-  readonly current: GrpcTlsMaterial;
+  /**
+   * Undefined until the first material arrives (an X.509-SVID from the Workload API): until
+   * then the listener closes every connection before its handshake.
+   */
+  readonly current: GrpcTlsMaterial | undefined;
+  /** Whether clients must present a certificate; default: whether `current` has a client CA. */
+  readonly mutual?: boolean;
   /** Told of each new, already validated material; returns the unsubscribe. */
   onChange(listener: (material: GrpcTlsMaterial) => void): () => void;
 }
@@ -71,4 +77,10 @@ export interface ListenerSettings {
 
 export function isTlsMaterialSource(tls: GrpcTlsMaterial | TlsMaterialSource): tls is TlsMaterialSource {
   return 'onChange' in tls;
+}
+
+/** Whether the listener asks every client for a certificate (decided once, at start). */
+export function isMutualTls(tls: GrpcTlsMaterial | TlsMaterialSource): boolean {
+  if (!isTlsMaterialSource(tls)) return tls.clientCa !== undefined;
+  return tls.mutual ?? tls.current?.clientCa !== undefined;
 }

@@ -14,12 +14,14 @@
  * refused or late call is reset so its buffer goes with it.
  */
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { GrpcLimits } from '../../config/index.js';
 import type { GrpcMethodHandler } from '../grpc/grpc-call.js';
 import { GrpcCallError, GrpcStatus } from '../grpc/grpc-status.js';
 import type { HealthReporter } from '../grpc/health.js';
 import {
+  isMutualTls,
   isTlsMaterialSource,
   type ClientAdmission,
   type GrpcServerOptions,
@@ -73,19 +75,27 @@ function createHttp2Server(tls: GrpcServerOptions['tls'], limits: GrpcLimits): A
   const settings = { maxConcurrentStreams: limits.streamsPerConnection };
   if (tls === undefined) return http2.createServer({ settings });
   const material = isTlsMaterialSource(tls) ? tls.current : tls;
-  const server = http2.createSecureServer({ ...secureOptions(material), allowHTTP1: false, minVersion: 'TLSv1.2', settings });
+  const mutual = isMutualTls(tls);
+  const server = http2.createSecureServer({ ...secureOptions(material, mutual), allowHTTP1: false, minVersion: 'TLSv1.2', settings });
   // Rotation: new connections get the new material; connections already open keep theirs.
   if (isTlsMaterialSource(tls)) {
-    const unsubscribe = tls.onChange((next) => server.setSecureContext({ ...secureOptions(next), minVersion: 'TLSv1.2' }));
+    let loaded = material !== undefined;
+    // nothing to present yet (no SVID): a connection is closed before its handshake, as grpc-js does
+    if (!loaded) server.prependListener('connection', (socket: Socket) => void (loaded || socket.destroy()));
+    const unsubscribe = tls.onChange((next) => {
+      server.setSecureContext({ ...secureOptions(next, mutual), minVersion: 'TLSv1.2' });
+      loaded = true;
+    });
     server.once('close', unsubscribe);
   }
   return server;
 }
 
 /** With a client CA, a client without a certificate that chains to it is refused in the handshake. */
-function secureOptions(tls: GrpcTlsMaterial): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean } {
-  const mutual = tls.clientCa !== undefined;
-  return { cert: tls.cert, key: tls.key, ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) };
+function secureOptions(tls: GrpcTlsMaterial | undefined, mutual: boolean): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean } {
+  const clientCerts = mutual ? { requestCert: true, rejectUnauthorized: true } : {};
+  if (tls === undefined) return clientCerts;
+  return { cert: tls.cert, key: tls.key, ...clientCerts, ...(mutual && tls.clientCa !== undefined ? { ca: tls.clientCa } : {}) };
 }
 
 const ignore = (): void => {};

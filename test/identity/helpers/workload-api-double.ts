@@ -1,9 +1,10 @@
 /**
  * A TEST DOUBLE of the SPIFFE Workload API (not SPIRE): a grpc-js server on a unix socket,
  * built from the same official proto meshwarden vendors (proto/spiffe/workload/), serving
- * FetchX509Bundles and FetchJWTBundles on a schedule the test controls. Like SPIRE, it refuses
- * a call without the `workload.spiffe.io: true` metadata and sends the current bundles as soon
- * as a stream opens.
+ * FetchX509Bundles, FetchJWTBundles and FetchX509SVID on a schedule the test controls. Like
+ * SPIRE, it refuses a call without the `workload.spiffe.io: true` metadata and sends the
+ * current message as soon as a stream opens. It can also write bytes that are no protobuf at
+ * all (a Buffer given to sendRaw), which no real agent would.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,9 +19,18 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
-export type Stream = 'x509' | 'jwt';
+export type Stream = 'x509' | 'jwt' | 'svid';
 export type Bundles = Record<string, Uint8Array>;
-type Call = ServerWritableStream<object, { bundles: Bundles }>;
+/** One X509SVID of an X509SVIDResponse (proto field names). */
+export interface SvidMessage {
+  readonly spiffe_id: string;
+  readonly x509_svid: Uint8Array;
+  readonly x509_svid_key: Uint8Array;
+  readonly bundle: Uint8Array;
+}
+type Message = { bundles: Bundles } | { svids: SvidMessage[] };
+type Call = ServerWritableStream<object, Message | Buffer>;
+const STREAMS: readonly Stream[] = ['x509', 'jwt', 'svid'];
 
 const PROTO = resolve(__dirname, '../../../proto/spiffe/workload/workload.proto');
 
@@ -28,8 +38,10 @@ export class WorkloadApiDouble {
   readonly socketPath: string;
   /** Calls refused for lack of the security metadata. */
   refusedCalls = 0;
-  readonly #open: Record<Stream, Set<Call>> = { x509: new Set(), jwt: new Set() };
-  readonly #current: Partial<Record<Stream, Bundles>> = {};
+  readonly #open: Record<Stream, Set<Call>> = { x509: new Set(), jwt: new Set(), svid: new Set() };
+  readonly #current: Partial<Record<Stream, Message>> = {};
+  /** Streams opened since start, per kind (reconnects show as more than one). */
+  readonly opened: Record<Stream, number> = { x509: 0, jwt: 0, svid: 0 };
   #server: Server | undefined;
 
   constructor(dir = mkdtempSync(join(tmpdir(), 'meshwarden-wlapi-'))) {
@@ -49,20 +61,30 @@ export class WorkloadApiDouble {
     server.addService(workloadService().service, {
       FetchX509Bundles: (call: Call) => this.#serve('x509', call),
       FetchJWTBundles: (call: Call) => this.#serve('jwt', call),
+      FetchX509SVID: (call: Call) => this.#serve('svid', call),
     });
     await new Promise<void>((done, fail) => server.bindAsync(this.target, ServerCredentials.createInsecure(), (error) => (error ? fail(error) : done())));
     this.#server = server;
   }
 
   /** Sends `bundles` on every open stream of that kind, and on each stream opened later. */
-  send(stream: Stream, bundles: Bundles): void {
-    this.#current[stream] = bundles;
-    for (const call of this.#open[stream]) call.write({ bundles });
+  send(stream: 'x509' | 'jwt', bundles: Bundles): void {
+    this.#sendCurrent(stream, { bundles });
   }
 
-  /** Sends a message exactly as given (hostile input), without making it the current one. */
-  sendRaw(stream: Stream, message: object): void {
-    for (const call of this.#open[stream]) call.write(message as { bundles: Bundles });
+  /** Sends meshwarden's SVID on every open FetchX509SVID stream, and on each opened later. */
+  sendSvid(svid: SvidMessage): void {
+    this.#sendCurrent('svid', { svids: [svid] });
+  }
+
+  /** Sends a message exactly as given (hostile input; a Buffer goes out as raw bytes), without making it the current one. */
+  sendRaw(stream: Stream, message: object | Buffer): void {
+    for (const call of this.#open[stream]) call.write(message as Message);
+  }
+
+  #sendCurrent(stream: Stream, message: Message): void {
+    this.#current[stream] = message;
+    for (const call of this.#open[stream]) call.write(message);
   }
 
   /** Ends every open stream of that kind with an error status, as an agent in trouble does. */
@@ -75,7 +97,7 @@ export class WorkloadApiDouble {
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    for (const kind of ['x509', 'jwt'] as const) this.#open[kind].clear();
+    for (const kind of STREAMS) this.#open[kind].clear();
     server?.forceShutdown();
   }
 
@@ -86,13 +108,20 @@ export class WorkloadApiDouble {
       return;
     }
     this.#open[stream].add(call);
+    this.opened[stream]++;
     call.on('cancelled', () => this.#open[stream].delete(call));
     const current = this.#current[stream];
-    if (current !== undefined) call.write({ bundles: current });
+    if (current !== undefined) call.write(current);
   }
 }
 
+/** The official service, except that a Buffer written to a stream goes out as it is (garbage on the wire). */
 function workloadService(): ServiceClientConstructor {
   const definition = loadSync(PROTO, { keepCase: true, longs: Number, defaults: true, oneofs: true });
-  return (loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: ServiceClientConstructor }).SpiffeWorkloadAPI;
+  const service = (loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: ServiceClientConstructor }).SpiffeWorkloadAPI;
+  for (const method of Object.values(service.service)) {
+    const serialize = method.responseSerialize;
+    method.responseSerialize = (message: unknown) => (Buffer.isBuffer(message) ? message : serialize(message));
+  }
+  return service;
 }

@@ -13,6 +13,7 @@ import { compileTree } from '../tree/decision-tree.js';
 import { decideNaively } from './decide.js';
 import { checkRule, type ClauseFailure } from './rule-check.js';
 import { checkScope } from './scope.js';
+import { withTrustDomainAliases } from '../trust-domain-aliases.js';
 
 export type RuleTrace =
   | { readonly index: number; readonly matched: true }
@@ -44,7 +45,7 @@ export function explain(policies: readonly Policy[], options: EngineOptions, sub
 
 export function trace(policies: readonly Policy[], options: EngineOptions, subject: Subject, request: AccessRequest): ExplainTrace {
   const destination = resolveDestination(request);
-  const traces = sortPolicies(policies).map((policy) => tracePolicy(policy, options, destination, subject, request));
+  const traces = sortPolicies(withTrustDomainAliases(policies, options.trustDomainAliases)).map((policy) => tracePolicy(policy, options, destination, subject, request));
   return { destination, policies: traces, evaluation: decideNaively(traces, options) };
 }
 

@@ -17,6 +17,7 @@ import { Accumulator } from './accumulator.js';
 import { SMALL_LIST } from './rule-index.js';
 import { compilePolicies, type CompiledPolicies } from './compile-policies.js';
 import { TreeIndex } from './tree-index.js';
+import { withTrustDomainAliases } from '../trust-domain-aliases.js';
 import { Verdicts } from './verdicts.js';
 
 export interface TreeStats {
@@ -50,7 +51,7 @@ export function compileTreeWith(policies: readonly Policy[], options: EngineOpti
   const limits = bodyLimits(options.maxBodyBytes);
   const reads = new Set<RequestAttribute>();
   const bodyPaths = new BodyPaths();
-  const compiled = compilePolicies(policies, options, reads, bodyPaths);
+  const compiled = compilePolicies(withTrustDomainAliases(policies, options.trustDomainAliases), options, reads, bodyPaths);
   const sorted = sortedReads(reads);
   return new Tree(compiled, options, sorted, tuning, bodyReader(sorted, bodyPaths, limits));
 }
