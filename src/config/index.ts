@@ -11,4 +11,5 @@ export {
 } from './build.js';
 export type { RawConfig } from './build.js';
 export { CONFIG_SCHEMA } from './schema.js';
+export { engineOptionsOf } from './engine-options.js';
 export type { GrpcConnectionPolicy, GrpcLimits, GrpcTlsConfig, GrpcTlsFiles, GrpcTlsFromWorkloadApi, HttpLimits, HttpListenerConfig, ListenAddress, ServerConfig } from './types.js';
