@@ -150,8 +150,15 @@ class WorkloadStream<T> {
   }
 }
 
+/**
+ * grpc-js backs off its own reconnects up to 2 minutes: an agent back after an outage would
+ * then wait for the channel long after the stream's own delay. Capped so that the stream's
+ * delay (above) is the one that counts.
+ */
+const CHANNEL_OPTIONS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
+
 function workloadClient(socket: string): WorkloadClient {
-  return new (workloadService())(socket, credentials.createInsecure()) as unknown as WorkloadClient;
+  return new (workloadService())(socket, credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as WorkloadClient;
 }
 
 function workloadService(): ServiceClientConstructor {
