@@ -24,7 +24,7 @@ export class BundleEndpointServer {
   constructor(pki: TestPki, ca: Issuer, name = 'bundle-endpoint') {
     const cert = pki.leaf(name, ca, { extra: ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth'] });
     const key = readFileSync(join(pki.dir, `${name}.key`));
-    this.#server = createServer({ cert, key }, (request, response) => {
+    this.#server = createServer({ cert, key }, (_request, response) => {
       this.requests++;
       const answer = this.#answer;
       if (answer === 'hang') return;
