@@ -19,23 +19,12 @@
  * Two builds compared, interleaved: bench/compare-check-path.ts.
  */
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { Authorizer } from '../src/authz/authorizer.js';
-import { DecisionCache } from '../src/authz/decision-cache.js';
-import { createAuthorizationService } from '../src/check/index.js';
-import { buildConfig } from '../src/config/build.js';
-import { createIdentityResolver } from '../src/identity/index.js';
-import { compileTree } from '../src/policy/engine/index.js';
 import type { Policy } from '../src/policy/model.js';
-import type { PolicySnapshot } from '../src/policy/snapshot.js';
-import { createTelemetry } from '../src/server/telemetry-wiring.js';
+import { benchCheckService, type CheckBytes } from './lib/check-service.js';
 import { distinctRequests } from './lib/distinct-requests.js';
 import { checkRequestFrame, checkResponseCode, connectionRequestFrame, grpcFrame, type CheckMessageOptions } from './lib/grpc-frame.js';
 import { generatePolicies, workloadFor } from './lib/policy-set.js';
 import { allowedRequest } from './load/fixtures.js';
-import { ENGINE_OPTIONS } from './micro/tree-eval.js';
-
-type CheckBytes = (request: Uint8Array, respond: (response: Uint8Array) => void) => void;
 
 const { values } = parseArgs({
   options: {
@@ -53,23 +42,9 @@ const deadline = performance.now() + Number(values['max-seconds']) * 1000;
 const RULES = 1000;
 const DISTINCT = 20_000;
 
-/** The server's own wiring of the Check service (src/server/runtime.ts), minus listeners. */
+/** The server's own wiring of the Check service, decision log off. */
 async function checkService(policies: readonly Policy[], cacheMax: number): Promise<CheckBytes> {
-  const config = buildConfig({ decisionLog: { output: 'off' }, cache: { decisions: { max: cacheMax } } }, process.cwd());
-  const telemetry = createTelemetry(config, pino({ enabled: false }));
-  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir });
-  const tree = compileTree(policies, ENGINE_OPTIONS);
-  const snapshot: PolicySnapshot = {
-    generation: 1, tree, policies, files: [], hash: 'bench', policyCount: policies.length,
-    ruleCount: tree.stats.rules, loadedAt: Date.now(), options: ENGINE_OPTIONS,
-  };
-  const cache = new DecisionCache(config.cache.decisions);
-  const authorizer = new Authorizer({ snapshots: { current: snapshot }, identity, cache });
-  const service = createAuthorizationService((request) => authorizer.authorize(request), {
-    requestLimits: config.grpc.limits,
-    observe: (result, request, durationSeconds) => telemetry.recorder.record(result, request, durationSeconds),
-  });
-  return service.checkBytes;
+  return (await benchCheckService(policies, cacheMax)).checkBytes;
 }
 
 /** The CheckRequest message of each request, without the 5-byte gRPC prefix. */
