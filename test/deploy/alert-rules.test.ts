@@ -87,14 +87,21 @@ describe('promtool test rules', () => {
   });
 
   it('tests every alert the rule ships', () => {
-    const tested = new Set([...readFileSync(UNIT_TESTS, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
-    expect(alertRules(groups).map((rule) => rule.alert).filter((name) => !tested.has(name))).toEqual([]);
+    const tested = new Set([...readFileSync(UNIT_TESTS, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]!));
+    expect(alertRules(groups).map((rule) => rule.alert).filter((name) => !tested.has(name!))).toEqual([]);
   });
 
   it('fails when the minimum volume is dropped: a quiet service would page', () => {
     const result = unitTest(withExpr('MeshwardenDenyRateAboveBaseline', (expr) => expr.replace(/and namespace_job:meshwarden_checks:rate5m > 1\s*$/, '')));
     expect(result.status).not.toBe(0);
     expect(result.output).toContain('job="quiet"');
+  });
+
+  it('fails when an idle spell leaves NaN in the refused share: its baseline would never page again within the hour', () => {
+    const nanOnIdle = groups.map((group) => ({ ...group, rules: group.rules.map((rule) => ({ ...rule, expr: rule.expr.replace(':rate5m > 0)', ':rate5m)') })) }));
+    const result = unitTest(nanOnIdle);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('job="sleepy"');
   });
 
   it('fails when the failure time is compared the wrong way round', () => {

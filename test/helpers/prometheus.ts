@@ -83,11 +83,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A `host:port` serving /metrics, and the target labels (namespace, pod) a ServiceMonitor would give it. */
+export interface ScrapeTarget {
+  readonly address: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface PrometheusOptions {
-  /** job name → `host:port` targets serving /metrics. */
-  readonly jobs: Readonly<Record<string, readonly string[]>>;
-  /** Target labels every series gets, as a ServiceMonitor would give. */
-  readonly labels?: Readonly<Record<string, string>>;
+  /** job name → its targets. */
+  readonly jobs: Readonly<Record<string, readonly ScrapeTarget[]>>;
   readonly ruleGroups: readonly RuleGroup[];
   /** Scrape and rule evaluation interval. Default 1s. */
   readonly interval?: string;
@@ -157,7 +161,7 @@ function prometheusConfig(options: PrometheusOptions, ruleFile: string): object 
     rule_files: [ruleFile],
     scrape_configs: Object.entries(options.jobs).map(([job, targets]) => ({
       job_name: job,
-      static_configs: [{ targets, labels: options.labels ?? {} }],
+      static_configs: targets.map(({ address, labels }) => ({ targets: [address], labels })),
     })),
   };
 }
