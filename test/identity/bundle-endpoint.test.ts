@@ -4,7 +4,7 @@
  * from a file. Polls are driven by `resolver.reload()` (a poll now, its outcome awaited), except
  * where the refresh hint itself is under test.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IdentityOptions, IdentityResolver, ReloadErrorEvent, ReloadEvent } from '../../src/identity/index.js';
 import type { BundleEndpointTiming } from '../../src/identity/index.js';
 import { accessRequest, bearer } from './helpers/request.js';
@@ -130,6 +130,22 @@ describe('a trust domain fed by a bundle endpoint', () => {
     expect(resolver.failures).toEqual([]);
     expect(reloads).toContainEqual(expect.objectContaining({ name: B, path: server.url, sequence: 1 }));
     expect(resolver.stats.bundleEndpoints[B]!.fetches).toMatchObject({ applied: 1, unchanged: 1, error: 1 });
+  });
+
+  it('tells an outage once per cause while scheduled polls keep retrying, and counts every poll', async () => {
+    const { server, resolver, errors } = await federated(good(), {}, { minRefreshMs: 0, maxRefreshMs: 200, firstRetryMs: 10 });
+    await server.stop();
+    await vi.waitUntil(() => resolver.stats.bundleEndpoints[B]!.fetches.error >= 4, { timeout: 5000, interval: 10 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'ERR_BUNDLE_FETCH', keptLastGood: true });
+  });
+
+  it('polls no more often than the floor, whatever the hint says', async () => {
+    const first = { body: JSON.stringify(bundleB(1, [world.keyB], { spiffe_refresh_hint: 0 })) };
+    const { server } = await federated(first, {}, { minRefreshMs: 300, maxRefreshMs: 60_000, firstRetryMs: 60_000 });
+    const startedAt = performance.now();
+    await vi.waitUntil(() => server.requests === 2, { timeout: 5000, interval: 5 });
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(250);
   });
 
   it.each([
