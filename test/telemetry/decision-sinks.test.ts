@@ -182,6 +182,40 @@ describe('the OTLP decision-log sink', () => {
   });
 });
 
+describe('a traced Check', () => {
+  const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+
+  it('carries its trace_id and span_id to the HTTP sink and as the OTLP record span context', async () => {
+    const opa = await receiver();
+    const otel = await receiver();
+    const log = track(
+      sinkLog({
+        sinks: [
+          { type: 'http', url: `${opa.url}/logs`, batch: { maxDelayMs: 10 } },
+          { type: 'otlp', url: `${otel.url}/v1/logs`, batch: { maxDelayMs: 10 } },
+        ],
+      }),
+    );
+    log.record({ ...authorization('dec-traced', 'deny'), trace }, request(), 1e-4);
+    await Promise.all([opa.until(() => opa.events.length === 1, 10_000), otel.until(() => otel.requests.length === 1, 10_000)]);
+    expect(opa.events[0]).toMatchObject({ trace_id: trace.traceId, span_id: trace.spanId });
+    const record = (otel.requests[0]!.json as OtlpBody).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    expect(record).toMatchObject({ traceId: trace.traceId, spanId: trace.spanId });
+  });
+});
+
+describe('the HTTP sink and redirects', () => {
+  it('does not follow a redirect (the lines and credentials would go elsewhere): the batch is rejected, counted', async () => {
+    const opa = await receiver();
+    const log = track(sinkLog({ sinks: [{ type: 'http', url: `${opa.url}/logs`, headers: { authorization: 'Bearer sink-token' }, batch: { maxDelayMs: 10 } }] }));
+    opa.status = 307;
+    recordMany(log, 'moved', 3, 1);
+    await waitFor(() => dropped(log, 'http', 'rejected') === 3, 5_000, 'batch rejected');
+    expect(opa.requests).toHaveLength(1);
+    expect(opa.requests[0]!.headers['authorization']).toBe('Bearer sink-token');
+  });
+});
+
 describe('mask rules', () => {
   it('replace masked values before any output: the file, the HTTP sink and the OTLP sink never receive them', async () => {
     const opa = await receiver();
@@ -252,7 +286,10 @@ describe('drop rules', () => {
 });
 
 interface OtlpBody {
-  resourceLogs: { resource: { attributes: OtlpKeyValue[] }; scopeLogs: { logRecords: { severityText: string; attributes: OtlpKeyValue[] }[] }[] }[];
+  resourceLogs: {
+    resource: { attributes: OtlpKeyValue[] };
+    scopeLogs: { logRecords: { severityText: string; attributes: OtlpKeyValue[]; traceId?: string; spanId?: string }[] }[];
+  }[];
 }
 interface OtlpKeyValue {
   key: string;

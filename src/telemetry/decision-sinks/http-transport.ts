@@ -2,7 +2,7 @@
  * The HTTP batch sink: OPA's decision-log upload. Each batch is one POST of a gzip-compressed
  * JSON array of OPA-shaped events (Content-Encoding: gzip, Content-Type: application/json).
  * 2xx is delivered; 408, 429, 5xx, a timeout or a network error are retried; any other
- * status refuses the batch for good (retrying the same bytes cannot fix it).
+ * status (a redirect included) refuses the batch for good: retrying the same bytes cannot fix it.
  */
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -30,7 +30,8 @@ export function httpTransport(options: ResolvedDecisionSinkOptions): Transport<D
 
 async function post(url: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<SendOutcome> {
   try {
-    const response = await fetch(url, { method: 'POST', headers, body, signal });
+    // A redirect is not followed: it would hand the lines and the headers' credentials elsewhere.
+    const response = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
     await response.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
     return outcomeOf(response.status);
   } catch {

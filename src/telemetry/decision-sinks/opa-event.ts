@@ -28,11 +28,10 @@ const POINTERS: Readonly<Record<string, string>> = {
   detail: '/result/detail',
 };
 
-/** Fields a line may carry besides the base ones: set by mask rules and by tracing. */
-type ExtendedLine = DecisionLine & { readonly masked?: readonly string[]; readonly trace_id?: string; readonly span_id?: string };
+/** A line after the mask rules, which list what they masked. */
+type MaskedLine = DecisionLine & { readonly masked?: readonly string[] };
 
 export function opaEvent(line: DecisionLine, timeMs: number, labels: OpaLabels): Record<string, unknown> {
-  const extra = line as ExtendedLine;
   return {
     labels,
     decision_id: line.decision_id,
@@ -59,9 +58,9 @@ export function opaEvent(line: DecisionLine, timeMs: number, labels: OpaLabels):
       detail: line.detail,
     },
     metrics: { timer_meshwarden_check_ns: line.latency_us * 1000 },
-    masked: extra.masked?.map(pointerOf),
-    trace_id: extra.trace_id,
-    span_id: extra.span_id,
+    masked: (line as MaskedLine).masked?.map(pointerOf),
+    trace_id: line.trace_id,
+    span_id: line.span_id,
   };
 }
 

@@ -41,7 +41,7 @@ export function otlpTransport(options: ResolvedDecisionSinkOptions): Transport<D
 }
 
 function logRecord(entry: QueuedLine<DecisionLine>, resource: ReadableLogRecord['resource']): ReadableLogRecord {
-  const line = entry.line as DecisionLine & { readonly trace_id?: string; readonly span_id?: string };
+  const line = entry.line;
   const time = hrTime(entry.timeMs);
   return {
     hrTime: time,
