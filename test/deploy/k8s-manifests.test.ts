@@ -12,10 +12,11 @@ import { kustomize, type Resource } from './lib/kustomize.js';
 const NOT_MANIFESTS = new Set([
   'k8s/base/config.yaml', // meshwarden's own configuration, packed into a ConfigMap
   'k8s/overlays/sidecar/config.yaml',
+  'k8s/overlays/spire/config.yaml',
   'k8s/overlays/sidecar/envoy.yaml', // Envoy bootstrap; test/deploy/envoy-config.test.ts
   'k8s/overlays/istio/istiod-values.yaml', // Helm values for istiod
 ]);
-const OVERLAYS = ['k8s/overlays/istio', 'k8s/overlays/sidecar'];
+const OVERLAYS = ['k8s/overlays/istio', 'k8s/overlays/sidecar', 'k8s/overlays/spire'];
 const KUSTOMIZATIONS = ['k8s/base', ...OVERLAYS, 'k8s/monitoring'];
 /** ConfigMaps an operator or Istio provides; the README, Deployment says how. */
 const PROVIDED_CONFIGMAPS = new Set(['meshwarden-trust-bundle', 'istio-ca-root-cert']);

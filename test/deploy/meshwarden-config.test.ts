@@ -13,6 +13,8 @@ const CONFIGS = [
   'k8s/overlays/sidecar/config.yaml',
   'envoy/meshwarden/sidecar.yaml',
   'envoy/meshwarden/gateway.yaml',
+  'envoy/meshwarden/spire.yaml',
+  'k8s/overlays/spire/config.yaml',
 ];
 
 function load(file: string): ReturnType<typeof buildConfig> {

@@ -61,6 +61,11 @@ export function strategicMerge(target: any, patch: any): any {
   if (isObject(target) && isObject(patch)) {
     const out: Record<string, any> = { ...target };
     for (const [key, value] of Object.entries(patch)) {
+      // null deletes the key, as in kustomize's strategic merge (a probe's grpc handler for httpGet)
+      if (value === null) {
+        delete out[key];
+        continue;
+      }
       // A patch that swaps one volume source for another (emptyDir → configMap, ...)
       // replaces the whole volume, as kustomize's retainKeys strategy does for volumes.
       out[key] = key in target ? strategicMerge(target[key], value) : structuredClone(value);
