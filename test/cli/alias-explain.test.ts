@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explainCommand } from '../../src/cli/explain.js';
+import { REPO_ROOT } from '../helpers/server-process.js';
 import { TestPki } from '../identity/helpers/pki.js';
 import { capture } from './capture.js';
 
+const POLICIES = join(REPO_ROOT, 'test/fixtures/alias-migration-policies.yaml');
 const TWIN = 'spiffe://old-td.example/ns/shop/sa/cart';
 let dir: string;
 
@@ -18,26 +20,6 @@ beforeAll(() => {
   const pki = new TestPki();
   dir = mkdtempSync(join(tmpdir(), 'mw-alias-explain-'));
   writeFileSync(join(dir, 'old-td.pem'), pki.root('old-td-root', 'old-td.example').pem);
-  writeFileSync(join(dir, 'policies.yaml'), `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: cart-reads-orders }
-spec:
-  target: { services: [orders] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["cluster.local/ns/shop/sa/cart"] } }]
----
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: no-cart-on-admin }
-spec:
-  target: { services: [orders] }
-  action: DENY
-  rules:
-    - from: [{ source: { principals: ["spiffe://cluster.local/ns/shop/sa/cart"] } }]
-      to: [{ operation: { paths: ["/admin/*"] } }]
-`);
   writeFileSync(join(dir, 'orders.yaml'), requestTo('/v1/orders'));
   writeFileSync(join(dir, 'admin.yaml'), requestTo('/admin/users'));
 });
@@ -49,7 +31,7 @@ function requestTo(path: string): string {
 function config(aliases: boolean): string {
   const file = join(dir, aliases ? 'with-aliases.yaml' : 'without-aliases.yaml');
   const aliasLines = aliases ? '  trustDomainAliases:\n    cluster.local: [old-td.example]\n' : '';
-  writeFileSync(file, `policies: [policies.yaml]\nidentity:\n  trustDomains:\n    old-td.example: { roots: old-td.pem }\n${aliasLines}`);
+  writeFileSync(file, `policies: ["${POLICIES}"]\nidentity:\n  trustDomains:\n    old-td.example: { roots: old-td.pem }\n${aliasLines}`);
   return file;
 }
 

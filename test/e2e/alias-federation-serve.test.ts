@@ -5,11 +5,10 @@
  * the aliased domain is allowed by a policy written for cluster.local and denied by a DENY
  * written for it; the decision log keeps the SPIFFE ID it presented; /metrics counts the polls.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CheckClient, httpCheck } from '../helpers/check-client.js';
-import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { BundleEndpointServer } from '../identity/helpers/bundle-endpoint-server.js';
 import { TestPki, x509BundleKey } from '../identity/helpers/pki.js';
 import { adminGet } from './operations-support.js';
@@ -18,26 +17,8 @@ const WAIT = { timeout: 10_000, interval: 50 };
 const TWIN = 'spiffe://old-td.example/ns/shop/sa/cart';
 const GRPC_OK = 0;
 
-const POLICIES = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: cart-reads-orders }
-spec:
-  target: { services: [orders] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["cluster.local/ns/shop/sa/cart"] } }]
----
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: no-cart-on-admin }
-spec:
-  target: { services: [orders] }
-  action: DENY
-  rules:
-    - from: [{ source: { principals: ["spiffe://cluster.local/ns/shop/sa/cart"] } }]
-      to: [{ operation: { paths: ["/admin/*"] } }]
-`;
+/** Written for cluster.local: an ALLOW for its cart on orders, a DENY for it on /admin/*. */
+const POLICIES = join(REPO_ROOT, 'test/fixtures/alias-migration-policies.yaml');
 
 describe('meshwarden serve with a bundle endpoint and a trust-domain alias', () => {
   const pki = new TestPki();
@@ -50,9 +31,8 @@ describe('meshwarden serve with a bundle endpoint and a trust-domain alias', () 
     await endpoint.start();
     endpoint.answer({ status: 503, body: 'not yet' });
     const dir = tempDir();
-    writeFileSync(join(dir, 'policies.yaml'), POLICIES);
     const config = `
-policies: [policies.yaml]
+policies: ["${POLICIES}"]
 decisionLog: { allowSampleRate: 1 }
 identity:
   trustDomains:
