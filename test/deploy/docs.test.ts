@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const DOCS = ['README.md', 'envoy/README.md', 'k8s/README.md', 'k8s/overlays/istio/README.md'];
+const DOCS = ['README.md', 'envoy/README.md', 'k8s/README.md', 'k8s/overlays/istio/README.md', 'docs/alerts.md'];
 
 function pathsIn(text: string): string[] {
   return [...text.matchAll(/`((?:envoy|k8s|docs|test)\/[\w./-]+?)\/?`/g)].map((m) => m[1]!).filter((p) => !p.includes('*'));
