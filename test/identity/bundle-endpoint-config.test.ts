@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config/build.js';
+import { engineOptionsOf } from '../../src/config/engine-options.js';
 import { ConfigError, parseConfigText } from '../../src/config/load.js';
 import { createIdentityResolver, type IdentityOptions } from '../../src/identity/index.js';
 import { normalizeTrustDomainAliases } from '../../src/identity/index.js';
@@ -89,5 +90,11 @@ describe('identity.trustDomainAliases', () => {
   ])('refuses %s at start-up', async (_name, aliases, message) => {
     expect(() => normalizeTrustDomainAliases(aliases)).toThrow(message);
     expect(await startProblem({ trustDomainAliases: aliases })).toContain(message);
+  });
+
+  it('is refused by the engine options too: a cluster primary compiles policies before any worker starts identity', () => {
+    const config = build('identity:\n  trustDomainAliases:\n    a.example: [b.example]\n    b.example: [c.example]\n');
+    expect(() => engineOptionsOf(config)).toThrow('aliases do not chain');
+    expect(engineOptionsOf(build('identity:\n  trustDomainAliases:\n    a.example: [b.example]\n')).trustDomainAliases).toEqual({ 'a.example': ['b.example'] });
   });
 });
