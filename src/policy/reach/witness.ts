@@ -14,10 +14,10 @@ import { freshValue, instances, patternMatches } from './pattern.js';
 import { serviceOf } from './scope.js';
 import type { Clause, ReachDestination, Unless, Witness, WitnessRequest, WitnessUser } from './types.js';
 
-/** Engine evaluations tried per witness at most: enough for the combinations of a few DENYs. */
-const MAX_TRIES = 256;
-
 type Value = string | undefined;
+
+/** Two unrelated fresh texts: where a pattern excludes one (a suffix "/w1"), the other gets through. */
+const FILLS = ['w1', 'x0'];
 
 interface Slot {
   readonly attribute: string;
@@ -27,34 +27,55 @@ interface Slot {
 export function findWitness(tree: Evaluator, destination: ReachDestination, grant: Conjunction, unless: readonly Unless[]): Witness | undefined {
   const slots = slotsFor(grant, unless.flatMap((u) => u.clauses), trustDomainOf(grant, unless));
   if (slots.some((s) => s.candidates.length === 0)) return undefined;
-  const choice = slots.map(() => 0);
-  for (let tries = 0; tries < MAX_TRIES; tries += 1) {
-    const draft = new Map(slots.map((s, i) => [s.attribute, s.candidates[choice[i]!]]));
-    const built = buildRequest(draft, destination);
-    if (built !== undefined) {
-      const decision = tree.evaluate(built.subject, built.request);
-      if (decision.effect === 'allow') {
-        return { request: built.spec, ...(built.user ? { subject: { user: built.user } } : {}), decision: { effect: 'allow', reason: decision.reason, ...(decision.by ? { by: decision.by } : {}) } };
-      }
+  const denies = denyChecks(slots, unless);
+  const choice: Value[] = [];
+  const budget = { nodes: MAX_NODES, evaluations: MAX_EVALUATIONS };
+  let found: Witness | undefined;
+  // Depth first over the slots; a branch stops as soon as every clause of one DENY holds on it.
+  const visit = (at: number): boolean => {
+    if (budget.nodes-- <= 0 || budget.evaluations <= 0) return true;
+    if (at === slots.length) {
+      found = evaluate(tree, destination, slots, choice, budget);
+      return found !== undefined;
     }
-    if (!advance(choice, slots)) return undefined;
+    for (const value of slots[at]!.candidates) {
+      choice[at] = value;
+      if (denies[at]!.some((clauses) => clauses.every(([slot, clause]) => holds(clause, choice[slot])))) continue;
+      if (visit(at + 1)) return true;
+    }
+    return false;
+  };
+  visit(0);
+  return found;
+}
+
+/** Engine evaluations and search nodes per witness at most: plenty for a few DENYs, bounded for many. */
+const MAX_EVALUATIONS = 64;
+const MAX_NODES = 20_000;
+
+/** Each DENY's clauses with the slot they read, filed under the last slot they need. */
+function denyChecks(slots: readonly Slot[], unless: readonly Unless[]): [number, Clause][][][] {
+  const slotOf = new Map(slots.map((s, i) => [s.attribute, i]));
+  const byLast: [number, Clause][][][] = slots.map(() => []);
+  for (const deny of unless) {
+    const clauses = deny.clauses.map((c): [number, Clause] => [slotOf.get(identityOr(c.attribute))!, c]);
+    byLast[Math.max(...clauses.map(([slot]) => slot))]!.push(clauses);
   }
-  return undefined;
+  return byLast;
+}
+
+function evaluate(tree: Evaluator, destination: ReachDestination, slots: readonly Slot[], choice: readonly Value[], budget: { evaluations: number }): Witness | undefined {
+  const built = buildRequest(new Map(slots.map((s, i) => [s.attribute, choice[i]])), destination);
+  if (built === undefined) return undefined;
+  budget.evaluations -= 1;
+  const decision = tree.evaluate(built.subject, built.request);
+  if (decision.effect !== 'allow') return undefined;
+  return { request: built.spec, ...(built.user ? { subject: { user: built.user } } : {}), decision: { effect: 'allow', reason: decision.reason, ...(decision.by ? { by: decision.by } : {}) } };
 }
 
 /** Whether the grant's clauses leave any candidate at all (a cheap test before the engine runs). */
 export function plausible(grant: Conjunction): boolean {
   return slotsFor(grant, [], 'witness.example').every((s) => s.candidates.length > 0);
-}
-
-/** Odometer over the slots' candidates, the last slot fastest; false when every combination is done. */
-function advance(choice: number[], slots: readonly Slot[]): boolean {
-  for (let i = slots.length - 1; i >= 0; i -= 1) {
-    choice[i] = choice[i]! + 1;
-    if (choice[i]! < slots[i]!.candidates.length) return true;
-    choice[i] = 0;
-  }
-  return false;
 }
 
 function slotsFor(grant: Conjunction, others: readonly Clause[], trustDomain: string): Slot[] {
@@ -95,7 +116,7 @@ function namespaceOf(principal: Value): string | undefined {
 function valueCandidates(attribute: string, written: readonly Clause[]): Value[] {
   const kind = kindOf(attribute);
   const patterns = written.flatMap((c) => c.values ?? c.notValues ?? []);
-  const values = dedupe([...patterns.flatMap((p) => instances(kind, p)), freshValue(kind), ...(attribute === 'method' ? ['GET', 'POST'] : [])]);
+  const values = dedupe([...patterns.flatMap((p) => instances(kind, p)), ...FILLS.map((fill) => freshValue(kind, fill)), ...(attribute === 'method' ? ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] : [])]);
   return ALWAYS_SENT.has(attribute) ? values.filter(wellFormed(attribute)) : [undefined, ...values];
 }
 
@@ -117,8 +138,16 @@ function wellFormed(attribute: string): (value: Value) => boolean {
 function identityCandidates(written: readonly Clause[], trustDomain: string): Value[] {
   const principals = written.filter((c) => c.attribute === 'source.principal').flatMap((c) => c.values ?? c.notValues ?? []);
   const namespaces = written.filter((c) => c.attribute === 'source.namespace').flatMap((c) => c.values ?? c.notValues ?? []);
-  const fromNamespaces = namespaces.flatMap((n) => instances('string', n)).map((n) => `spiffe://${trustDomain}/ns/${n}/sa/witness`);
-  const all = dedupe([...principals.flatMap((p) => instances('principal', p)), ...fromNamespaces, freshValue('principal')]);
+  const inNamespaces = namespaces.flatMap((n) => instances('string', n)).map((n) => `spiffe://${trustDomain}/ns/${n}`);
+  // A suffix pattern (`*/sa/x`) read inside each namespace: both may be asked of one caller.
+  const suffixes = principals.filter((p) => p.startsWith('*') && p !== '*').map((p) => p.slice(1));
+  const combined = inNamespaces.flatMap((ns) => suffixes.map((suffix) => `${ns}${suffix.startsWith('/') ? '' : '/'}${suffix}`));
+  const all = dedupe([
+    ...principals.flatMap((p) => instances('principal', p)),
+    ...inNamespaces.map((ns) => `${ns}/sa/witness`),
+    ...combined,
+    ...FILLS.map((fill) => freshValue('principal', fill)),
+  ]);
   return [undefined, ...all.filter((p) => tryParseSpiffeId(p) !== undefined)];
 }
 
