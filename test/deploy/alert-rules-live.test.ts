@@ -1,14 +1,15 @@
 /**
  * The shipped alert rules against a real Prometheus (Debian's, /usr/bin/prometheus) scraping
- * real meshwarden processes every second: every metric the rules name is there, every rule
- * evaluates to a vector without error, and alerts fire on what a real server does (a broken
- * policy file, two replicas on different policies, denials jumping over allowed traffic).
+ * real meshwarden processes every second: every metric the rules name is there, every rule (and
+ * every query of the Grafana dashboard) evaluates without error, and alerts fire on what a real
+ * server does (a broken policy file, two replicas on different policies, denials jumping over
+ * allowed traffic).
  *
  * Prometheus cannot wait hours here, so it loads the rules on a seconds scale (SCALE: each
  * range and offset in the rules becomes the seconds given; `for` is dropped). promtool's unit
  * tests (alert-rules.test.ts) check the rules as shipped, `for` included.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckClient, httpCheck } from '../helpers/check-client.js';
@@ -138,6 +139,19 @@ describe('a real Prometheus scraping real meshwarden processes', () => {
     const empty = async () => (await Promise.all(records.map(async (r) => ((await prometheus.query(r)).data?.result.length ? [] : [r])))).flat();
     await expect.poll(empty, POLL).toEqual([]);
   }, 60_000);
+
+  it('evaluates every Prometheus query of the Grafana dashboard, its variables filled in as Grafana would', async () => {
+    const dashboard = JSON.parse(readFileSync('k8s/monitoring/meshwarden-dashboard.json', 'utf8')) as {
+      panels: { title: string; targets?: { expr?: string; datasource?: { type: string } }[] }[];
+    };
+    const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).filter((t) => t.datasource?.type === 'prometheus').map((t) => ({ title: p.title, expr: t.expr! })));
+    expect(queries.length).toBeGreaterThan(20);
+    for (const { title, expr } of queries) {
+      const filled = expr.replaceAll('$namespace', '.*').replaceAll('$__rate_interval', '5s').replaceAll('$__interval', '5s');
+      const answer = await prometheus.query(filled);
+      expect({ title, status: answer.status, error: answer.error }).toEqual({ title, status: 'success', error: undefined });
+    }
+  });
 
   it('fires MeshwardenPolicyHashMismatch while the two replicas serve different policies', async () => {
     await expect.poll(async () => (await firing('MeshwardenPolicyHashMismatch')).map((a) => a.labels['job']), POLL).toEqual(['meshwarden']);

@@ -21,6 +21,9 @@ const METRICS: Readonly<Record<string, readonly string[]>> = {
   meshwarden_policy_rules: [],
   meshwarden_policy_info: ['hash'],
   meshwarden_policy_last_reload_success_timestamp_seconds: [],
+  meshwarden_policy_last_reload_failure_timestamp_seconds: [],
+  meshwarden_ready: [],
+  meshwarden_decision_log_dropped_total: ['sink', 'reason'],
   meshwarden_shadow_disagreements_total: ['enforced', 'shadow'],
 };
 const HISTOGRAMS = new Set(['meshwarden_check_duration_seconds']);
