@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { Scrape, adminGet } from './operations-support.js';
-import { CART, ENVOY, MESHWARDEN, EnvoyLikeConnection, decisionOf, jwtSvid, makeKey, ordersCheck, spireMesh } from './spire-support.js';
+import { CART, ENVOY, MESHWARDEN, EnvoyLikeConnection, clientTls, decisionOf, jwtSvid, makeKey, ordersCheck, spireMesh } from './spire-support.js';
 
 const OUTAGE_MS = 30_000;
 const ROUND_MS = 5_000;
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 async function connect(): Promise<EnvoyLikeConnection> {
-  const connection = await EnvoyLikeConnection.open(server!.grpc, mesh, 'envoy');
+  const connection = await EnvoyLikeConnection.open(server!.grpc, clientTls(mesh, 'envoy'));
   connections.push(connection);
   return connection;
 }

@@ -102,6 +102,18 @@ export function jwtSvid(key: SigningKey, sub: string): Promise<string> {
 
 export const decisionOf = (answer: Decoded) => structToJson(answer.dynamicMetadata)['decision'];
 
+/** What a client presents and trusts: its SVID and key, and the bundle that meshwarden's SVID chains to (PEM). */
+export interface ClientTls {
+  readonly ca: string | Buffer;
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
+/** `name`'s SVID in the mesh, as a client presents it. */
+export function clientTls(mesh: SpireMesh, name: string): ClientTls {
+  return { ca: mesh.root.pem, cert: mesh.svids.get(name)!.pem, key: readFileSync(join(mesh.pki.dir, `${name}.key`)) };
+}
+
 /**
  * One mTLS HTTP/2 connection to meshwarden's gRPC listener, presenting `client`'s SVID and
  * checking meshwarden's by its SPIFFE ID (as Envoy's SAN matcher does; the name dialled is not
@@ -114,13 +126,11 @@ export class EnvoyLikeConnection {
     this.#session = session;
   }
 
-  static open(address: string, mesh: SpireMesh, client: string): Promise<EnvoyLikeConnection> {
+  static open(address: string, client: ClientTls, serverId = MESHWARDEN): Promise<EnvoyLikeConnection> {
     const session = http2.connect(`https://${address}`, {
-      ca: mesh.root.pem,
-      cert: mesh.svids.get(client)!.pem,
-      key: readFileSync(join(mesh.pki.dir, `${client}.key`)),
+      ...client,
       checkServerIdentity: (_host, certificate) =>
-        certificate.subjectaltname?.split(', ').includes(`URI:${MESHWARDEN}`) ? undefined : new Error(`not ${MESHWARDEN}: ${certificate.subjectaltname}`),
+        certificate.subjectaltname?.split(', ').includes(`URI:${serverId}`) ? undefined : new Error(`not ${serverId}: ${certificate.subjectaltname}`),
     });
     return new Promise((resolve, reject) => {
       session.once('connect', () => resolve(new EnvoyLikeConnection(session)));

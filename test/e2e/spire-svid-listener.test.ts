@@ -10,7 +10,7 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { issueSvid } from '../identity/helpers/workload-svids.js';
 import { adminGet, metric } from './operations-support.js';
 import {
-  BATCH, CART, ENVOY, MESHWARDEN, EnvoyLikeConnection, decisionOf, jwtSvid, makeKey, openFails, ordersCheck, spireMesh, type SpireMesh,
+  BATCH, CART, ENVOY, MESHWARDEN, EnvoyLikeConnection, clientTls, decisionOf, jwtSvid, makeKey, openFails, ordersCheck, spireMesh, type SpireMesh,
 } from './spire-support.js';
 
 const WAIT = { timeout: 10_000, interval: 50 };
@@ -38,7 +38,7 @@ describe.each(['native', 'grpc-js'])('meshwarden fed only by the Workload API (%
   });
 
   async function connect(client = 'envoy'): Promise<EnvoyLikeConnection> {
-    const connection = await EnvoyLikeConnection.open(server.grpc, mesh, client);
+    const connection = await EnvoyLikeConnection.open(server.grpc, clientTls(mesh, client));
     connections.push(connection);
     return connection;
   }

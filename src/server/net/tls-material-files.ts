@@ -181,7 +181,8 @@ async function readTlsFile(path: string): Promise<Buffer> {
   }
 }
 
-function sameMaterial(a: GrpcTlsMaterial, b: GrpcTlsMaterial): boolean {
+/** The same certificate, key and client CA, byte for byte. */
+export function sameMaterial(a: GrpcTlsMaterial, b: GrpcTlsMaterial): boolean {
   const sameCa = a.clientCa === undefined || b.clientCa === undefined ? a.clientCa === b.clientCa : a.clientCa.equals(b.clientCa);
   return sameCa && a.cert.equals(b.cert) && a.key.equals(b.key);
 }

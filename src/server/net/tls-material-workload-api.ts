@@ -9,6 +9,7 @@
 import { WorkloadSvidSource, type ReconnectDelays, type SvidFailure, type WorkloadSvid, type WorkloadSvidStats } from '../../identity/index.js';
 import type { GrpcTlsMaterial, TlsMaterialSource } from '../grpc/listener.js';
 import { checkTlsMaterial, type ServedCertificate } from './tls-material-check.js';
+import { sameMaterial } from './tls-material-files.js';
 
 export interface SvidRotation {
   readonly socket: string;
@@ -88,6 +89,8 @@ export class TlsMaterialWorkloadApi implements TlsMaterialSource {
       { cert: Buffer.from(svid.certChainPem), key: Buffer.from(svid.keyPem), clientCa: Buffer.from(svid.bundlePem) },
       FIELDS,
     );
+    // an agent sends the SVID in service again on every new stream: not a rotation
+    if (this.#current !== undefined && sameMaterial(material, this.#current)) return;
     const first = this.#current === undefined;
     this.#current = material;
     // checked by OpenSSL above: a listener that still throws is a bug, told by the listener's own log

@@ -91,6 +91,14 @@ describe('the listener TLS material from the Workload API', () => {
     expect(rotations.at(-1)).toMatchObject({ first: false, certificate: { serialNumber: second.serialNumber } });
   });
 
+  it('takes the SVID in service sent again (a new stream) as no rotation', async () => {
+    const { agent, source, heard, rotations } = await fed(first);
+    agent.failStreams('svid');
+    await vi.waitUntil(() => source.stats.updates === 2, WAIT);
+    expect(heard).toEqual([]);
+    expect(rotations).toHaveLength(1);
+  });
+
   it('waits without readiness while the agent cannot be reached, saying which stream failed', async () => {
     const agent = new WorkloadApiDouble();
     const source = TlsMaterialWorkloadApi.start(agent.target, { reconnect: { initialMs: 20, maxMs: 100 } });
