@@ -44,7 +44,7 @@ export function edgeData(edge) {
     target: edge.destination,
     count: edge.count,
     decision: edgeDecision(edge.decisions),
-    weight: Math.min(8, 1 + Math.log10(Math.max(1, edge.count))),
+    weight: Math.min(8, 2 + Math.log10(Math.max(1, edge.count))),
     flow: edge,
   };
 }
@@ -74,4 +74,39 @@ export function namespacesOf(snapshot) {
 export function edgeVisible(data, sourceNamespace, targetNamespace, filter) {
   if (!filter.decisions.has(data.decision)) return false;
   return filter.namespace === '' || sourceNamespace === filter.namespace || targetNamespace === filter.namespace;
+}
+
+/** A policy pattern (`abc*`, `*abc`, `*`, exact) as reach reports it, matched as the engine matches. */
+function matchesPattern(pattern, value) {
+  if (pattern === '*') return value !== '';
+  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
+  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
+  return value === pattern;
+}
+
+/** Which observed peers an entry of /ui/api/reach covers: none means allowed but never used. */
+export function observedUnder(peer, observed) {
+  const names = [...observed];
+  switch (peer.kind) {
+    case 'service': return peer.service === undefined ? [] : names.filter((name) => name === peer.service);
+    case 'principal': return names.filter((name) => name === peer.principal);
+    case 'principals': return names.filter((name) => matchesPattern(peer.pattern, name));
+    case 'namespace': return names.filter((name) => name.startsWith('spiffe://') && matchesPattern(peer.namespace, namespaceOf(name)));
+    case 'authenticated': return names.filter((name) => name.startsWith('spiffe://'));
+    case 'anyone': return names;
+    default: return [];
+  }
+}
+
+/** How a reach entry's peer reads on the page. */
+export function peerLabel(peer) {
+  switch (peer.kind) {
+    case 'service': return peer.label;
+    case 'principal': return peer.principal;
+    case 'principals': return `any workload matching ${peer.pattern}`;
+    case 'namespace': return `any workload in namespace ${peer.namespace}`;
+    case 'authenticated': return 'any authenticated workload';
+    case 'anyone': return 'anyone, unauthenticated included';
+    default: return String(peer.kind);
+  }
 }

@@ -39,12 +39,17 @@ function applyFilter() {
   const started = performance.now();
   const filter = currentFilter();
   const cy = state.cy;
+  // Decided here, not read back as :visible, which a batch does not update until it ends.
+  const shownNodes = new Set();
   cy.batch(() => {
     cy.edges().forEach((edge) => {
-      const visible = edgeVisible(edge.data(), edge.source().data('namespace'), edge.target().data('namespace'), filter);
+      const source = edge.source();
+      const target = edge.target();
+      const visible = edgeVisible(edge.data(), source.data('namespace'), target.data('namespace'), filter);
       edge.toggleClass('filtered', !visible);
+      if (visible) shownNodes.add(source.id()).add(target.id());
     });
-    cy.nodes().forEach((node) => node.toggleClass('filtered', node.connectedEdges(':visible').empty()));
+    cy.nodes().forEach((node) => node.toggleClass('filtered', !shownNodes.has(node.id())));
   });
   state.timings.lastFilterMs = performance.now() - started;
 }
@@ -87,11 +92,14 @@ function placeNear(cy, nodes, edges) {
   }
 }
 
-function layout(cy) {
+/** `first`: nothing is placed yet, so cose starts from random places rather than all at the origin. */
+function layout(cy, first) {
+  const started = performance.now();
   const options = cy.nodes().length <= FORCE_LAYOUT_MAX_NODES
-    ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: 30 }
+    ? { name: 'cose', animate: false, randomize: first, nodeRepulsion: () => 80000, idealEdgeLength: () => 120, nodeOverlap: 20, componentSpacing: 120, padding: 60 }
     : { name: 'breadthfirst', directed: true, spacingFactor: 0.6, padding: 20, animate: false };
   cy.layout(options).run();
+  state.timings.layoutMs = performance.now() - started;
 }
 
 async function readFlows() {
@@ -101,17 +109,19 @@ async function readFlows() {
 }
 
 function draw(flows) {
+  const started = performance.now();
   state.flows = flows;
   const cy = state.cy;
   const first = cy.nodes().empty();
   const added = merge(cy, toElements(flows));
-  if (first || (added > 0 && cy.nodes().length <= FORCE_LAYOUT_MAX_NODES)) layout(cy);
+  if (first || (added > 0 && cy.nodes().length <= FORCE_LAYOUT_MAX_NODES)) layout(cy, first);
   updateNamespaces();
   applyFilter();
   state.refreshes++;
   document.body.dataset.refreshes = String(state.refreshes);
   const overflow = flows.overflow.edges > 0 ? ` (${flows.overflow.edges} requests past the edge cap)` : '';
   document.getElementById('status').textContent = `${cy.nodes().length} nodes, ${cy.edges().length} edges${overflow}; updated ${new Date().toLocaleTimeString()}`;
+  state.timings.lastDrawMs = performance.now() - started;
 }
 
 async function refreshForever() {
@@ -135,13 +145,12 @@ function observedPeers(name) {
 
 async function onNode(node) {
   const started = performance.now();
-  const panel = document.getElementById('details');
   const observed = observedPeers(node.id());
-  showNode(panel, node.data(), observed);
+  showNode(document.getElementById('details'), node.data(), observed);
   state.timings.lastClickMs = performance.now() - started;
-  const { body } = await getJson(`/ui/api/reach?node=${encodeURIComponent(node.id())}`);
-  const peers = new Set([...observed.callers, ...observed.destinations]);
-  showReach(document.getElementById('reach'), body, peers);
+  const as = node.data('kind') === 'service' ? 'destination' : 'caller';
+  const { body } = await getJson(`/ui/api/reach?node=${encodeURIComponent(node.id())}&as=${as}`);
+  showReach(document.getElementById('reach'), body, as === 'caller' ? observed.destinations : observed.callers);
 }
 
 function onEdge(edge) {
@@ -155,7 +164,7 @@ function onEdge(edge) {
 /** An edge clicked becomes the what-if's starting point: its caller, service, first method and path. */
 function prefillWhatIf(flow) {
   const method = Object.keys(flow.methods)[0] ?? 'GET';
-  const path = (Object.keys(flow.paths)[0] ?? '/').replaceAll('{id}', '1');
+  const path = (Object.keys(flow.paths)[0] ?? '/').replaceAll(/\{[^}]*\}/g, '1');
   const request = { method, path, contextExtensions: { service: flow.destination } };
   if (flow.source.startsWith('spiffe://')) request.source = { principal: flow.source };
   document.getElementById('what-if-request').value = JSON.stringify(request, null, 2);
@@ -179,7 +188,7 @@ async function onWhatIf(event) {
 /** The first /flows decides how the graph is drawn: a large one hides edges while panning and zooming. */
 function createGraph(flows) {
   const large = flows.edges.length > LARGE_GRAPH_EDGES;
-  const options = { hideEdgesOnViewport: large, textureOnViewport: large, minZoom: 0.02, maxZoom: 4, wheelSensitivity: 0.3 };
+  const options = { hideEdgesOnViewport: large, textureOnViewport: large, minZoom: 0.02, maxZoom: 2.2, wheelSensitivity: 0.3 };
   const cy = cytoscape({ container: document.getElementById('graph'), style: STYLE, elements: [], ...options });
   cy.on('tap', 'node', (event) => void onNode(event.target));
   cy.on('tap', 'edge', (event) => onEdge(event.target));

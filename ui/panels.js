@@ -1,5 +1,7 @@
 // The side panels: an edge's or a node's details, and the what-if answer. Every text from
 // traffic or the server goes in with textContent, never as markup.
+import { observedUnder, peerLabel } from './graph-model.js';
+
 
 export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -53,26 +55,34 @@ export function showNode(panel, node, observed) {
   );
 }
 
-/** `answer`: /ui/api/reach's JSON; entries not observed are marked, the gap between allowed and used. */
+/** `answer`: /ui/api/reach's JSON. An entry no observed flow used is the gap between allowed and used. */
 export function showReach(container, answer, observed) {
   if (answer.error) {
     container.replaceChildren(element('p', { class: 'hint' }, `reach: ${answer.error}`));
     return;
   }
-  const rows = (answer.entries ?? []).map((entry) => {
-    const used = observed.has(entry.peer);
+  const rows = answer.entries.map((entry) => {
+    const users = observedUnder(entry.peer, observed);
+    const used = users.length > 0;
     return element('tr', { class: used ? 'used' : 'unused' },
-      element('td', {}, entry.peer),
-      element('td', {}, entry.direction ?? ''),
-      element('td', {}, used ? 'observed' : 'allowed, never observed'),
-      element('td', {}, (entry.rules ?? []).join(', ')));
+      element('td', {}, peerLabel(entry.peer)),
+      element('td', {}, operationText(entry)),
+      element('td', {}, entry.allowedBy, ...(entry.unless.length > 0 ? [` unless ${entry.unless.join(', ')}`] : [])),
+      element('td', {}, used ? `observed (${users.length})` : 'allowed, never observed'));
   });
   const unused = rows.filter((row) => row.className === 'unused').length;
+  const direction = answer.as === 'caller' ? 'it may call' : 'may call it';
   container.replaceChildren(
-    element('h3', {}, 'Reach: what the policy allows'),
-    element('p', { 'data-field': 'reach-summary' }, `${rows.length} allowed, ${unused} of them never observed`),
+    element('h3', {}, `Reach: who ${direction}, by the policy in service`),
+    element('p', { 'data-field': 'reach-summary' }, `${rows.length} allowed, ${unused} never observed${answer.unproven > 0 ? `, ${answer.unproven} unproven` : ''}`),
     element('table', { 'data-field': 'reach' }, element('tbody', {}, ...rows)),
   );
+}
+
+function operationText(entry) {
+  const list = (value, any) => (value === undefined ? any : Array.isArray(value) ? value.join(' ') : `not ${value.except.join(' ')}`);
+  const conditions = entry.conditions > 0 ? ` (+${entry.conditions} condition${entry.conditions > 1 ? 's' : ''})` : '';
+  return `${list(entry.methods, 'any method')} ${list(entry.paths, 'any path')}${conditions}`;
 }
 
 export function showWhatIf(container, status, answer) {

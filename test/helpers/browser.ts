@@ -61,3 +61,43 @@ export function isLoopback(url: string): boolean {
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/**
+ * What functions run inside the live map's page (page.evaluate) use of it, typed here because
+ * the project compiles without the DOM library: `globalThis as unknown as LiveMapPage`.
+ */
+export interface LiveMapPage {
+  readonly liveMap: { readonly refreshes: number; readonly timings: Readonly<Record<string, number | undefined>>; readonly cy: Cy };
+  readonly document: { getElementById(id: string): PageElement };
+  requestAnimationFrame(callback: () => void): number;
+  readonly MutationObserver: new (callback: (records: unknown, observer: { disconnect(): void }) => void) => { observe(target: PageElement, options: object): void };
+  readonly Event: new (type: string, init?: { bubbles?: boolean }) => object;
+  readonly performance: { now(): number; readonly timeOrigin: number; getEntriesByType(type: string): { readonly length: number } };
+}
+
+interface PageElement {
+  value: string;
+  dispatchEvent(event: object): boolean;
+  addEventListener(type: string, listener: () => void, options?: object): void;
+}
+
+/** The few calls of cytoscape's API the tests and benchmark make. */
+export interface Cy {
+  nodes(): CyCollection;
+  edges(): CyCollection;
+  getElementById(id: string): CyElement;
+}
+
+interface CyCollection {
+  readonly length: number;
+  readonly [index: number]: CyElement;
+  map<T>(f: (element: CyElement) => T): T[];
+}
+
+interface CyElement {
+  id(): string;
+  empty(): boolean;
+  style(name: string): string;
+  renderedMidpoint(): { x: number; y: number };
+  renderedPosition(): { x: number; y: number };
+}

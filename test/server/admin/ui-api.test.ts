@@ -15,7 +15,20 @@ const GUEST = 'spiffe://prod.example/ns/guest/sa/browser';
 /** Text that only the policy file holds: it must never come back in an answer. */
 const SECRET_LOOKING_VALUE = 'x-internal-canary-7f3a';
 
+const CHECKOUT = 'spiffe://prod.example/ns/checkout/sa/checkout';
+
 const POLICY = `
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: payments-api }
+spec:
+  target: { services: ["payments"] }
+  action: ALLOW
+  rules:
+    - from: [{ source: { principals: ["${CHECKOUT}"] } }]
+      to: [{ operation: { methods: ["POST"], paths: ["/v1/charges"] } }]
+      when: [{ key: "request.headers[x-api-key]", values: ["${SECRET_LOOKING_VALUE}"] }]
+---
 apiVersion: meshwarden.io/v1
 kind: AuthorizationPolicy
 metadata: { name: no-guests }
@@ -117,7 +130,7 @@ describe('the what-if', () => {
       generation: 1,
       caller: GUEST,
       decision: { effect: 'deny', reason: 'policy_deny', by: { policy: 'no-guests', rule: 1 } },
-      policies: [{ name: 'no-guests', action: 'DENY', applies: true, matchedRules: [1] }],
+      policies: expect.arrayContaining([{ name: 'no-guests', action: 'DENY', mode: 'enforce', applies: true, matchedRules: [1] }]),
       engine: 'decision-tree',
     });
     expect(text).not.toContain(SECRET_LOOKING_VALUE);
@@ -164,9 +177,37 @@ describe('the what-if', () => {
     expect((await whatIf(base, GUEST_REQUEST)).status).toBe(200);
   });
 
+  it('answers 400 for a reach without a node, or asked as neither caller nor destination', async () => {
+    const base = await startWith({});
+    expect((await fetch(`${base}/ui/api/reach`)).status).toBe(400);
+    expect((await fetch(`${base}/ui/api/reach?node=payments&as=both`)).status).toBe(400);
+  });
+
   it('counts reach against the same rate', async () => {
     const base = await startWith({ limits: { ratePerSecond: 1, burst: 1 }, now: () => 0 });
     await whatIf(base, GUEST_REQUEST);
     expect((await fetch(`${base}/ui/api/reach?node=${encodeURIComponent(GUEST)}`)).status).toBe(429);
+  });
+});
+
+describe('reach for a clicked node', () => {
+  it('lists who may call a service, the methods, paths and rule, and counts the conditions without their values', async () => {
+    const base = await startWith({});
+    const response = await fetch(`${base}/ui/api/reach?node=payments&as=destination`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({
+      node: 'payments',
+      as: 'destination',
+      generation: 1,
+      entries: [{ peer: { kind: 'principal', principal: CHECKOUT }, methods: ['POST'], paths: ['/v1/charges'], conditions: 1, allowedBy: 'payments-api rules[0]', unless: [] }],
+    });
+    expect(text).not.toContain(SECRET_LOOKING_VALUE);
+  });
+
+  it('lists what a workload may call', async () => {
+    const base = await startWith({});
+    const answer = (await (await fetch(`${base}/ui/api/reach?node=${encodeURIComponent(CHECKOUT)}&as=caller`)).json()) as { entries: { peer: unknown }[] };
+    expect(answer.entries.map((entry) => entry.peer)).toEqual([{ kind: 'service', service: 'payments', label: 'payments' }]);
   });
 });

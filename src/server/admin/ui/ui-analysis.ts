@@ -1,7 +1,7 @@
 /**
- * What the live map asks of the policy in service, beyond what traffic showed: a what-if
- * evaluation and a node's reach. Both are computed by the offline tools (workflow/, which
- * server/ may not import), so whoever starts the server hands them in (cli/serve.ts).
+ * The live map's what-if: `explain`'s reading and evaluation live in workflow/, which server/
+ * may not import, so whoever starts the server hands it in (cli/serve.ts). (Reach is policy/'s,
+ * called directly: node-reach.ts.)
  */
 import type { PolicySnapshot } from '../../../policy/index.js';
 
@@ -14,6 +14,4 @@ export type UiAnswer =
 export interface UiAnalysis {
   /** Evaluates one request, as `meshwarden explain` reads it (`text`: its JSON), against `snapshot`. */
   whatIf(snapshot: PolicySnapshot, text: string): UiAnswer;
-  /** What the policy allows from or to `node` (a SPIFFE ID or a service); absent until it is wired. */
-  reach?(snapshot: PolicySnapshot, node: string): UiAnswer;
 }

@@ -6,6 +6,7 @@
  */
 import { TokenBucket } from '../../../telemetry/index.js';
 import type { PolicySnapshot } from '../../../policy/index.js';
+import { nodeReach } from './node-reach.js';
 import type { BodyRead } from './request-body.js';
 import { loadStaticAssets, type StaticAsset } from './static-assets.js';
 import type { UiAnalysis, UiAnswer } from './ui-analysis.js';
@@ -109,12 +110,13 @@ async function whatIf(request: UiRequest, api: Api): Promise<UiReply> {
 
 function reach(request: UiRequest, api: Api): UiReply {
   const node = request.url.searchParams.get('node');
+  const as = request.url.searchParams.get('as') ?? 'caller';
   if (node === null || node === '') return error(400, 'reach takes ?node= (a SPIFFE ID or a service name)');
+  if (as !== 'caller' && as !== 'destination') return error(400, `reach takes ?as=caller or ?as=destination, not ${JSON.stringify(as)}`);
   if (!api.bucket.take()) return tooMany(api.limits);
   const snapshot = api.options.snapshot();
   if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
-  const reachOf = api.options.analysis?.reach;
-  return answered(reachOf?.(snapshot, node), 'reach');
+  return json(200, nodeReach(snapshot, node, as));
 }
 
 function answered(result: UiAnswer | undefined, what: string): UiReply {
