@@ -37,6 +37,7 @@ export interface RawDecisionLog {
   allowSampleRate?: number;
   maxLinesPerSecond?: number;
   headers?: string[];
+  format?: 'json' | 'ecs';
   sinks?: RawDecisionSink[];
   mask?: string[];
   drop?: RawDropRule[];
@@ -60,6 +61,8 @@ export interface DecisionLogConfig {
   readonly allowSampleRate: number;
   readonly maxLinesPerSecond: number;
   readonly headers: readonly string[];
+  /** Field names of stdout/file lines; `json` by default. */
+  readonly format: 'json' | 'ecs';
   /** Off-box sinks; none by default. */
   readonly sinks: readonly DecisionSinkConfig[];
   /** Fields replaced with `[masked]` before any output; none by default. */
@@ -75,6 +78,7 @@ export function buildDecisionLog(raw: RawDecisionLog, path: (p: string) => strin
     allowSampleRate: raw.allowSampleRate ?? 0.01,
     maxLinesPerSecond: raw.maxLinesPerSecond ?? 1000,
     headers: raw.headers ?? [],
+    format: raw.format ?? 'json',
     sinks: (raw.sinks ?? []).map(buildSink),
     mask: raw.mask ?? [],
     drop: raw.drop ?? [],

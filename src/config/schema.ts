@@ -213,6 +213,7 @@ export const CONFIG_SCHEMA = {
       allowSampleRate: { type: 'number', minimum: 0, maximum: 1 },
       maxLinesPerSecond: { type: 'integer', minimum: 1 },
       headers: stringList,
+      format: { description: 'Field names of stdout/file lines: json (ours) or ecs (Elastic Common Schema).', enum: ['json', 'ecs'] },
       sinks: { type: 'array', items: decisionSink },
       mask: stringList,
       drop: { type: 'array', items: decisionDropRule },

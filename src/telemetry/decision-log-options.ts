@@ -21,9 +21,13 @@ export interface DecisionLogOptions {
   readonly mask?: readonly string[];
   /** Lines matching any of these rules are not logged anywhere. */
   readonly drop?: readonly DropRule[];
+  /** Field names of stdout/file lines: `json` (ours, the default) or `ecs` (Elastic Common Schema). */
+  readonly format?: DecisionLogFormat;
   /** How long `close` waits for the sinks to ship what they hold. Default 5 s. */
   readonly closeTimeoutMs?: number;
 }
+
+export type DecisionLogFormat = 'json' | 'ecs';
 
 export type DecisionLogOutput =
   | { readonly kind: 'fd'; readonly fd: 1 | 2 }
@@ -37,6 +41,7 @@ export interface ResolvedDecisionLogOptions {
   readonly headers: readonly string[];
   readonly sinks: readonly ResolvedDecisionSinkOptions[];
   readonly closeTimeoutMs: number;
+  readonly format: DecisionLogFormat;
   readonly mask: ResolvedMask;
   /** True for a line a drop rule skips; absent without rules. */
   readonly dropLine?: LinePredicate;
@@ -69,6 +74,7 @@ export function resolveDecisionLogOptions(options: DecisionLogOptions): Resolved
     headers: Object.freeze(resolveHeaders(options.headers ?? [], new Set(mask.headers))),
     sinks: resolveSinkOptions(options.sinks ?? []),
     closeTimeoutMs: resolveCloseTimeout(options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
+    format: resolveFormat(options.format ?? 'json'),
     mask,
     ...(dropLine ? { dropLine } : {}),
     ...(maskLine ? { maskLine } : {}),
@@ -81,6 +87,13 @@ function resolveOutput(output: string): DecisionLogOutput {
   if (output === 'off') return { kind: 'off' };
   if (output.trim() === '') throw new TelemetryOptionError('ERR_TELEMETRY_OUTPUT', 'decisionLog.output', 'must be stdout, stderr or a file path');
   return { kind: 'file', path: output };
+}
+
+function resolveFormat(format: string): DecisionLogFormat {
+  if (format !== 'json' && format !== 'ecs') {
+    throw new TelemetryOptionError('ERR_TELEMETRY_OUTPUT', 'decisionLog.format', `must be json or ecs, got ${JSON.stringify(format)}`);
+  }
+  return format;
 }
 
 function resolveCloseTimeout(ms: number): number {

@@ -8,8 +8,9 @@
 import { openSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AccessRequest, Authorization, Decision } from '../domain/index.js';
-import { decisionLine } from './decision-line.js';
-import { resolveDecisionLogOptions, type DecisionLogOptions, type DecisionLogOutput } from './decision-log-options.js';
+import { decisionLine, type DecisionLine } from './decision-line.js';
+import { ecsDocument, ECS_DATASET } from './decision-log-ecs.js';
+import { resolveDecisionLogOptions, type DecisionLogFormat, type DecisionLogOptions, type DecisionLogOutput } from './decision-log-options.js';
 import { createDecisionSinks, DropCounts, type DecisionLogStats, type DecisionSinks, type ShipperDeps } from './decision-sinks/index.js';
 import { TelemetryOptionError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
@@ -51,7 +52,8 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const output = deps.stream === undefined ? openOutput(resolved.output) : borrowedOutput(deps.stream);
-  const logger = output === undefined ? undefined : createLogger(output.stream, now);
+  const logger = output === undefined ? undefined : createLogger(output.stream, now, resolved.format);
+  const written = resolved.format === 'ecs' ? ecsDocument : (line: DecisionLine) => line;
   const sinks: DecisionSinks | undefined = resolved.sinks.length > 0 ? createDecisionSinks(resolved.sinks, deps.sinks) : undefined;
   const rate = resolved.maxLinesPerSecond;
   const bucket = Number.isFinite(rate) ? new TokenBucket(rate, Math.max(1, rate), now) : undefined;
@@ -79,7 +81,7 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
         const masked = resolved.maskLine === undefined ? line : resolved.maskLine(line);
         if (logger !== undefined) {
           if (output!.failed()) outputDrops.add('output_error');
-          else logger.info(masked);
+          else logger.info(written(masked));
         }
         sinks?.enqueue(masked, now());
       } catch {
@@ -107,11 +109,18 @@ function sampled(rate: number, random: () => number): boolean {
   return rate >= 1 || (rate > 0 && random() < rate);
 }
 
-function createLogger(stream: DestinationStream, now: () => number): Logger {
+function createLogger(stream: DestinationStream, now: () => number, format: DecisionLogFormat): Logger {
+  const time = () => new Date(now()).toISOString();
+  if (format === 'ecs') {
+    return pino(
+      { base: null, timestamp: () => `,"@timestamp":"${time()}"`, formatters: { level: () => ({ log: { level: 'info', logger: ECS_DATASET } }) } },
+      stream,
+    );
+  }
   return pino(
     {
       base: null,
-      timestamp: () => `,"time":"${new Date(now()).toISOString()}"`,
+      timestamp: () => `,"time":"${time()}"`,
       // Every line is a decision at one level; a `log` tag in its place lets a SIEM tell
       // decisions from operational logs that share stdout.
       formatters: { level: () => ({ log: 'decision' }) },

@@ -23,7 +23,12 @@ function refusal(options: DecisionLogOptions): TelemetryOptionError {
 
 describe('decisionLog sinks, mask and drop in the config file', () => {
   it('are off by default: no sink, no mask, no drop rule', () => {
-    expect(build('{}').decisionLog).toMatchObject({ sinks: [], mask: [], drop: [] });
+    expect(build('{}').decisionLog).toMatchObject({ sinks: [], mask: [], drop: [], format: 'json' });
+  });
+
+  it('takes format: ecs, and refuses a format it does not know', () => {
+    expect(build('decisionLog: { format: ecs }').decisionLog.format).toBe('ecs');
+    expect(() => build('decisionLog: { format: ocsf }')).toThrow(/format/);
   });
 
   it('take durations as written and keep what is not given absent, for the defaults to fill', () => {
