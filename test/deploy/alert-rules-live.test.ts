@@ -52,7 +52,9 @@ class PacedTraffic {
         await client.check(request);
         await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond)); // pacing, not waiting for an event
       }
-    })();
+    })().catch((error: unknown) => {
+      if (this.#running) throw error; // a Check that fails while traffic is wanted fails the test that stops it
+    });
   }
 
   async stop(): Promise<void> {
@@ -178,8 +180,11 @@ describe('a real Prometheus scraping real meshwarden processes', () => {
     expect(await firing('MeshwardenDenyRateAboveBaseline')).toEqual([]);
 
     const denials = new PacedTraffic(client, denied, 40);
-    await expect.poll(async () => (await firing('MeshwardenDenyRateAboveBaseline')).map((a) => a.labels['job']), POLL).toEqual(['meshwarden']);
-    await denials.stop();
+    try {
+      await expect.poll(async () => (await firing('MeshwardenDenyRateAboveBaseline')).map((a) => a.labels['job']), POLL).toEqual(['meshwarden']);
+    } finally {
+      await denials.stop();
+    }
     const [alert] = await firing('MeshwardenDenyRateAboveBaseline');
     expect(alert!.annotations['summary']).toMatch(/^shop\/meshwarden refuses \d+(\.\d+)?% of Checks, over twice its baseline$/);
   }, 90_000);
