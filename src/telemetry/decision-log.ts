@@ -10,7 +10,13 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AccessRequest, Authorization, Decision } from '../domain/index.js';
 import { decisionLine, type DecisionLine } from './decision-line.js';
 import { ecsDocument, ECS_DATASET } from './decision-log-ecs.js';
-import { resolveDecisionLogOptions, type DecisionLogFormat, type DecisionLogOptions, type DecisionLogOutput } from './decision-log-options.js';
+import {
+  resolveDecisionLogOptions,
+  type DecisionLogFormat,
+  type DecisionLogOptions,
+  type DecisionLogOutput,
+  type ResolvedDecisionLogOptions,
+} from './decision-log-options.js';
 import { createDecisionSinks, DropCounts, type DecisionLogStats, type DecisionSinks, type ShipperDeps } from './decision-sinks/index.js';
 import { TelemetryOptionError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
@@ -51,19 +57,16 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
   const resolved = resolveDecisionLogOptions(options);
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
-  const output = deps.stream === undefined ? openOutput(resolved.output) : borrowedOutput(deps.stream);
-  const logger = output === undefined ? undefined : createLogger(output.stream, now, resolved.format);
-  const written = resolved.format === 'ecs' ? ecsDocument : (line: DecisionLine) => line;
+  const output = lineWriter(resolved, deps, now);
   const sinks: DecisionSinks | undefined = resolved.sinks.length > 0 ? createDecisionSinks(resolved.sinks, deps.sinks) : undefined;
   const rate = resolved.maxLinesPerSecond;
   const bucket = Number.isFinite(rate) ? new TokenBucket(rate, Math.max(1, rate), now) : undefined;
   const beforeSinks = new DropCounts('all');
-  const outputDrops = new DropCounts(outputName(resolved.output, deps.stream));
   let filtered = 0;
   let closed = false;
 
   const stats = (): DecisionLogStats => ({
-    dropped: [...beforeSinks.samples(), ...outputDrops.samples(), ...(sinks?.dropped() ?? [])],
+    dropped: [...beforeSinks.samples(), ...output.drops.samples(), ...(sinks?.dropped() ?? [])],
     sinks: sinks?.stats() ?? [],
     filtered,
   });
@@ -79,23 +82,47 @@ export function createDecisionLog(options: DecisionLogOptions = {}, deps: Decisi
         }
         if (bucket !== undefined && !bucket.take()) return beforeSinks.add('rate_limited');
         const masked = resolved.maskLine === undefined ? line : resolved.maskLine(line);
-        if (logger !== undefined) {
-          if (output!.failed()) outputDrops.add('output_error');
-          else logger.info(written(masked));
-        }
+        output.write(masked);
         sinks?.enqueue(masked, now());
       } catch {
-        outputDrops.add('output_error'); // a log line is never worth failing a Check for
+        output.drops.add('output_error'); // a log line is never worth failing a Check for
       }
     },
     dropped: () => stats().dropped.reduce((sum, sample) => sum + sample.count, 0),
     stats,
-    flush: () => (logger === undefined ? Promise.resolve() : flushLogger(logger)),
+    flush: () => output.flush(),
     async close(timeoutMs = resolved.closeTimeoutMs) {
       if (closed) return;
       closed = true;
-      if (logger !== undefined) await flushLogger(logger);
-      await Promise.all([output?.close(), sinks?.close(timeoutMs)]);
+      await Promise.all([output.close(), sinks?.close(timeoutMs)]);
+    },
+  };
+}
+
+interface LineWriter {
+  write(line: DecisionLine): void;
+  readonly drops: DropCounts;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Stdout, stderr, a file or a borrowed stream, in the configured format; nothing when the output is off. */
+function lineWriter(resolved: ResolvedDecisionLogOptions, deps: DecisionLogDeps, now: () => number): LineWriter {
+  const drops = new DropCounts(outputName(resolved.output, deps.stream));
+  const output = deps.stream === undefined ? openOutput(resolved.output) : borrowedOutput(deps.stream);
+  if (output === undefined) return { write: () => undefined, drops, flush: async () => undefined, close: async () => undefined };
+  const logger = createLogger(output.stream, now, resolved.format);
+  const shaped = resolved.format === 'ecs' ? ecsDocument : (line: DecisionLine) => line;
+  return {
+    write(line) {
+      if (output.failed()) drops.add('output_error');
+      else logger.info(shaped(line));
+    },
+    drops,
+    flush: () => flushLogger(logger),
+    async close() {
+      await flushLogger(logger);
+      await output.close();
     },
   };
 }
