@@ -59,6 +59,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     synopsis: 'meshwarden graph (--flows URL|FILE | --log DECISIONS.jsonl | --policy PATH...) [options]',
     load: async () => (await import('./graph.js')).graphCommand,
   },
+  reach: {
+    summary: 'who can get what allowed, from the policies: callers of a destination, destinations of a caller, blast radius',
+    synopsis: 'meshwarden reach POLICY... (--to DEST | --from CALLER | --blast-radius SPIFFE_ID) [options]',
+    exits: '0 when computed; 1 when an input is wrong; 2 on wrong options',
+    load: async () => (await import('./reach.js')).reachCommand,
+  },
   completion: {
     summary: 'print a shell completion script (bash or zsh)',
     synopsis: 'meshwarden completion bash|zsh',

@@ -41,5 +41,5 @@ export { schemaIssues } from './load/schema-issues.js';
 export { checkMethod } from './load/value-checks.js';
 export { pathProblem } from './load/path-check.js';
 // reach: who can get what allowed, over all requests (meshwarden reach, verify, the admin map)
-export { blastRadius, callerClauses, computeReach, destinationKey, destinationLabel, OTHER_SERVICE, Reach } from './reach/index.js';
+export { blastRadius, callerClauses, computeReach, normalizeCaller, destinationKey, destinationLabel, OTHER_SERVICE, Reach } from './reach/index.js';
 export type { BlastHop, BlastRadius, CallerClass, Clause, EntryLists, Grant, ReachDestination, ReachEntry, ReachInput, ReachQuery, ReachReport, Unless, Witness, WitnessRequest, WitnessUser } from './reach/index.js';

@@ -23,6 +23,7 @@ export type { PolicySet } from './policy-set.js';
 export { renderDot } from './render-dot.js';
 export { renderMermaid } from './render-mermaid.js';
 export { renderSvg } from './render-svg.js';
+export { diagramFromBlast, diagramFromReach, formatBlastTable, formatReachTable, parseDestination } from './reach/index.js';
 export { parseRequestText, readRequestFile } from './request-file.js';
 export type { RequestInput } from './request-file.js';
 export { runCases } from './run-cases.js';

@@ -20,8 +20,8 @@ describe('reach for a destination of the example mesh', () => {
     const [checkout, monitoring, support] = report.entries;
     expect(checkout).toMatchObject({ methods: { attribute: 'method', values: ['GET', 'POST'] }, paths: { values: ['/v1/charges', '/v1/charges/{*}'] }, allowedBy: { policy: 'payments-api', rule: 0 } });
     expect(support!.conditions).toEqual([{ attribute: 'request.headers[x-tenant]', values: ['acme', 'globex'] }]);
-    // The guardrail DENY on /debug/* meets part of monitoring's paths: kept as an "unless".
-    expect(monitoring!.unless.map((u) => u.rule)).toEqual([{ policy: 'deny-debug-endpoints', rule: 0 }]);
-    expect(monitoring!.witness?.request.path).toBe('/metrics');
+    // The guardrail DENY on /debug/* takes that path out of monitoring's: only /metrics is left.
+    expect(monitoring).toMatchObject({ paths: { values: ['/metrics'] }, unless: [] });
+    expect(monitoring!.witness?.request).toMatchObject({ method: 'GET', path: '/metrics', source: { principal: 'spiffe://prod.example/ns/monitoring/sa/witness' } });
   });
 });

@@ -6,10 +6,11 @@
  * meet part of it stays as an "unless". Every entry is then shown real by a witness request
  * the compiled tree allows; an entry without one is `unproven`, never silently dropped.
  */
-import type { PolicyRef } from '../../domain/index.js';
+import { tryParseSpiffeId, type PolicyRef } from '../../domain/index.js';
 import type { Evaluator } from '../evaluation.js';
 import type { EngineOptions, Policy, Rule } from '../model.js';
-import { conjunctionsOf, type Conjunction } from './clause.js';
+import { alwaysHolds, conjunctionsOf, kindOf, type Conjunction } from './clause.js';
+import { contains } from './pattern.js';
 import { conjunctionsConflict, relate } from './cover.js';
 import { ScopeIndex } from './scope.js';
 import { findWitness } from './witness.js';
@@ -39,8 +40,11 @@ export class Reach {
   readonly #index: ScopeIndex;
   readonly #conjunctions = new WeakMap<Rule, readonly Conjunction[]>();
 
+  readonly #trustDomain: string;
+
   constructor(readonly input: ReachInput) {
     this.#index = new ScopeIndex(input.policies, input.options);
+    this.#trustDomain = meshTrustDomain(input.policies);
   }
 
   destinations(): readonly ReachDestination[] {
@@ -62,8 +66,8 @@ export class Reach {
       : this.input.options.defaultAction === 'ALLOW' ? [{ clauses: [] }] : [];
     const grants: Grant[] = [];
     for (const grant of raw) {
-      const unless = cut(grant.clauses, denies);
-      if (unless !== undefined) grants.push({ destination, ...grant, unless });
+      const left = cut(grant.clauses, denies);
+      if (left !== undefined) grants.push({ destination, ...grant, ...left });
     }
     return grants;
   }
@@ -84,7 +88,7 @@ export class Reach {
   }
 
   entryOf(grant: Grant, extra: Conjunction = []): ReachEntry {
-    const witness = findWitness(this.input.tree, grant.destination, [...grant.clauses, ...extra], grant.unless);
+    const witness = findWitness(this.input.tree, grant.destination, [...grant.clauses, ...extra], grant.unless, this.#trustDomain);
     return { ...describe(grant), ...(witness ? { witness } : {}) };
   }
 
@@ -99,15 +103,58 @@ export class Reach {
   }
 }
 
-/** The DENYs that may cut into the grant; undefined when one covers it whole. */
-function cut(grant: Conjunction, denies: readonly Unless[]): Unless[] | undefined {
+/**
+ * The grant once the DENYs are taken away: undefined when one covers it whole; otherwise
+ * narrowed where a DENY covers some of its values exactly (a `/debug/*` DENY takes `/debug/*`
+ * out of an ALLOW's paths), with the DENYs that may still meet the rest as "unless".
+ */
+function cut(grant: Conjunction, denies: readonly Unless[]): { clauses: Conjunction; unless: Unless[] } | undefined {
+  let clauses = grant;
   const unless: Unless[] = [];
   for (const deny of denies) {
-    const relation = relate(grant, deny.clauses);
+    let relation = relate(clauses, deny.clauses);
+    if (relation === 'partial') {
+      const narrowed = narrow(clauses, deny.clauses);
+      if (narrowed === undefined) return undefined;
+      clauses = narrowed;
+      relation = relate(clauses, deny.clauses);
+    }
     if (relation === 'covers') return undefined;
     if (relation === 'partial') unless.push(deny);
   }
-  return unless;
+  return { clauses, unless };
+}
+
+/**
+ * When a DENY holds wherever the grant holds except on one attribute, which it restricts to
+ * some values, the grant's values on that attribute the DENY's contain are denied outright:
+ * they are removed. Undefined when none is left (the DENY covers the grant).
+ */
+function narrow(grant: Conjunction, deny: Conjunction): Conjunction | undefined {
+  const open = deny.filter((d) => !alwaysHolds(d) && relate(grant, [d]) !== 'covers');
+  if (open.length !== 1 || open[0]!.values === undefined) return grant;
+  const d = open[0]!;
+  const kind = kindOf(d.attribute);
+  const at = grant.findIndex((g) => g.attribute === d.attribute && g.values !== undefined);
+  if (at < 0) return grant;
+  const kept = grant[at]!.values!.filter((gv) => !d.values!.some((dv) => contains(kind, dv, gv)));
+  if (kept.length === 0) return undefined;
+  return grant.map((g, i) => (i === at ? { attribute: g.attribute, values: kept } : g));
+}
+
+/** The trust domain of the first SPIFFE ID a policy names exactly: the mesh's, for made-up callers. */
+function meshTrustDomain(policies: readonly Policy[]): string {
+  for (const policy of policies) {
+    for (const rule of policy.rules) {
+      for (const source of rule.from ?? []) {
+        for (const principal of source.principals ?? []) {
+          const id = principal.includes('*') ? undefined : tryParseSpiffeId(principal.startsWith('spiffe://') ? principal : `spiffe://${principal}`);
+          if (id !== undefined) return id.trustDomain;
+        }
+      }
+    }
+  }
+  return 'witness.example';
 }
 
 /** One conjunction per caller class: principals OR-ed in one field become one grant each (else namespaces). */
@@ -175,4 +222,15 @@ export function computeReach(input: ReachInput | Reach, query: ReachQuery): Reac
     lists.unproven.push(...found.unproven);
   }
   return { query, ...lists, destinations };
+}
+
+/**
+ * A caller as people write it: a SPIFFE ID (Istio's form without `spiffe://` too), or
+ * `anonymous` / `unauthenticated` for no identity (undefined). A TypeError for anything else.
+ */
+export function normalizeCaller(text: string): string | undefined {
+  if (text === 'anonymous' || text === 'unauthenticated') return undefined;
+  const id = tryParseSpiffeId(text.startsWith('spiffe://') ? text : `spiffe://${text}`);
+  if (id === undefined || text.includes('*')) throw new TypeError(`"${text}" is not a SPIFFE ID (spiffe://trust-domain/path), nor "anonymous"`);
+  return id.uri;
 }

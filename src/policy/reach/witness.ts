@@ -24,8 +24,9 @@ interface Slot {
   readonly candidates: readonly Value[];
 }
 
-export function findWitness(tree: Evaluator, destination: ReachDestination, grant: Conjunction, unless: readonly Unless[]): Witness | undefined {
-  const slots = slotsFor(grant, unless.flatMap((u) => u.clauses), trustDomainOf(grant, unless));
+/** `meshTrustDomain`: the trust domain namespace witnesses are made in when the grant names none. */
+export function findWitness(tree: Evaluator, destination: ReachDestination, grant: Conjunction, unless: readonly Unless[], meshTrustDomain = 'witness.example'): Witness | undefined {
+  const slots = slotsFor(grant, unless.flatMap((u) => u.clauses), trustDomainOf(grant, unless, meshTrustDomain));
   if (slots.some((s) => s.candidates.length === 0)) return undefined;
   const denies = denyChecks(slots, unless);
   const choice: Value[] = [];
@@ -152,7 +153,7 @@ function identityCandidates(written: readonly Clause[], trustDomain: string): Va
 }
 
 /** The trust domain written in the policies' principals, so namespace witnesses look like the mesh's. */
-function trustDomainOf(grant: Conjunction, unless: readonly Unless[]): string {
+function trustDomainOf(grant: Conjunction, unless: readonly Unless[], fallback: string): string {
   for (const clause of [...grant, ...unless.flatMap((u) => u.clauses)]) {
     if (clause.attribute !== 'source.principal') continue;
     for (const pattern of clause.values ?? clause.notValues ?? []) {
@@ -160,7 +161,7 @@ function trustDomainOf(grant: Conjunction, unless: readonly Unless[]): string {
       if (id !== undefined) return id.trustDomain;
     }
   }
-  return 'witness.example';
+  return fallback;
 }
 
 function dedupe(values: readonly string[]): string[] {
