@@ -4,7 +4,7 @@
  * same port, and lets a test await what has arrived instead of sleeping.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
 export interface Received {
@@ -90,4 +90,13 @@ export async function waitFor(done: () => boolean, timeoutMs: number, what = 'co
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A loopback port nothing listens on (bound, then closed): connections to it are refused. */
+export async function closedLoopbackPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
