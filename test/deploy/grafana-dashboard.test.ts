@@ -2,6 +2,7 @@
 // group only by labels those metrics carry, and cover what an operator watches.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 /** meshwarden's metrics and their labels (the telemetry contract). */
 const METRICS: Readonly<Record<string, readonly string[]>> = {
@@ -166,6 +167,17 @@ describe('the Grafana dashboard, following a request by trace_id', () => {
 
   it('links each refused decision line to its trace in Tempo, finds lines by trace_id, and links slow Checks to their spans', () => {
     expect(traceLinkProblems(json)).toEqual([]);
+  });
+
+  it('looks for decision lines under the container name the manifests give meshwarden', () => {
+    const dashboard = JSON.parse(json) as { panels: Panel[] };
+    const lokiExprs = dashboard.panels.flatMap((p) => (p.targets ?? []).filter((t) => (t.datasource ?? p.datasource)?.type === 'loki').map((t) => t.expr ?? ''));
+    const containers = new Set(lokiExprs.map((expr) => /container="([^"]+)"/.exec(expr)?.[1]));
+    for (const file of ['k8s/base/deployment.yaml', 'k8s/overlays/sidecar/deployment.yaml']) {
+      const deployment = parse(readFileSync(file, 'utf8')) as { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
+      const meshwarden = deployment.spec.template.spec.containers.find((c) => c.image.includes('meshwarden'));
+      expect([...containers], file).toEqual([meshwarden?.name]);
+    }
   });
 
   it('is caught out by a trace link pinned to one Tempo instead of the chosen data source', () => {
