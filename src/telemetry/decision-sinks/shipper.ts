@@ -6,7 +6,7 @@
  */
 import { LineQueue, type QueuedLine } from './line-queue.js';
 import type { ResolvedDecisionSinkOptions } from './options.js';
-import { DropCounts, type SinkStats } from './stats.js';
+import { DropCounts, type DropReason, type SinkStats } from './stats.js';
 
 export type SendOutcome = 'sent' | 'retry' | 'rejected';
 
@@ -71,8 +71,13 @@ export class Shipper<L> {
     if (this.closed) return this.drops.add('shutdown');
     this.queue.push(line, timeMs, deny);
     if (this.running) return;
-    if (this.queue.size >= this.options.batch.maxLines) this.kick();
+    if (this.queue.size >= this.fullBatch) this.kick();
     else this.delayTimer ??= unrefTimer(() => this.start(), this.options.batch.maxDelayMs);
+  }
+
+  /** Lines that make a batch worth sending at once: a full batch, or a full buffer. */
+  private get fullBatch(): number {
+    return Math.min(this.options.batch.maxLines, this.options.bufferMaxLines);
   }
 
   stats(): SinkStats {
@@ -97,7 +102,7 @@ export class Shipper<L> {
     this.closed = true;
     if (!drained) {
       this.abort.abort();
-      this.discardAll();
+      this.discardAll('shutdown');
     }
     clearTimeout(this.delayTimer);
     await this.transport.close();
@@ -117,10 +122,12 @@ export class Shipper<L> {
     this.delayTimer = undefined;
     if (this.running || this.closed) return;
     this.running = true;
-    void this.run().finally(() => {
-      this.running = false;
-      this.afterRun();
-    });
+    void this.run()
+      .catch(() => this.discardAll('rejected')) // a transport that throws is a bug: lose its lines, counted, never the process
+      .finally(() => {
+        this.running = false;
+        this.afterRun();
+      });
   }
 
   private afterRun(): void {
@@ -129,7 +136,7 @@ export class Shipper<L> {
       this.idleWaiters = [];
       waiters.forEach((resolve) => resolve());
     } else if (!this.closed) {
-      if (this.flushing || this.queue.size >= this.options.batch.maxLines) this.kick();
+      if (this.flushing || this.queue.size >= this.fullBatch) this.kick();
       else this.delayTimer ??= unrefTimer(() => this.start(), this.options.batch.maxDelayMs);
     }
   }
@@ -138,7 +145,7 @@ export class Shipper<L> {
   private async run(): Promise<void> {
     let partialAllowed = true;
     while (!this.closed && !this.isEmpty()) {
-      if (!partialAllowed && !this.flushing && this.queue.size + (this.carry ? 1 : 0) < this.options.batch.maxLines) return;
+      if (!partialAllowed && !this.flushing && this.queue.size + (this.carry ? 1 : 0) < this.fullBatch) return;
       const batch = this.takeBatch();
       if (batch.entries.length > 0) await this.deliver(batch);
       partialAllowed = false;
@@ -171,10 +178,15 @@ export class Shipper<L> {
   }
 
   private encodeNext(): Encoded<L> | undefined {
-    const entry = this.queue.shift();
-    if (entry === undefined) return undefined;
-    const text = this.transport.encode(entry);
-    return { entry, text, bytes: Buffer.byteLength(text) };
+    for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) {
+      try {
+        const text = this.transport.encode(entry);
+        return { entry, text, bytes: Buffer.byteLength(text) };
+      } catch {
+        this.drops.add('rejected'); // a line that cannot be encoded would never be accepted
+      }
+    }
+    return undefined;
   }
 
   /** One batch until it is sent, refused for good, or the sink closes. */
@@ -182,7 +194,7 @@ export class Shipper<L> {
     this.inFlight = batch.entries.length;
     try {
       for (let attempt = 0; !this.closed; attempt++) {
-        const outcome = await this.transport.send(batch, this.abort.signal);
+        const outcome = await this.transport.send(batch, this.abort.signal).catch((): SendOutcome => 'rejected');
         if (outcome === 'sent') {
           this.sentLines += batch.entries.length;
           this.sentBatches++;
@@ -226,10 +238,10 @@ export class Shipper<L> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private discardAll(): void {
-    if (this.carry !== undefined) this.drops.add('shutdown');
+  private discardAll(reason: DropReason): void {
+    if (this.carry !== undefined) this.drops.add(reason);
     this.carry = undefined;
-    this.queue.discard('shutdown');
+    this.queue.discard(reason);
   }
 }
 
