@@ -14,7 +14,7 @@ export const DROP_REASONS = [
   'evicted_by_deny',
   /** One line alone is larger than the sink's batch.maxBytes. */
   'too_large',
-  /** The receiver refused the batch with a status that retrying cannot fix (4xx). */
+  /** Refused for good: a status retrying cannot fix (4xx but 408/429, a redirect), or a line or batch the sink could not encode or send. */
   'rejected',
   /** Still buffered when the drain timeout ran out at shutdown. */
   'shutdown',
