@@ -5,7 +5,7 @@
  * server does (a broken policy file, two replicas on different policies, denials jumping over
  * allowed traffic).
  *
- * Prometheus cannot wait hours here, so it loads the rules on a seconds scale (SCALE: each
+ * Prometheus cannot wait hours here, so it loads the rules on a seconds scale (SECONDS_SCALE: each
  * range and offset in the rules becomes the seconds given; `for` is dropped). promtool's unit
  * tests (alert-rules.test.ts) check the rules as shipped, `for` included.
  */
@@ -13,10 +13,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckClient, httpCheck } from '../helpers/check-client.js';
-import { alertRuleGroups, onSecondsScale, startPrometheus, type ActiveAlert, type PrometheusServer, type RuleGroup } from '../helpers/prometheus.js';
+import { alertRuleGroups, onSecondsScale, PacedTraffic, SECONDS_SCALE, startPrometheus, type PrometheusServer, type RuleGroup } from '../helpers/prometheus.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 
-const SCALE = { '5m': '5s', '10m': '10s', '15m': '15s', '1h': '30s' };
 const POLL = { timeout: 30_000, interval: 500 };
 const CART = 'spiffe://mesh.test/ns/shop/sa/cart';
 const BATCH = 'spiffe://mesh.test/ns/shop/sa/batch';
@@ -40,28 +39,6 @@ const BROKEN = 'apiVersion: meshwarden.io/v1\nkind: AuthorizationPolicy\nmetadat
 
 const allowed = httpCheck({ principal: CART, path: '/orders/1', service: 'orders' });
 const denied = httpCheck({ principal: BATCH, path: '/orders/1', service: 'orders' });
-
-/** Checks sent one after another at about `perSecond`, until stopped or `max` were sent. */
-class PacedTraffic {
-  #running = true;
-  readonly #done: Promise<void>;
-
-  constructor(client: CheckClient, request: Record<string, unknown>, perSecond: number, max = 5_000) {
-    this.#done = (async () => {
-      for (let sent = 0; this.#running && sent < max; sent++) {
-        await client.check(request);
-        await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond)); // pacing, not waiting for an event
-      }
-    })().catch((error: unknown) => {
-      if (this.#running) throw error; // a Check that fails while traffic is wanted fails the test that stops it
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#done;
-  }
-}
 
 let dir: string;
 let server: ServerProcess;
@@ -87,8 +64,8 @@ beforeAll(async () => {
   server = await startMeshwarden(policy('/orders/{*}'), dir, ['reload: { watch: true, debounce: 50ms }']);
   replica = await startMeshwarden(policy('/orders/{**}'));
   client = new CheckClient(server.grpc, { deadlineMs: 10_000 });
-  steady = new PacedTraffic(client, allowed, 10, 3_000);
-  groups = onSecondsScale(alertRuleGroups(), SCALE);
+  steady = new PacedTraffic(() => client.check(allowed), 10, 3_000);
+  groups = onSecondsScale(alertRuleGroups(), SECONDS_SCALE);
   prometheus = await startPrometheus({
     jobs: {
       meshwarden: [
@@ -106,8 +83,7 @@ afterAll(async () => {
   await Promise.all([prometheus?.stop(), server?.stop(), replica?.stop()]);
 });
 
-const firing = async (alertname: string): Promise<ActiveAlert[]> =>
-  (await prometheus.alerts()).filter((a) => a.labels['alertname'] === alertname && a.state === 'firing');
+const firing = (alertname: string) => prometheus.firing(alertname);
 
 /** The value of a query that gives one sample (NaN if none). */
 const scalar = async (expr: string): Promise<number> => Number((await prometheus.query(expr)).data?.result[0]?.value[1] ?? NaN);
@@ -179,7 +155,7 @@ describe('a real Prometheus scraping real meshwarden processes', () => {
     expect(await scalar('namespace_job:meshwarden_checks_refused:ratio_baseline1h')).toBe(0);
     expect(await firing('MeshwardenDenyRateAboveBaseline')).toEqual([]);
 
-    const denials = new PacedTraffic(client, denied, 40);
+    const denials = new PacedTraffic(() => client.check(denied), 40);
     try {
       await expect.poll(async () => (await firing('MeshwardenDenyRateAboveBaseline')).map((a) => a.labels['job']), POLL).toEqual(['meshwarden']);
     } finally {

@@ -46,6 +46,9 @@ export function withoutAnnotations(groups: readonly RuleGroup[]): RuleGroup[] {
   return groups.map((group) => ({ ...group, rules: group.rules.map(({ annotations: _, ...rule }) => rule) }));
 }
 
+/** The scale the live tests run the rules on: a scrape and evaluation every second. */
+export const SECONDS_SCALE: Readonly<Record<string, string>> = Object.freeze({ '5m': '5s', '10m': '10s', '15m': '15s', '1h': '30s' });
+
 /**
  * The rules on a seconds scale, for a live test that cannot wait hours: each duration in
  * `scale` (ranges, offsets) becomes the one given, and `for` goes (promtool's unit tests
@@ -119,6 +122,8 @@ export interface PrometheusServer {
   readonly url: string;
   query(expr: string): Promise<QueryAnswer>;
   alerts(): Promise<ActiveAlert[]>;
+  /** The alerts of this name that are firing now. */
+  firing(alertname: string): Promise<ActiveAlert[]>;
   stop(): Promise<void>;
 }
 
@@ -146,10 +151,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     await stop();
     throw new Error(`${(error as Error).message}; Prometheus said:\n${log}`);
   }
+  const alerts = async () => ((await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: ActiveAlert[] } }).data.alerts;
   return {
     url,
     query: async (expr) => (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as Promise<QueryAnswer>,
-    alerts: async () => ((await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: ActiveAlert[] } }).data.alerts,
+    alerts,
+    firing: async (alertname) => (await alerts()).filter((a) => a.labels['alertname'] === alertname && a.state === 'firing'),
     stop,
   };
 }
@@ -184,4 +191,26 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Checks sent one after another at about `perSecond`, until stopped or `max` were sent: load a scrape can see. */
+export class PacedTraffic {
+  #running = true;
+  readonly #done: Promise<void>;
+
+  constructor(send: () => Promise<unknown>, perSecond: number, max = 5_000) {
+    this.#done = (async () => {
+      for (let sent = 0; this.#running && sent < max; sent++) {
+        await send();
+        await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond)); // pacing, not waiting for an event
+      }
+    })().catch((error: unknown) => {
+      if (this.#running) throw error; // a Check that fails while traffic is wanted fails the test that stops it
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#done;
+  }
 }
