@@ -65,6 +65,8 @@ describe('the HTTP decision-log sink (OPA decision-log upload)', () => {
       expect(batch.raw.length).toBeLessThanOrEqual(maxBytes);
       expect((batch.json as unknown[]).length).toBeLessThanOrEqual(1_000);
     }
+    // ~700-byte events: 1,000 of them pass 128 KiB, so the byte bound is what cut the batches
+    expect(Math.max(...opa.requests.map((r) => (r.json as unknown[]).length))).toBeLessThan(1_000);
     await waitFor(() => log.stats().sinks[0]!.sentLines === 100_000, 5_000, 'every line counted as sent');
     expect(log.stats().sinks).toEqual([expect.objectContaining({ sink: 'http', sentLines: 100_000, failures: 0, buffered: 0 })]);
     expect(log.dropped()).toBe(0);
