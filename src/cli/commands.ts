@@ -65,6 +65,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     exits: '0 when computed; 1 when an input is wrong; 2 on wrong options',
     load: async () => (await import('./reach.js')).reachCommand,
   },
+  verify: {
+    summary: 'prove segment invariants (isolation, who may call what) over every request, or show a counterexample',
+    synopsis: 'meshwarden verify POLICY... --invariants SEGMENTS.yaml [options]',
+    exits: '0 when every invariant is proven; 1 when any is refuted or undecided, or an input is wrong; 2 on wrong options',
+    load: async () => (await import('./verify.js')).verifyCommand,
+  },
   completion: {
     summary: 'print a shell completion script (bash or zsh)',
     synopsis: 'meshwarden completion bash|zsh',

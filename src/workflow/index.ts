@@ -25,6 +25,8 @@ export { renderMermaid } from './render-mermaid.js';
 export { renderSvg } from './render-svg.js';
 export { diagramFromBlast, diagramFromReach, formatBlastTable, formatReachTable, parseDestination } from './reach/index.js';
 export { parseRequestText, readRequestFile } from './request-file.js';
+export { formatVerifyHuman, formatVerifyJson, formatVerifyJunit, proveInvariants, readInvariants } from './verify/index.js';
+export type { Invariant, InvariantResult } from './verify/index.js';
 export type { RequestInput } from './request-file.js';
 export { runCases } from './run-cases.js';
 export type { RunResult } from './run-cases.js';

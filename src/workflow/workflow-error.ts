@@ -14,7 +14,8 @@ export type WorkflowErrorCode =
   | 'fetch_failed'
   | 'graphviz_missing'
   | 'graphviz_failed'
-  | 'engines_disagree';
+  | 'engines_disagree'
+  | 'invalid_invariants';
 
 /** One located problem; line and column are 0 when the whole file is concerned. */
 export interface WorkflowIssue {

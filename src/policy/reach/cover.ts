@@ -25,16 +25,27 @@ export function conjunctionsConflict(a: Conjunction, b: Conjunction): boolean {
   return withDerived(b).some((d) => known.some((g) => conflicts(g, d)));
 }
 
-/** Exact principals say their namespace: a grant for `ns/a/...` IDs is a grant for namespace a. */
+/**
+ * What a grant's clauses imply beyond themselves: exact principals say their namespace (a grant
+ * for `ns/a/...` IDs is a grant for namespace a); a namespace needs a workload identity; a
+ * claim, audience or presenter needs an end user.
+ */
 function withDerived(grant: Conjunction): Conjunction {
   const derived: Clause[] = [];
   for (const clause of grant) {
-    if (clause.attribute !== 'source.principal' || clause.values === undefined) continue;
-    const namespaces = clause.values.map((p) => (p.includes('*') ? undefined : namespaceOf(p)));
-    if (namespaces.every((n): n is string => n !== undefined)) derived.push({ attribute: 'source.namespace', values: [...new Set(namespaces)] });
+    if (clause.values === undefined) continue;
+    if (clause.attribute === 'source.principal') {
+      const namespaces = clause.values.map((p) => (p.includes('*') ? undefined : namespaceOf(p)));
+      if (namespaces.every((n): n is string => n !== undefined)) derived.push({ attribute: 'source.namespace', values: [...new Set(namespaces)] });
+    }
+    if (clause.attribute === 'source.namespace') derived.push(PRESENT_IDENTITY);
+    if (clause.attribute.startsWith('request.auth.claims') || clause.attribute === 'request.auth.audiences' || clause.attribute === 'request.auth.presenter') derived.push(PRESENT_USER);
   }
   return derived.length === 0 ? grant : [...grant, ...derived];
 }
+
+const PRESENT_IDENTITY: Clause = Object.freeze({ attribute: 'source.principal', values: Object.freeze(['*']) });
+const PRESENT_USER: Clause = Object.freeze({ attribute: 'request.auth.principal', values: Object.freeze(['*']) });
 
 function namespaceOf(principal: string): string | undefined {
   const id = tryParseSpiffeId(principal);

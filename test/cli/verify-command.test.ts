@@ -1,0 +1,36 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { verifyCommand } from '../../src/cli/verify.js';
+import { CliUsageError } from '../../src/cli/usage.js';
+import { capture } from './capture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mw-verify-'));
+
+describe('meshwarden verify', () => {
+  test('the example segments are all proven: exit 0, one line per invariant', async () => {
+    const run = await capture(verifyCommand, ['examples/policies', '--invariants', 'examples/segments.yaml']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('✓ the shop namespace never reaches payments (examples/segments.yaml:6): proven over 1 destination\n');
+    expect(run.stdout).toMatch(/\nall 6 invariants proven\n$/);
+  });
+
+  test('a refuted invariant exits 1, prints the explain command that reproduces it, and fails its JUnit case', async () => {
+    const segments = join(dir, 'refuted.yaml');
+    writeFileSync(segments, 'invariants:\n  - name: monitoring stays away from payments\n    isolate: { from: { namespace: monitoring }, to: { service: payments } }\n');
+    const junit = join(dir, 'verify.xml');
+    const run = await capture(verifyCommand, ['examples/policies', '--invariants', segments, '--junit', junit]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('✗ monitoring stays away from payments');
+    expect(run.stdout).toContain('counterexample: spiffe://prod.example/ns/monitoring/sa/witness reaches it payments: GET /metrics is allowed');
+    expect(run.stdout).toContain(`| meshwarden explain --policy examples/policies --request -`);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain('tests="1" failures="1"');
+    expect(xml).toContain('<failure message="refuted" type="refuted">');
+  });
+
+  test('without --invariants it is a usage error', async () => {
+    await expect(capture(verifyCommand, ['examples/policies'])).rejects.toBeInstanceOf(CliUsageError);
+  });
+});
