@@ -188,6 +188,7 @@ function normalizeBundleEndpoint(
   const url = httpUrl(endpoint.url, `${where}.url`);
   // https_web authenticates the server by TLS: plain http would trust whoever answers
   if (url.protocol !== 'https:') throw new TypeError(`${where}.url: must be an https URL (profile https_web)`);
+  if (url.username !== '' || url.password !== '') throw new TypeError(`${where}.url: must not hold userinfo (SPIFFE Federation §5.2.1.1)`);
   const caFile = endpoint.caFile === undefined ? {} : { caFile: resolvePath(nonEmptyString(endpoint.caFile, `${where}.caFile`)) };
   return Object.freeze({
     url,

@@ -64,6 +64,7 @@ identity:
 
   it.each([
     ['a plain http URL', { url: 'http://bundles.b.example/' }, 'bundleEndpoint.url: must be an https URL'],
+    ['a URL with userinfo', { url: 'https://user:secret@bundles.b.example/' }, 'bundleEndpoint.url: must not hold userinfo'],
     ['another profile', { profile: 'https_spiffe' }, 'bundleEndpoint.profile: must be "https_web"'],
     ['a timeout of 0', { timeoutMs: 0 }, 'bundleEndpoint.timeout: must be a positive integer'],
   ])('refuses %s at start-up (options given in code)', async (_name, override, message) => {

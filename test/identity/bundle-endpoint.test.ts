@@ -148,19 +148,28 @@ describe('a trust domain fed by a bundle endpoint', () => {
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(250);
   });
 
-  it.each([
-    ['an older spiffe_sequence', 4],
-    ['no spiffe_sequence at all', undefined],
-  ])('refuses a bundle with %s than the one in service, which keeps verifying', async (_name, sequence) => {
+  it('refuses a bundle with an older spiffe_sequence than the one in service, which keeps verifying', async () => {
     const { server, resolver, errors } = await federated(good(5));
     const rolledBack = makeKey('b-rolled-back');
-    server.answer({ body: JSON.stringify(bundleB(sequence, [rolledBack])) });
+    server.answer(good(4, [rolledBack]));
     await resolver.reload();
     expect(errors).toEqual([expect.objectContaining({ code: 'ERR_BUNDLE_SEQUENCE', keptLastGood: true })]);
-    expect(errors[0]!.reason).toContain('older than the 5 in service');
+    expect(errors[0]!.reason).toContain('spiffe_sequence 4, older than 5 already taken');
     expect(await outcome(resolver, await tokenOf(world.keyB))).toBe('OK');
     expect(await outcome(resolver, await tokenOf(rolledBack))).toBe('ERR_JWT_KEY_NOT_FOUND');
     expect(resolver.stats.bundleEndpoints[B]).toMatchObject({ sequence: 5, fetches: expect.objectContaining({ sequence_backwards: 1 }) });
+  });
+
+  it('takes a bundle without spiffe_sequence as the latest (SPIFFE Federation 4.2), but an older sequence stays refused after it', async () => {
+    const { server, resolver, errors } = await federated(good(5));
+    const unsequenced = makeKey('b-unsequenced');
+    server.answer({ body: JSON.stringify(bundleB(undefined, [unsequenced])) });
+    await resolver.reload();
+    expect(await outcome(resolver, await tokenOf(unsequenced))).toBe('OK');
+    server.answer(good(3, [world.keyB]));
+    await resolver.reload();
+    expect(errors).toEqual([expect.objectContaining({ code: 'ERR_BUNDLE_SEQUENCE' })]);
+    expect(await outcome(resolver, await tokenOf(world.keyB))).toBe('ERR_JWT_KEY_NOT_FOUND');
   });
 
   it('accepts a newer sequence and an equal one', async () => {
@@ -181,7 +190,9 @@ describe('a trust domain fed by a bundle endpoint', () => {
     ['an answer longer than maxBytes (Content-Length)', () => ({ body: padded() }), 'too_large', 'ERR_BUNDLE_FETCH'],
     ['an answer longer than maxBytes (chunked, no length)', () => ({ body: padded(), headers: { 'transfer-encoding': 'chunked' } }), 'too_large', 'ERR_BUNDLE_FETCH'],
     ['HTTP 500', () => ({ status: 500, body: '{}' }), 'http_error', 'ERR_BUNDLE_FETCH'],
-    ['a redirect (never followed)', () => ({ status: 302, body: '', headers: { location: 'https://127.0.0.1:1/elsewhere' } }), 'http_error', 'ERR_BUNDLE_FETCH'],
+    ['a redirect to plain http', () => ({ status: 302, body: '', headers: { location: 'http://127.0.0.1:1/elsewhere' } }), 'http_error', 'ERR_BUNDLE_FETCH'],
+    ['a redirect to a URL with userinfo', () => ({ status: 307, body: '', headers: { location: 'https://user:pw@127.0.0.1:1/b' } }), 'http_error', 'ERR_BUNDLE_FETCH'],
+    ['a redirect to itself, forever', () => ({ status: 302, body: '', headers: { location: '/bundle' } }), 'http_error', 'ERR_BUNDLE_FETCH'],
     ['bytes that are not JSON', () => ({ body: '<html>maintenance</html>' }), 'invalid', 'ERR_BUNDLE_JSON'],
     ['JSON that is not a JWK Set', () => ({ body: '{"keys":3}' }), 'invalid', 'ERR_BUNDLE_INVALID'],
     ['a bundle with no usable key', () => ({ body: JSON.stringify({ spiffe_sequence: 2, keys: [{ ...jwk(), use: 'enc' }] }) }), 'invalid', 'ERR_BUNDLE_INVALID'],
@@ -195,6 +206,17 @@ describe('a trust domain fed by a bundle endpoint', () => {
     expect(resolver.stats.bundleEndpoints[B]!.fetches).toMatchObject({ applied: 1, [fetchOutcome]: 1 });
     expect(await outcome(resolver, await tokenOf(world.keyB))).toBe('OK');
     expect(resolver.ready).toBe(true);
+  });
+
+  it('follows a redirect to an https URL for one poll, and starts the next poll from the configured URL', async () => {
+    const { server, resolver } = await federated({ status: 302, body: '', headers: { location: '/moved' } });
+    server.answerAt('/moved', good(1));
+    await resolver.reload();
+    expect(resolver.ready).toBe(true);
+    server.answerAt('/moved', good(2));
+    await resolver.reload();
+    expect(server.paths.slice(-4)).toEqual(['/bundle', '/moved', '/bundle', '/moved']);
+    expect(resolver.stats.bundleEndpoints[B]!.sequence).toBe(2);
   });
 
   it('takes a bundle of mixed key uses per the spec: x509-svid and jwt-svid keys kept, an unknown use ignored', async () => {

@@ -4,7 +4,8 @@
  * year is taken as is), the last good bundle kept through every failure: an unreachable
  * server, a non-200, an oversized or unparsable answer, a bundle with no usable key, or one
  * whose spiffe_sequence is older than the bundle in service (a replayed or rolled-back
- * bundle could bring back a retired key). A failed poll is retried sooner, growing from
+ * bundle could bring back a retired key; a bundle without one is taken as the latest, as
+ * SPIFFE Federation §4.2 says, but never lowers the floor). A failed poll is retried sooner, growing from
  * `firstRetryMs` up to the refresh interval.
  *
  * Failures are told as key files' are: every one on a reload asked for, only a changed one on
@@ -54,6 +55,8 @@ export class BundleEndpoint {
   readonly label: string;
   #bundle: SpiffeBundle | undefined;
   #raw: string | undefined;
+  /** The highest spiffe_sequence taken so far: no bundle below it is taken again. */
+  #sequenceFloor: number | undefined;
   #failure: KeyFileFailure | undefined;
   #told: KeyFileFailure | undefined;
   #retryMs: number;
@@ -111,10 +114,11 @@ export class BundleEndpoint {
       const refused = error instanceof BundleError ? error : new BundleError('ERR_BUNDLE_INVALID', String(error), { cause: error });
       return this.#refused('invalid', refused, telling);
     }
-    const backwards = sequenceBackwards(this.#bundle, bundle);
+    const backwards = sequenceBackwards(this.#sequenceFloor, bundle);
     if (backwards !== undefined) return this.#refused('sequence_backwards', backwards, telling);
     this.#bundle = bundle;
     this.#raw = text;
+    if (bundle.sequence !== undefined) this.#sequenceFloor = Math.max(bundle.sequence, this.#sequenceFloor ?? 0);
     this.deps.stats.sequence = bundle.sequence;
     this.#good('applied');
   }
@@ -187,14 +191,12 @@ function usable(bundle: SpiffeBundle): SpiffeBundle {
 }
 
 /**
- * Once a bundle with a spiffe_sequence is in service, a bundle with a lower one, or with none,
- * is refused: an older bundle may still list a key that was rotated out. An equal sequence is
- * accepted (a server need not bump it for a change that is not a rotation).
+ * A bundle whose spiffe_sequence is lower than the highest taken is refused: an older bundle
+ * may still list a key that was rotated out. An equal sequence is accepted (a server need not
+ * bump it for a change that is not a rotation), and so is a bundle without one (§4.2: then the
+ * most recently retrieved bundle is the latest).
  */
-function sequenceBackwards(current: SpiffeBundle | undefined, next: SpiffeBundle): BundleError | undefined {
-  const inService = current?.sequence;
-  if (inService === undefined) return undefined;
-  if (next.sequence !== undefined && next.sequence >= inService) return undefined;
-  const got = next.sequence === undefined ? 'no spiffe_sequence' : `spiffe_sequence ${next.sequence}`;
-  return new BundleError('ERR_BUNDLE_SEQUENCE', `bundle carries ${got}, older than the ${inService} in service: refused, the bundle in service kept`);
+function sequenceBackwards(floor: number | undefined, next: SpiffeBundle): BundleError | undefined {
+  if (floor === undefined || next.sequence === undefined || next.sequence >= floor) return undefined;
+  return new BundleError('ERR_BUNDLE_SEQUENCE', `bundle carries spiffe_sequence ${next.sequence}, older than ${floor} already taken: refused, the bundle in service kept`);
 }

@@ -18,15 +18,19 @@ export class BundleEndpointServer {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #answer: Answer = { status: 503, body: 'not set' };
-  /** GETs answered so far (each poll is one). */
+  readonly #answersByPath = new Map<string, Answer>();
+  /** GETs answered so far (a poll is one, plus one per redirect followed). */
   requests = 0;
+  /** The paths asked for, in order. */
+  readonly paths: string[] = [];
 
   constructor(pki: TestPki, ca: Issuer, name = 'bundle-endpoint') {
     const cert = pki.leaf(name, ca, { extra: ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth'] });
     const key = readFileSync(join(pki.dir, `${name}.key`));
-    this.#server = createServer({ cert, key }, (_request, response) => {
+    this.#server = createServer({ cert, key }, (request, response) => {
       this.requests++;
-      const answer = this.#answer;
+      this.paths.push(request.url ?? '');
+      const answer = this.#answersByPath.get(request.url ?? '') ?? this.#answer;
       if (answer === 'hang') return;
       response.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
       response.end(answer.body);
@@ -49,6 +53,11 @@ export class BundleEndpointServer {
   /** What every following GET gets. */
   answer(answer: Answer): void {
     this.#answer = answer;
+  }
+
+  /** What GETs of `path` get, whatever `answer` says for the others. */
+  answerAt(path: string, answer: Answer): void {
+    this.#answersByPath.set(path, answer);
   }
 
   /** A SPIFFE bundle (JWK Set) as JSON. */
