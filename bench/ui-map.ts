@@ -58,15 +58,15 @@ const lines = [
   '# The live map at 2,000 nodes and 10,000 edges',
   '',
   `${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, Chromium /usr/bin/chromium headless.`,
-  'First render: navigation start to the first frame with the graph laid out (breadthfirst) and drawn. Filter: namespace chosen to the next frame.',
-  'Click: pointerdown on an edge to the frame after its details. Refresh: one /flows poll merged and filtered (every 2 s).',
+  'First render: navigation start to the first frame with the graph laid out (concentric) and drawn; of which merge (adding the elements), layout. Filter: a namespace chosen to the next frame.',
+  'Click: pointerdown on a node to the frame after its details. Refresh: one /flows poll merged and filtered (every 2 s).',
   '',
-  '| round | nodes | edges | first render | of which draw | of which layout | refresh | filter | click | Checks/s fed |',
+  '| round | nodes | edges | first render | merge | layout | refresh | filter | click | Checks/s fed |',
   '|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (let i = 1; i <= rounds; i++) {
   const f = await round();
-  const row = `| ${i} | ${f.nodes} | ${f.edges} | ${ms(f.firstRenderMs)} | ${ms(f.drawMs)} | ${ms(f.layoutMs)} | ${ms(f.refreshMs)} | ${ms(f.filterMs)} | ${ms(f.clickMs)} | ${Math.round(f.checksPerSecond)} |`;
+  const row = `| ${i} | ${f.nodes} | ${f.edges} | ${ms(f.firstRenderMs)} | ${ms(f.mergeMs)} | ${ms(f.layoutMs)} | ${ms(f.refreshMs)} | ${ms(f.filterMs)} | ${ms(f.clickMs)} | ${Math.round(f.checksPerSecond)} |`;
   console.log(row);
   lines.push(row);
 }

@@ -25,7 +25,7 @@ export function edgeId(edge) {
   return `${edge.source} -> ${edge.destination}`;
 }
 
-/** Cytoscape element definitions for a /flows snapshot: a node per name, an edge per flow. */
+/** Cytoscape element definitions for a /flows snapshot: a node per name, an edge per flow (its details stay out: see flowsById). */
 export function toElements(snapshot) {
   const nodes = new Map();
   const edges = [];
@@ -37,6 +37,11 @@ export function toElements(snapshot) {
   return { nodes: [...nodes.values()], edges };
 }
 
+/** The flows by edge id, for the details of a click; kept beside the graph, not copied into it. */
+export function flowsById(snapshot) {
+  return new Map(snapshot.edges.map((edge) => [edgeId(edge), edge]));
+}
+
 export function edgeData(edge) {
   return {
     id: edgeId(edge),
@@ -45,7 +50,6 @@ export function edgeData(edge) {
     count: edge.count,
     decision: edgeDecision(edge.decisions),
     weight: Math.min(8, 2 + Math.log10(Math.max(1, edge.count))),
-    flow: edge,
   };
 }
 
