@@ -4,6 +4,7 @@
  * answer. A real admin server on loopback, a real policy snapshot, the what-if the CLI wires in.
  */
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUiAnalysis } from '../../../src/cli/admin-ui-analysis.js';
@@ -158,6 +159,19 @@ describe('the what-if', () => {
     const response = await whatIf(base, padded);
     expect(response.status).toBe(413);
     expect(((await response.json()) as { error: string }).error).toBe('the request body is larger than 1024 bytes');
+  });
+
+  it('stops reading a chunked body, which declares no length, once it passes the limit, and answers 413', async () => {
+    const base = await startWith({ limits: { bodyBytes: 1024 } });
+    const { port } = new URL(base);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/ui/api/what-if', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+      request.on('response', (response) => resolve(response.statusCode ?? 0));
+      request.on('error', reject);
+      for (let i = 0; i < 8; i++) request.write('x'.repeat(512));
+      request.end();
+    });
+    expect(status).toBe(413);
   });
 
   it('refuses a body that is not declared JSON with 415 (a cross-site form cannot send JSON without a preflight)', async () => {
