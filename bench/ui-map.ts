@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -57,7 +57,7 @@ const ms = (value: number) => `${Math.round(value).toLocaleString('en')} ms`;
 const lines = [
   '# The live map at 2,000 nodes and 10,000 edges',
   '',
-  `${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, Chromium /usr/bin/chromium headless.`,
+  `${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, Chromium /usr/bin/chromium headless (software rendering: --disable-gpu); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
   'First render: navigation start to the first frame with the graph laid out (concentric) and drawn; of which merge (adding the elements), layout. Filter: a namespace chosen to the next frame.',
   'Click: pointerdown on a node to the frame after its details. Refresh: one /flows poll merged and filtered (every 2 s).',
   '',
