@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseSpiffeId, spiffeNamespace, type AccessRequest, type Subject } from '../../src/domain/index.js';
 import { leafMatches } from '../../src/policy/engine/reference/leaf.js';
-import { compileTree, computeReach, type Clause, type EngineOptions, type Policy, type ReachDestination, type ReachEntry, type Rule, type Source, type Operation } from '../../src/policy/index.js';
+import { callerClauses, compileTree, computeReach, Reach, type Clause, type EngineOptions, type Policy, type ReachDestination, type ReachEntry, type Rule, type Source, type Operation } from '../../src/policy/index.js';
 import { buildAccessRequest, buildSubject } from '../../src/workflow/request-spec.js';
 
 const TD = 'spiffe://td.example';
@@ -129,6 +129,33 @@ const sameRule = (e: ReachEntry, by: { policy: string; rule?: number } | undefin
 
 const PROBES = universe();
 
+/**
+ * The caller's question (`reach --from`, verify's isolate): for each destination and caller,
+ * every request the tree allows from that caller is covered, and every witness is that
+ * caller's and allowed.
+ */
+function checkCallerQuestions(reach: Reach, tree: { evaluate: (s: Subject, r: AccessRequest) => { effect: string; by?: { policy: string; rule?: number } } }): void {
+  const groups = new Map<string, Probe[]>();
+  for (const p of PROBES) {
+    const key = `${DESTINATIONS.indexOf(p.destination)} ${p.principal ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  for (const probes of groups.values()) {
+    const { destination, principal } = probes[0]!;
+    const { entries } = reach.entries(destination, callerClauses(principal));
+    for (const entry of entries) {
+      expect(entry.witness!.request.source?.principal).toBe(principal);
+      const request = buildAccessRequest(entry.witness!.request, []).value!;
+      expect(tree.evaluate(buildSubject(undefined, entry.witness!.request, { subject: [], request: [] }).value!, request).effect).toBe('allow');
+    }
+    for (const p of probes) {
+      const decision = tree.evaluate(p.subject, p.request);
+      // An unauthenticated caller's question also rules out an end user: the universe has none.
+      if (decision.effect === 'allow') expect(entries.some((e) => sameRule(e, decision.by) && admits(e, p))).toBe(true);
+    }
+  }
+}
+
 describe('reach against brute-force evaluation with the compiled tree', () => {
   test('reports every allowed request, only what the engine allows, and hides nothing as unproven', () => {
     let unprovenSeen = 0;
@@ -147,6 +174,7 @@ describe('reach against brute-force evaluation with the compiled tree', () => {
           }
           unprovenSeen += report.unproven.length;
         }
+        checkCallerQuestions(new Reach({ policies, options, tree }), tree);
         for (const p of PROBES) {
           const decision = tree.evaluate(p.subject, p.request);
           const report = reports.get(p.destination)!;

@@ -12,7 +12,7 @@ import type { EngineOptions, Policy, Rule } from '../model.js';
 import { alwaysHolds, conjunctionsOf, kindOf, type Conjunction } from './clause.js';
 import { contains } from './pattern.js';
 import { conjunctionsConflict, relate } from './cover.js';
-import { ScopeIndex } from './scope.js';
+import { destinationKey, ScopeIndex } from './scope.js';
 import { findWitness } from './witness.js';
 import type { CallerClass, Clause, ReachDestination, ReachEntry, ReachQuery, ReachReport, Unless } from './types.js';
 
@@ -36,11 +36,28 @@ export interface EntryLists {
   readonly unproven: ReachEntry[];
 }
 
+/** A grant before the DENYs are taken away. */
+interface RawGrant {
+  readonly clauses: Conjunction;
+  readonly allowedBy?: PolicyRef;
+}
+
+/** What applies at one destination: the ALLOW grants as written and the DENYs that may cut them. */
+interface Applied {
+  readonly raw: readonly RawGrant[];
+  readonly denies: readonly Unless[];
+}
+
+/** A rule's conjunctions, one per caller class: rules are frozen, so every Reach over them shares these. */
+const CONJUNCTIONS = new WeakMap<Rule, readonly Conjunction[]>();
+
 export class Reach {
   readonly #index: ScopeIndex;
-  readonly #conjunctions = new WeakMap<Rule, readonly Conjunction[]>();
-
   readonly #trustDomain: string;
+  /** By destination: verify and blast radius ask about the same destinations many times. */
+  readonly #applied = new Map<string, Applied>();
+  readonly #grants = new Map<string, Grant[]>();
+  #destinations: readonly ReachDestination[] | undefined;
 
   constructor(readonly input: ReachInput) {
     this.#index = new ScopeIndex(input.policies, input.options);
@@ -48,7 +65,8 @@ export class Reach {
   }
 
   destinations(): readonly ReachDestination[] {
-    return this.#index.knownDestinations();
+    this.#destinations ??= this.#index.knownDestinations();
+    return this.#destinations;
   }
 
   /** The enforced ALLOW and DENY policies that apply to `destination`. */
@@ -57,30 +75,22 @@ export class Reach {
   }
 
   /** Every grant left at `destination` once covering DENYs are taken away. */
-  grants(destination: ReachDestination): Grant[] {
-    const applicable = this.#index.applicable(destination);
-    const denies = applicable.filter((p) => p.action === 'DENY').flatMap((p) => this.#unlessOf(p));
-    const allows = applicable.filter((p) => p.action === 'ALLOW');
-    const raw: { clauses: Conjunction; allowedBy?: PolicyRef }[] = allows.length > 0
-      ? allows.flatMap((p) => p.rules.flatMap((rule, index) => this.#conjunctionsOf(rule).flatMap(byCaller).map((clauses) => ({ clauses, allowedBy: { policy: p.id, rule: index } }))))
-      : this.input.options.defaultAction === 'ALLOW' ? [{ clauses: [] }] : [];
-    const grants: Grant[] = [];
-    for (const grant of raw) {
-      const left = cut(grant.clauses, denies);
-      if (left !== undefined) grants.push({ destination, ...grant, ...left });
-    }
+  grants(destination: ReachDestination): readonly Grant[] {
+    const key = destinationKey(destination);
+    let grants = this.#grants.get(key);
+    if (grants === undefined) this.#grants.set(key, (grants = this.#cutAll(destination, key, [])));
     return grants;
   }
 
   /**
    * The entries of `destination`, each narrowed by `extra` (the question's own clauses, e.g.
-   * "the caller is in namespace guest"): grants that cannot meet them are left out, the rest
-   * get a witness that meets them too.
+   * "the caller is in namespace guest"): grants that cannot meet them are left out before any
+   * DENY is weighed, the rest get a witness that meets them too.
    */
   entries(destination: ReachDestination, extra: Conjunction = []): EntryLists {
     const lists: EntryLists = { entries: [], unproven: [] };
-    for (const grant of this.grants(destination)) {
-      if (extra.length > 0 && conjunctionsConflict(grant.clauses, extra)) continue;
+    const grants = extra.length === 0 ? this.grants(destination) : this.#cutAll(destination, destinationKey(destination), extra);
+    for (const grant of grants) {
       const entry = this.entryOf(grant, extra);
       (entry.witness === undefined ? lists.unproven : lists.entries).push(entry);
     }
@@ -92,14 +102,34 @@ export class Reach {
     return { ...describe(grant), ...(witness ? { witness } : {}) };
   }
 
-  #conjunctionsOf(rule: Rule): readonly Conjunction[] {
-    let list = this.#conjunctions.get(rule);
-    if (list === undefined) this.#conjunctions.set(rule, (list = conjunctionsOf(rule)));
-    return list;
+  #cutAll(destination: ReachDestination, key: string, extra: Conjunction): Grant[] {
+    const { raw, denies } = this.#appliedAt(destination, key);
+    const grants: Grant[] = [];
+    for (const grant of raw) {
+      if (extra.length > 0 && conjunctionsConflict(grant.clauses, extra)) continue;
+      const left = cut(grant.clauses, denies);
+      // Narrowing may have taken away just what the question asks about.
+      if (left === undefined || (extra.length > 0 && left.clauses !== grant.clauses && conjunctionsConflict(left.clauses, extra))) continue;
+      grants.push({ destination, ...grant, ...left });
+    }
+    return grants;
+  }
+
+  #appliedAt(destination: ReachDestination, key: string): Applied {
+    let applied = this.#applied.get(key);
+    if (applied !== undefined) return applied;
+    const applicable = this.#index.applicable(destination);
+    const denies = applicable.filter((p) => p.action === 'DENY').flatMap((p) => this.#unlessOf(p));
+    const allows = applicable.filter((p) => p.action === 'ALLOW');
+    const raw: RawGrant[] = allows.length > 0
+      ? allows.flatMap((p) => p.rules.flatMap((rule, index) => conjunctionsByCaller(rule).map((clauses) => ({ clauses, allowedBy: { policy: p.id, rule: index } }))))
+      : this.input.options.defaultAction === 'ALLOW' ? [{ clauses: [] }] : [];
+    this.#applied.set(key, (applied = { raw, denies }));
+    return applied;
   }
 
   #unlessOf(policy: Policy): Unless[] {
-    return policy.rules.flatMap((rule, index) => this.#conjunctionsOf(rule).map((clauses) => ({ rule: { policy: policy.id, rule: index }, clauses })));
+    return policy.rules.flatMap((rule, index) => conjunctionsOf(rule).map((clauses) => ({ rule: { policy: policy.id, rule: index }, clauses })));
   }
 }
 
@@ -155,6 +185,12 @@ function meshTrustDomain(policies: readonly Policy[]): string {
     }
   }
   return 'witness.example';
+}
+
+function conjunctionsByCaller(rule: Rule): readonly Conjunction[] {
+  let list = CONJUNCTIONS.get(rule);
+  if (list === undefined) CONJUNCTIONS.set(rule, (list = conjunctionsOf(rule).flatMap(byCaller)));
+  return list;
 }
 
 /** One conjunction per caller class: principals OR-ed in one field become one grant each (else namespaces). */

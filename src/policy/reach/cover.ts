@@ -31,6 +31,15 @@ export function conjunctionsConflict(a: Conjunction, b: Conjunction): boolean {
  * claim, audience or presenter needs an end user.
  */
 function withDerived(grant: Conjunction): Conjunction {
+  let known = DERIVED.get(grant);
+  if (known === undefined) DERIVED.set(grant, (known = derive(grant)));
+  return known;
+}
+
+/** Conjunctions are kept (per rule, per question): each is worked out once. */
+const DERIVED = new WeakMap<Conjunction, Conjunction>();
+
+function derive(grant: Conjunction): Conjunction {
   const derived: Clause[] = [];
   for (const clause of grant) {
     if (clause.values === undefined) continue;
@@ -47,9 +56,17 @@ function withDerived(grant: Conjunction): Conjunction {
 const PRESENT_IDENTITY: Clause = Object.freeze({ attribute: 'source.principal', values: Object.freeze(['*']) });
 const PRESENT_USER: Clause = Object.freeze({ attribute: 'request.auth.principal', values: Object.freeze(['*']) });
 
+// Principals repeat across every grant and question: each is parsed once (bounded, cleared when full).
+const NAMESPACES = new Map<string, string | undefined>();
+const NAMESPACE_MEMO_LIMIT = 100_000;
+
 function namespaceOf(principal: string): string | undefined {
+  if (NAMESPACES.has(principal)) return NAMESPACES.get(principal);
   const id = tryParseSpiffeId(principal);
-  return id && spiffeNamespace(id);
+  const namespace = id && spiffeNamespace(id);
+  if (NAMESPACES.size >= NAMESPACE_MEMO_LIMIT) NAMESPACES.clear();
+  NAMESPACES.set(principal, namespace);
+  return namespace;
 }
 
 /** Attributes that can hold several values at once (a list claim, the audiences). */

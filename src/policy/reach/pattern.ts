@@ -7,13 +7,15 @@
  */
 import ipaddr from 'ipaddr.js';
 import { leafMatches, type LeafKind } from '../engine/reference/leaf.js';
-import { normalizePrincipalPattern } from '../engine/matchers/principal-match.js';
 
 export type PatternKind = LeafKind;
 
+const SCHEME = 'spiffe://';
+
 /** The pattern as the engine compares it (principals with their scheme, hosts lower-cased). */
 export function normalizePattern(kind: PatternKind, pattern: string): string {
-  if (kind === 'principal') return normalizePrincipalPattern(pattern);
+  // The engine compiled (and so validated) every principal already: only the scheme is added here.
+  if (kind === 'principal') return pattern.startsWith('*') || pattern.startsWith(SCHEME) ? pattern : SCHEME + pattern;
   if (kind === 'host') return pattern.toLowerCase();
   return pattern;
 }

@@ -49,7 +49,7 @@ export class ScopeIndex {
       if (services.length === 0) add({ ...base, other: true });
     }
     add({ other: true });
-    return [...seen.values()].sort((a, b) => (destinationKey(a) < destinationKey(b) ? -1 : 1));
+    return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
   }
 
   #filed(service: string): Policy[] {
