@@ -76,7 +76,8 @@ function formatOf(text: string): Format {
   throw new TypeError(`--format must be table, dot, mermaid or svg, not "${text}"`);
 }
 
-function depthOf(text: string): number {
+/** `--depth N` of reach and graph: how many hops a blast radius walks. */
+export function depthOf(text: string): number {
   const depth = Number(text);
   if (!Number.isInteger(depth) || depth < 1 || depth > 20) throw new TypeError(`--depth must be a whole number from 1 to 20, not "${text}"`);
   return depth;

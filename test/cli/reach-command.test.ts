@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { graphCommand } from '../../src/cli/graph.js';
 import { reachCommand } from '../../src/cli/reach.js';
 import { CliUsageError } from '../../src/cli/usage.js';
 import { capture } from './capture.js';
@@ -22,6 +23,11 @@ describe('meshwarden reach', () => {
     // payments runs as the identity a policy names for it; it reaches nothing itself (the ledger's ALLOW is dry-run).
     expect(run.stdout).toContain('"spiffe://prod.example/ns/checkout/sa/checkout" -> "spiffe://prod.example/ns/payments/sa/payments" [label="hop 1: payments\\nGET POST /v1/charges /v1/charges/{*}"]');
     expect(run.stdout.match(/->/g)).toHaveLength(1);
+  });
+
+  test('graph --reach draws the same blast radius through the graph renderers', async () => {
+    const run = await capture(graphCommand, ['--policy', 'examples/policies', '--reach', 'spiffe://prod.example/ns/checkout/sa/checkout', '--format', 'mermaid']);
+    expect(run.stdout).toContain('n0 -->|"hop 1: payments<br/>GET POST /v1/charges /v1/charges/{*}"| n1');
   });
 
   test('two questions at once is a usage error', async () => {
