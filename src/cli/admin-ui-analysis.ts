@@ -1,12 +1,13 @@
 /**
  * The live map's what-if (admin.ui), answered as `meshwarden explain` answers: the request read
  * as explain reads a request file, evaluated against the snapshot in service by the compiled
- * tree (the engine that enforces), checked against the reference trace. Its answer names
+ * tree (the engine that enforces), checked against the reference trace (without explain's
+ * validating compile: the snapshot was validated when it was loaded). Its answer names
  * policies and rules and says which matched; it never quotes what a rule says.
  */
 import type { PolicySnapshot } from '../policy/index.js';
 import type { UiAnalysis, UiAnswer } from '../server/index.js';
-import { explainRequest, parseRequestText, WorkflowError, type Explanation, type RequestInput } from '../workflow/index.js';
+import { explainServedRequest, parseRequestText, WorkflowError, type Explanation, type RequestInput } from '../workflow/index.js';
 
 /** What the page calls the request in an error (`what-if:2:5: ...`). */
 const SOURCE_NAME = 'what-if';
@@ -23,7 +24,7 @@ function whatIf(snapshot: PolicySnapshot, text: string): UiAnswer {
     if (error instanceof WorkflowError) return { ok: false, message: error.message };
     throw error;
   }
-  const explanation = explainRequest(snapshot, input.subject, input.request);
+  const explanation = explainServedRequest(snapshot, input.subject, input.request);
   return { ok: true, answer: { generation: snapshot.generation, form: input.form, caller: input.subject.workload?.uri ?? null, ...summary(explanation) } };
 }
 

@@ -18,6 +18,7 @@ export {
   formatExplain,
   referenceEvaluate,
   resolveDestination,
+  traceExplanation,
 } from './engine/index.js';
 export type {
   ClauseFailure,

@@ -5,7 +5,7 @@ export type { DecisionDiff, FlowChange } from './decision-diff.js';
 export { readDecisionLog } from './decision-log-reader.js';
 export { resolveCaller } from './explain-identity.js';
 export type { ResolvedCaller } from './explain-identity.js';
-export { explainRequest } from './explain-request.js';
+export { explainRequest, explainServedRequest } from './explain-request.js';
 export type { Explanation } from './explain-request.js';
 export type { DecisionLog, DecisionRecord } from './decision-log-reader.js';
 export { diagramFromLog, diagramFromSnapshot } from './flow-diagram.js';

@@ -8,7 +8,7 @@ export type { DecisionKeyBuilder, RequestAttribute } from './request-attribute.j
 export { DestinationResolver, resolveDestination } from './destination.js';
 export type { Destination, DestinationIdMemo } from './destination.js';
 export { referenceEvaluate } from './reference/reference-evaluate.js';
-export { explain } from './reference/explain.js';
+export { explain, trace as traceExplanation } from './reference/explain.js';
 export type { ExplainTrace, PolicyTrace, RuleTrace } from './reference/explain.js';
 export type { ClauseFailure } from './reference/rule-check.js';
 export { formatExplain } from './reference/format-explain.js';
