@@ -78,12 +78,13 @@ export interface LiveMesh {
   close(): Promise<void>;
 }
 
-export async function startLiveMesh(extraConfig: readonly string[] = []): Promise<LiveMesh> {
+export async function startLiveMesh(args: readonly string[] = []): Promise<LiveMesh> {
   const dir = tempDir('meshwarden-live-map-');
   writeFileSync(join(dir, 'policies.yaml'), POLICIES);
   const server = await startServer({
     configDir: dir,
-    configText: ['policies: ["policies.yaml"]', 'decisionLog: { output: "off" }', 'admin: { ui: true }', ...extraConfig].join('\n'),
+    configText: ['policies: ["policies.yaml"]', 'decisionLog: { output: "off" }', 'admin: { ui: true }'].join('\n'),
+    args,
   });
   const client = new CheckClient(server.grpc);
   return {
