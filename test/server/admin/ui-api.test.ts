@@ -105,6 +105,23 @@ describe('admin.ui on', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style[\s>]|\sstyle=|\son[a-z]+=|https?:\/\//);
   });
 
+  it.each([
+    ['evil.example:9901', 403],
+    ['localhost:9901', 200],
+    ['127.0.0.1:9901', 200],
+    ['[::1]:9901', 200],
+  ])('answers a request addressed to Host %s with %i (a DNS name could be rebound to loopback)', async (host, status) => {
+    const base = await startWith({});
+    const { port } = new URL(base);
+    const answer = await new Promise<number>((resolve, reject) => {
+      httpRequest({ host: '127.0.0.1', port, path: '/ui', headers: { host } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      }).on('error', reject).end();
+    });
+    expect(answer).toBe(status);
+  });
+
   it('serves cytoscape from the package, as a JavaScript module', async () => {
     const base = await startWith({});
     const response = await fetch(`${base}/ui/vendor/cytoscape.esm.min.mjs`);

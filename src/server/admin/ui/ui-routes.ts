@@ -4,6 +4,7 @@
  * that enforces, as `explain` does) and a node's reach. Both are rate-limited together, since
  * each costs the serving process's thread (a what-if traces every policy), and the what-if body is bounded.
  */
+import { isIP } from 'node:net';
 import { TokenBucket } from '../../../telemetry/index.js';
 import type { PolicySnapshot } from '../../../policy/index.js';
 import { nodeReach } from './node-reach.js';
@@ -44,6 +45,8 @@ export interface AdminUiOptions {
 export interface UiRequest {
   readonly method: string;
   readonly url: URL;
+  /** The Host header as sent. */
+  readonly host: string | undefined;
   readonly contentType: string | undefined;
   /** Reads the body up to `limit` bytes (only the what-if asks). */
   readonly body: (limit: number) => Promise<BodyRead>;
@@ -90,6 +93,9 @@ interface Api {
 }
 
 async function routeUi(request: UiRequest, assets: ReadonlyMap<string, StaticAsset>, api: Api): Promise<UiReply> {
+  if (!addressedByAddress(request.host)) {
+    return error(403, 'the live map answers requests addressed to an IP address or localhost only (a DNS name could be rebound to this port by any web page)');
+  }
   const path = request.url.pathname;
   if (path === WHAT_IF) return request.method === 'POST' ? whatIf(request, api) : methodNotAllowed('POST');
   if (path === REACH) return isRead(request.method) ? reach(request, api) : methodNotAllowed('GET, HEAD');
@@ -139,6 +145,17 @@ function methodNotAllowed(allow: string): UiReply {
 
 function withPageHeaders(reply: UiReply): UiReply {
   return { ...reply, headers: { ...PAGE_HEADERS, ...reply.headers } };
+}
+
+/**
+ * DNS rebinding: a page from any site can point its own name at 127.0.0.1 and then read this
+ * port as its own origin. Its requests carry that name in Host, so a name other than localhost
+ * is refused; an IP literal, localhost, or no Host (HTTP/1.0) is served.
+ */
+function addressedByAddress(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || isIP(name) !== 0;
 }
 
 function isRead(method: string): boolean {
