@@ -24,9 +24,15 @@ const state = { cy: undefined, flows: { edges: [], overflow: { edges: 0 } }, byI
 /** For tests and benchmarks in a browser: the cytoscape instance and what the page measured. */
 window.liveMap = state;
 
+/** Any answer as JSON: one that is not (a bare 500) becomes `{ error }` with its text. */
 async function getJson(url, init) {
   const response = await fetch(url, { cache: 'no-store', ...init });
-  return { status: response.status, body: await response.json() };
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) };
+  } catch {
+    return { status: response.status, body: { error: text.trim() || `answered ${response.status}` } };
+  }
 }
 
 function currentFilter() {
@@ -154,10 +160,16 @@ async function onNode(node) {
   const started = performance.now();
   const observed = observedPeers(node.id());
   showNode(document.getElementById('details'), node.data(), observed);
+  // Taken now: if another click replaces the panel first, this answer lands out of sight.
+  const container = document.getElementById('reach');
   state.timings.lastClickMs = performance.now() - started;
   const as = node.data('kind') === 'service' ? 'destination' : 'caller';
-  const { body } = await getJson(`/ui/api/reach?node=${encodeURIComponent(node.id())}&as=${as}`);
-  showReach(document.getElementById('reach'), body, as === 'caller' ? observed.destinations : observed.callers);
+  try {
+    const { body } = await getJson(`/ui/api/reach?node=${encodeURIComponent(node.id())}&as=${as}`);
+    showReach(container, body, as === 'caller' ? observed.destinations : observed.callers);
+  } catch (error) {
+    showReach(container, { error: error.message }, new Set());
+  }
 }
 
 function onEdge(edge) {
