@@ -71,6 +71,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     exits: '0 when every invariant is proven; 1 when any is refuted or undecided, or an input is wrong; 2 on wrong options',
     load: async () => (await import('./verify.js')).verifyCommand,
   },
+  coverage: {
+    summary: 'rules no logged request needs, and rules far broader than their use (with the narrower rule)',
+    synopsis: 'meshwarden coverage --policy PATH... --log DECISIONS.jsonl [options]',
+    load: async () => (await import('./coverage.js')).coverageCommand,
+  },
   completion: {
     summary: 'print a shell completion script (bash or zsh)',
     synopsis: 'meshwarden completion bash|zsh',

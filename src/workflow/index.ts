@@ -2,6 +2,7 @@
 export { formatRunHuman, formatRunJson } from './case-report.js';
 export { diffDecisions, formatDiffHuman, formatDiffJson } from './decision-diff.js';
 export type { DecisionDiff, FlowChange } from './decision-diff.js';
+export { caseCoverage, formatCaseCoverage, formatLogCoverageHuman, formatLogCoverageJson, logCoverage } from './rule-coverage/index.js';
 export { readDecisionLog } from './decision-log-reader.js';
 export { resolveCaller } from './explain-identity.js';
 export type { ResolvedCaller } from './explain-identity.js';

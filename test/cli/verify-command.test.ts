@@ -34,3 +34,15 @@ describe('meshwarden verify', () => {
     await expect(capture(verifyCommand, ['examples/policies'])).rejects.toBeInstanceOf(CliUsageError);
   });
 });
+
+describe('meshwarden test --coverage', () => {
+  test('below --threshold exits 1 and lists the rules no case exercised', async () => {
+    const { testCommand } = await import('../../src/cli/test.js');
+    const cases = join(dir, 'one.cases.yaml');
+    writeFileSync(cases, '- name: checkout creates a charge\n  request: { method: POST, path: /v1/charges, source: { principal: "spiffe://prod.example/ns/checkout/sa/checkout" }, contextExtensions: { service: payments } }\n  expect: { decision: allow }\n');
+    const run = await capture(testCommand, ['examples/policies', '--cases', cases, '--coverage', '--threshold', '50']);
+    expect(run.stdout).toContain('coverage: 1 of 6 enforced rules exercised by the cases (16.7%), threshold 50%');
+    expect(run.stdout).toContain('  payments-refunds rules[0] (');
+    expect(run.code).toBe(1);
+  });
+});
