@@ -40,7 +40,7 @@ async function commandOptions(): Promise<Map<string, Parsed>> {
 }
 
 /** Words of a value placeholder that stand for something to type, not for themselves. */
-const PLACEHOLDERS = new Set(['FILE', 'PATH', 'URL', 'N', 'HOST:PORT', 'TD', 'NS', 'TEMPLATE', 'SECONDS', 'NAME,...', 'VALUE']);
+const PLACEHOLDERS = new Set(['FILE', 'PATH', 'URL', 'N', 'HOST:PORT', 'TD', 'NS', 'TEMPLATE', 'SECONDS', 'NAME,...', 'VALUE', 'DEST', 'KEY=VALUE', 'SPIFFE_ID', 'PCT']);
 
 function bashFunction(commands: Map<string, Parsed>): string {
   const names = [...commands.keys()];
@@ -72,7 +72,7 @@ function bashFunction(commands: Map<string, Parsed>): string {
 function commandCase(name: string, { options, positionals }: Parsed): string {
   const values = Object.entries(options)
     .filter(([, config]) => config.type === 'string')
-    .map(([option]) => `        --${option}) ${valueCompletion(option)} ;;`);
+    .map(([option]) => `        --${option}) ${valueCompletion(option, name)} ;;`);
   return [
     `    ${name})`,
     ...(values.length === 0 ? [] : ['      case "$prev" in', ...values, '      esac']),
@@ -81,8 +81,8 @@ function commandCase(name: string, { options, positionals }: Parsed): string {
 }
 
 /** The fixed values an option takes (ALLOW|DENY, dot|mermaid|svg), file names, or nothing to offer. */
-function valueCompletion(option: string): string {
-  const words = optionValueName(option).split('|');
+function valueCompletion(option: string, command: string): string {
+  const words = optionValueName(option, command).split('|');
   const choices = words.filter((word) => !PLACEHOLDERS.has(word));
   if (choices.length > 0) return `COMPREPLY=( $(compgen -W "${choices.join(' ')}" -- "$cur") ); return 0`;
   if (words.includes('FILE') || words.includes('PATH')) return 'COMPREPLY=( $(compgen -f -- "$cur") ); return 0';

@@ -44,6 +44,17 @@ export const OPTION_HELP: Readonly<Record<string, string>> = {
   cert: 'the client certificate (PEM) to present to an mTLS listener, with --key',
   key: 'the private key (PEM) of --cert',
   timeout: 'how long to wait for the answer',
+  'reach:to': 'the destination: SERVICE, NAMESPACE/SERVICE, NAMESPACE/* (any service of it), or its SPIFFE ID',
+  label: 'a selector label the destination carries (for Istio workload selectors)',
+  'reach:from': 'the caller: a SPIFFE ID, or anonymous (no identity)',
+  'reach:format': 'a table, JSON, or a graph',
+  'blast-radius': 'what this workload can get allowed, and what those can in turn',
+  depth: 'how many hops a blast radius walks',
+  'graph:reach': "draw this workload's blast radius, computed from --policy",
+  invariants: 'the segment invariants to prove (YAML, as in examples/segments.yaml)',
+  coverage: 'also report which enforced rules the cases exercised',
+  threshold: 'exit 1 when the cases exercise a smaller share of the enforced rules (percent; implies --coverage)',
+  'coverage:log': 'the decision log (JSON lines) whose requests are replayed against the policies',
 };
 
 const HELP_LINE = '  -h, --help';
@@ -87,7 +98,7 @@ export function optionDescription(command: string, option: string): string | und
 }
 
 function optionRow(command: string, option: string, config: CommandOptions[string]): [string, string] {
-  const flag = config.type === 'string' ? `  --${option} ${optionValueName(option)}` : `  --${option}`;
+  const flag = config.type === 'string' ? `  --${option} ${optionValueName(option, command)}` : `  --${option}`;
   const notes = [
     config.multiple === true ? 'repeatable' : undefined,
     config.default === undefined || config.default === false || config.default === '' ? undefined : `default ${String(config.default)}`,

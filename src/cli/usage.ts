@@ -83,9 +83,9 @@ function withValue(name: string, options: CommandOptions): string {
   return options[name]?.type === 'string' ? `--${name} ${optionValueName(name)}` : `--${name}`;
 }
 
-/** The value's placeholder in usage text: FILE, PATH, ADDR, N… */
-export function optionValueName(name: string): string {
-  return VALUE_NAMES[name] ?? 'VALUE';
+/** The value's placeholder in usage text: FILE, PATH, ADDR, N…; `command:option` where a command means its own. */
+export function optionValueName(name: string, command?: string): string {
+  return (command === undefined ? undefined : VALUE_NAMES[`${command}:${name}`]) ?? VALUE_NAMES[name] ?? 'VALUE';
 }
 
 const VALUE_NAMES: Readonly<Record<string, string>> = {
@@ -120,6 +120,15 @@ const VALUE_NAMES: Readonly<Record<string, string>> = {
   mode: 'dry-run|enforce',
   format: 'dot|mermaid|svg',
   timeout: 'SECONDS',
+  to: 'DEST',
+  label: 'KEY=VALUE',
+  'reach:from': 'SPIFFE_ID|anonymous',
+  'reach:format': 'table|json|dot|mermaid|svg',
+  'blast-radius': 'SPIFFE_ID',
+  reach: 'SPIFFE_ID',
+  depth: 'N',
+  invariants: 'FILE',
+  threshold: 'PCT',
 };
 
 function quoted(message: string): string | undefined {
