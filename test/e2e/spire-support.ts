@@ -25,18 +25,35 @@ export const ENVOY = `spiffe://${TD}/ns/shop/sa/envoy`;
 export const CART = `spiffe://${TD}/ns/shop/sa/cart`;
 export const BATCH = `spiffe://${TD}/ns/shop/sa/batch`;
 
-/** orders: the cart workload only, by its X.509 or JWT SVID. */
-const POLICIES = `
+/** orders: `principal` only (default: the cart workload), by its X.509 or JWT SVID. */
+export function ordersPolicy(principal = CART): string {
+  return `
 apiVersion: meshwarden.io/v1
 kind: AuthorizationPolicy
-metadata: { name: orders-from-cart }
+metadata: { name: orders-from-one-workload }
 spec:
   target: { services: ["orders"] }
   action: ALLOW
   rules:
-    - from: [{ source: { principals: ["${CART}"] } }]
+    - from: [{ source: { principals: ["${principal}"] } }]
       to: [{ operation: { methods: ["GET"], paths: ["/orders/{*}"] } }]
 `;
+}
+
+/** meshwarden's config: policies.yaml, the Workload API at `socket`, its SVID on the listener for `client` only; no bundle or certificate file. */
+export function workloadApiOnlyConfig(socket: string, client: string): string {
+  return [
+    'policies: [policies.yaml]',
+    'defaultAction: DENY',
+    'reload: { watch: false }',
+    'grpc:',
+    `  tls: { fromWorkloadApi: true, allowedClientIds: ["${client}"] }`,
+    'identity:',
+    `  workloadApi: { socket: "${socket}" }`,
+    '  verifyPeerCertificate: true',
+    '  jwtSvid: { audiences: [meshwarden] }',
+  ].join('\n');
+}
 
 export interface SpireMesh {
   readonly dir: string;
@@ -56,7 +73,7 @@ export function spireMesh(): SpireMesh {
   const pki = new TestPki();
   const root = pki.root('mesh-root', TD);
   const agent = new WorkloadApiDouble();
-  writeFileSync(join(pki.dir, 'policies.yaml'), POLICIES);
+  writeFileSync(join(pki.dir, 'policies.yaml'), ordersPolicy());
   const svids = new Map<string, IssuedSvid>();
   const issue = (name: string, spiffeId: string) => {
     const svid = issueSvid(pki, root, name, spiffeId);
@@ -67,17 +84,7 @@ export function spireMesh(): SpireMesh {
     agent.send('x509', { [`spiffe://${TD}`]: new X509Certificate(root.pem).raw });
     agent.send('jwt', { [`spiffe://${TD}`]: Buffer.from(JSON.stringify({ keys: jwtKeys.map((key) => publicJwk(key)) })) });
   };
-  const configText = [
-    'policies: [policies.yaml]',
-    'defaultAction: DENY',
-    'reload: { watch: false }',
-    'grpc:',
-    `  tls: { fromWorkloadApi: true, allowedClientIds: ["${ENVOY}"] }`,
-    'identity:',
-    `  workloadApi: { socket: "${agent.target}" }`,
-    '  verifyPeerCertificate: true',
-    '  jwtSvid: { audiences: [meshwarden] }',
-  ].join('\n');
+  const configText = workloadApiOnlyConfig(agent.target, ENVOY);
   return { dir: pki.dir, pki, root, agent, svids, issue, sendBundles, configText };
 }
 

@@ -13,24 +13,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findSpire, Spire, SPIRE_WORKLOAD_ID } from '../helpers/spire.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { adminGet, metric } from './operations-support.js';
-import { EnvoyLikeConnection, decisionOf, ordersCheck, type ClientTls } from './spire-support.js';
+import { EnvoyLikeConnection, decisionOf, ordersCheck, ordersPolicy, workloadApiOnlyConfig, type ClientTls } from './spire-support.js';
 
 const WAIT = { timeout: 30_000, interval: 100 };
 
 const spire = findSpire();
 if (!spire.found) console.log(`spire-svid-real: skipped, ${spire.problem}`);
-
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: orders-from-spire-workload }
-spec:
-  target: { services: ["orders"] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["${SPIRE_WORKLOAD_ID}"] } }]
-      to: [{ operation: { methods: ["GET"], paths: ["/orders/{*}"] } }]
-`;
 
 describe.runIf(spire.found)('meshwarden serve fed only by a real SPIRE agent', () => {
   let agent: Spire;
@@ -43,23 +31,13 @@ describe.runIf(spire.found)('meshwarden serve fed only by a real SPIRE agent', (
     if (!spire.found) return; // runIf has skipped the suite
     agent = new Spire(spire.dir);
     await agent.start();
-    // what SPIRE's own CLI fetches for this process: its SVID, key and bundle
-    // the agent answers "no identity issued" until it has synced the entry just created
+    // what SPIRE's own CLI fetches for this process: its SVID, key and bundle (the agent
+    // answers "no identity issued" until it has synced the entry just created)
     svidPem = await vi.waitUntil(() => attempt(() => agent.fetchX509SvidPem()), WAIT);
     const written = (name: string) => readFileSync(join(agent.dir, 'svid', name));
     client = { ca: written('bundle.0.pem'), cert: written('svid.0.pem'), key: written('svid.0.key') };
-    writeFileSync(join(agent.dir, 'policies.yaml'), POLICY);
-    const config = [
-      'policies: [policies.yaml]',
-      'defaultAction: DENY',
-      'reload: { watch: false }',
-      'grpc:',
-      `  tls: { fromWorkloadApi: true, allowedClientIds: ["${SPIRE_WORKLOAD_ID}"] }`,
-      'identity:',
-      `  workloadApi: { socket: "${agent.target}" }`,
-      '  verifyPeerCertificate: true',
-      '  jwtSvid: { audiences: [meshwarden] }',
-    ].join('\n');
+    writeFileSync(join(agent.dir, 'policies.yaml'), ordersPolicy(SPIRE_WORKLOAD_ID));
+    const config = workloadApiOnlyConfig(agent.target, SPIRE_WORKLOAD_ID);
     server = await startServer({ configText: config, configDir: agent.dir });
   }, 90_000);
 
