@@ -58,7 +58,7 @@ const lines = [
   '# The live map at 2,000 nodes and 10,000 edges',
   '',
   `${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, Chromium /usr/bin/chromium headless (software rendering: --disable-gpu); load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
-  'First render: navigation start to the first frame with the graph laid out (concentric) and drawn; of which merge (adding the elements), layout. Filter: a namespace chosen to the next frame.',
+  'First render: navigation start to the first frame with the graph laid out (concentric) and drawn (edges as haystacks past 2,000); of which merge (adding the elements), layout. Filter: a namespace chosen to the next frame.',
   'Click: pointerdown on a node to the frame after its details. Refresh: one /flows poll merged and filtered (every 2 s).',
   '',
   '| round | nodes | edges | first render | merge | layout | refresh | filter | click | Checks/s fed |',

@@ -34,7 +34,13 @@ export function toElements(snapshot) {
     addNode(nodes, edge.destination, 'service');
     edges.push({ group: 'edges', data: edgeData(edge) });
   }
-  return { nodes: [...nodes.values()], edges };
+  // In namespace order, so that a ring or row of the layout keeps a namespace together.
+  const ordered = [...nodes.values()].sort((a, b) => compare(a.data.namespace, b.data.namespace) || compare(a.data.id, b.data.id));
+  return { nodes: ordered, edges };
+}
+
+function compare(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The flows by edge id, for the details of a click; kept beside the graph, not copied into it. */
@@ -88,11 +94,14 @@ function matchesPattern(pattern, value) {
   return value === pattern;
 }
 
-/** Which observed peers an entry of /ui/api/reach covers: none means allowed but never used. */
-export function observedUnder(peer, observed) {
+/**
+ * Which observed peers an entry of /ui/api/reach covers: none means allowed but never used.
+ * `named`: the services the answer names, which `(any other service)` does not cover.
+ */
+export function observedUnder(peer, observed, named = new Set()) {
   const names = [...observed];
   switch (peer.kind) {
-    case 'service': return peer.service === undefined ? [] : names.filter((name) => name === peer.service);
+    case 'service': return peer.service === undefined ? names.filter((name) => !named.has(name)) : names.filter((name) => name === peer.service);
     case 'principal': return names.filter((name) => name === peer.principal);
     case 'principals': return names.filter((name) => matchesPattern(peer.pattern, name));
     case 'namespace': return names.filter((name) => name.startsWith('spiffe://') && matchesPattern(peer.namespace, namespaceOf(name)));

@@ -61,8 +61,9 @@ export function showReach(container, answer, observed) {
     container.replaceChildren(element('p', { class: 'hint' }, `reach: ${answer.error}`));
     return;
   }
+  const named = new Set(answer.entries.map((entry) => entry.peer.service).filter((service) => service !== undefined));
   const rows = answer.entries.map((entry) => {
-    const users = observedUnder(entry.peer, observed);
+    const users = observedUnder(entry.peer, observed, named);
     const used = users.length > 0;
     return element('tr', { class: used ? 'used' : 'unused' },
       element('td', {}, peerLabel(entry.peer)),

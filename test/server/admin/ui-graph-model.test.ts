@@ -28,7 +28,7 @@ describe('the live map model', () => {
     expect(namespaceOf(name)).toBe(namespace);
   });
 
-  it('names a workload ns/sa and makes one node of a name seen at both ends', () => {
+  it('names a workload ns/sa, makes one node of a name seen at both ends, and orders nodes by namespace', () => {
     expect(shortName(CART)).toBe('shop/cart');
     const { nodes, edges } = toElements({
       edges: [
@@ -36,7 +36,8 @@ describe('the live map model', () => {
         { source: 'orders', destination: 'db', count: 1, decisions: { allow: 0, deny: 1, dryRunDeny: 0 } },
       ],
     });
-    expect(nodes.map((n: { data: { id: string; kind: string } }) => [n.data.id, n.data.kind])).toEqual([[CART, 'workload'], ['orders', 'both'], ['db', 'service']]);
+    // In namespace order ('' before shop), then by name.
+    expect(nodes.map((n: { data: { id: string; kind: string } }) => [n.data.id, n.data.kind])).toEqual([['db', 'service'], ['orders', 'both'], [CART, 'workload']]);
     expect(edges.map((e: { data: { decision: string } }) => e.data.decision)).toEqual(['allowed', 'denied']);
   });
 
@@ -58,5 +59,10 @@ describe('the live map model', () => {
     [{ kind: 'service', service: 'orders', label: 'orders' }, []],
   ])('finds the observed peers reach entry %j covers', (peer, covered) => {
     expect(observedUnder(peer, new Set([CART, GUEST, 'unknown']))).toEqual(covered);
+  });
+
+  it('counts as covered by (any other service) every observed service the answer does not name', () => {
+    const other = { kind: 'service', label: '(any other service)' };
+    expect(observedUnder(other, new Set(['payments', 'orders', 'ledger']), new Set(['payments']))).toEqual(['orders', 'ledger']);
   });
 });
