@@ -23,7 +23,7 @@ describe('meshwarden verify', () => {
     const run = await capture(verifyCommand, ['examples/policies', '--invariants', segments, '--junit', junit]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✗ monitoring stays away from payments');
-    expect(run.stdout).toContain('counterexample: spiffe://prod.example/ns/monitoring/sa/witness reaches it payments: GET /metrics is allowed');
+    expect(run.stdout).toContain('counterexample: spiffe://prod.example/ns/monitoring/sa/witness reaches payments: GET /metrics is allowed');
     expect(run.stdout).toContain(`| meshwarden explain --policy examples/policies --request -`);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toContain('tests="1" failures="1"');

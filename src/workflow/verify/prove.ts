@@ -37,25 +37,29 @@ export function proveInvariants(reach: Reach, invariants: readonly Invariant[]):
 function prove(reach: Reach, invariant: Invariant): InvariantResult {
   switch (invariant.kind) {
     case 'isolate':
-      return search(reach, invariant, destinationsIn(reach, invariant.to), callerIs(invariant.from), 'reaches it');
+      return search(reach, invariant, destinationsIn(reach, invariant.to), callerIs(invariant.from), (who, to, call) => `${who} reaches ${to}: ${call} is allowed`);
     case 'only':
-      return search(reach, invariant, invariant.on ? [invariant.on] : reach.destinations(), [...notCallers(invariant.callers), ...operation(invariant.methods, invariant.paths)], 'is not among the callers allowed to');
+      return search(reach, invariant, invariant.on ? [invariant.on] : reach.destinations(), [...notCallers(invariant.callers), ...operation(invariant.methods, invariant.paths)], (who, to, call) => `${who}, none of the callers named, may ${call} on ${to}`);
     case 'noUnauthenticated':
-      return search(reach, invariant, destinationsIn(reach, invariant.to), callerClauses(undefined), 'is reachable without any identity');
+      return search(reach, invariant, destinationsIn(reach, invariant.to), callerClauses(undefined), (who, to, call) => `${who} may ${call} on ${to}`);
     case 'everyDestinationCovered':
       return covered(reach, invariant, destinationsIn(reach, invariant.to));
   }
 }
 
-function search(reach: Reach, invariant: Invariant, destinations: readonly ReachDestination[], extra: readonly Clause[], what: string): InvariantResult {
+/** How a counterexample reads: who, the destination, and the call (`GET /metrics`). */
+type Why = (who: string, destination: string, call: string) => string;
+
+function search(reach: Reach, invariant: Invariant, destinations: readonly ReachDestination[], extra: readonly Clause[], why: Why): InvariantResult {
   const unproven: ReachEntry[] = [];
   for (const destination of destinations) {
     const lists = reach.entries(destination, extra);
     const entry = lists.entries[0];
     if (entry !== undefined) {
-      const who = entry.witness?.request.source?.principal ?? 'a caller without identity';
-      const why = `${who} ${what} ${destinationLabel(destination)}: ${entry.witness!.request.method} ${entry.witness!.request.path} is allowed`;
-      return { invariant, verdict: 'refuted', destinations: destinations.length, counterexample: { destination, entry, request: entry.witness!.request, why } };
+      const request = entry.witness!.request;
+      const who = request.source?.principal ?? 'a caller without any identity';
+      const counterexample = { destination, entry, request, why: why(who, destinationLabel(destination), `${request.method} ${request.path}`) };
+      return { invariant, verdict: 'refuted', destinations: destinations.length, counterexample };
     }
     unproven.push(...lists.unproven);
   }
