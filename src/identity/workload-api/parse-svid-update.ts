@@ -31,6 +31,7 @@ export type SvidErrorCode =
   | 'ERR_SVID_KEY_MISMATCH'
   | 'ERR_SVID_BUNDLE_INVALID'
   | 'ERR_SVID_UNTRUSTED'
+  | 'ERR_SVID_NOT_VALID_NOW'
   | 'ERR_SVID_READ';
 
 export class SvidError extends Error {
@@ -59,7 +60,8 @@ export interface WorkloadSvid {
 
 const WHERE = 'X509SVIDResponse.svids[0]';
 
-export function parseSvidUpdate(update: RawSvidUpdate): WorkloadSvid {
+/** `nowMs`: a leaf outside its validity at this time is refused (served, every handshake would fail). */
+export function parseSvidUpdate(update: RawSvidUpdate, nowMs: number): WorkloadSvid {
   const svid = update?.svids?.[0];
   if (svid === undefined) throw new SvidError('ERR_SVID_EMPTY', 'X509SVIDResponse.svids: empty update');
   const spiffeId = tryParseSpiffeId(svid.spiffe_id ?? '');
@@ -73,6 +75,7 @@ export function parseSvidUpdate(update: RawSvidUpdate): WorkloadSvid {
     throw new SvidError('ERR_SVID_ID_MISMATCH', `${WHERE}.x509_svid: the certificate names ${named ?? 'no single SPIFFE ID'}, the response says ${spiffeId.uri}`);
   }
   if (leaf.ca) throw new SvidError('ERR_SVID_CERT_INVALID', `${WHERE}.x509_svid: the leaf certificate is a CA`);
+  requireValidAt(leaf, nowMs);
   const key = privateKey(svid.x509_svid_key);
   if (!leaf.checkPrivateKey(key)) throw new SvidError('ERR_SVID_KEY_MISMATCH', `${WHERE}.x509_svid_key: not the key of the certificate in x509_svid`);
   const roots = certificates(svid.bundle, `${WHERE}.bundle`, 'ERR_SVID_BUNDLE_INVALID');
@@ -85,6 +88,12 @@ export function parseSvidUpdate(update: RawSvidUpdate): WorkloadSvid {
     serialNumber: leaf.serialNumber,
     expiresAt: Date.parse(leaf.validTo),
   });
+}
+
+function requireValidAt(leaf: X509Certificate, nowMs: number): void {
+  if (nowMs < Date.parse(leaf.validFrom) || nowMs > Date.parse(leaf.validTo)) {
+    throw new SvidError('ERR_SVID_NOT_VALID_NOW', `${WHERE}.x509_svid: valid from ${leaf.validFrom} to ${leaf.validTo}, not now (${new Date(nowMs).toISOString()})`);
+  }
 }
 
 function certificates(der: Uint8Array | undefined, where: string, code: SvidErrorCode): X509Certificate[] {

@@ -81,7 +81,7 @@ export class WorkloadSvidSource {
   #update(message: RawSvidUpdate): void {
     let svid: WorkloadSvid;
     try {
-      svid = parseSvidUpdate(message);
+      svid = parseSvidUpdate(message, this.#now());
       this.#events.accept(svid);
     } catch (error) {
       this.stats.rejected++;
@@ -89,7 +89,9 @@ export class WorkloadSvidSource {
       return this.#fail(refused.code, `update refused: ${refused.message}`);
     }
     this.#current = svid;
-    Object.assign(this.stats, { updates: this.stats.updates + 1, lastUpdateAt: this.#now(), expiresAt: svid.expiresAt });
+    this.stats.updates++;
+    this.stats.lastUpdateAt = this.#now();
+    this.stats.expiresAt = svid.expiresAt;
     this.#failure = undefined;
     this.#told = undefined;
   }

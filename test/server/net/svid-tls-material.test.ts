@@ -32,6 +32,7 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
+  skewMs = 0;
   for (const { source, agent } of open.splice(0)) {
     source.close();
     await agent.stop();
@@ -46,6 +47,9 @@ interface Fed {
   readonly heard: GrpcTlsMaterial[];
 }
 
+/** How far ahead of the wall clock the sources' clock runs (the SVIDs' validity is judged by it). */
+let skewMs = 0;
+
 async function fed(svid?: IssuedSvid): Promise<Fed> {
   const agent = new WorkloadApiDouble();
   await agent.start();
@@ -56,6 +60,7 @@ async function fed(svid?: IssuedSvid): Promise<Fed> {
     onRotated: (rotation) => rotations.push(rotation),
     onRejected: (failure) => failures.push(failure),
     reconnect: { initialMs: 20, maxMs: 100 },
+    now: () => Date.now() + skewMs,
   });
   open.push({ source, agent });
   if (svid) await vi.waitUntil(() => source.current !== undefined, WAIT);
@@ -139,6 +144,19 @@ describe('a hostile X.509-SVID update is refused, the last good SVID serving on'
     expect(source.stats).toMatchObject({ updates: 1, rejected: 1 });
     // and the next good SVID is taken
     agent.sendSvid(second.message);
+    await vi.waitUntil(() => servedSerial(source) === second.serialNumber, WAIT);
+  });
+
+  it('an SVID outside its validity by our clock (expired, or the agent clock ahead)', async () => {
+    const { agent, source, failures } = await fed(first);
+    skewMs = 31 * 86_400_000; // the test PKI's leaves live 30 days
+    agent.sendSvid(second.message);
+    await vi.waitUntil(() => failures.length > 0, WAIT);
+    expect(failures[0]).toMatchObject({ code: 'ERR_SVID_NOT_VALID_NOW', keptLastGood: true });
+    expect(failures[0]!.reason).toMatch(/svids\[0\]\.x509_svid: valid from .* to .*, not now \(/);
+    expect(servedSerial(source)).toBe(first.serialNumber);
+    skewMs = 0;
+    agent.failStreams('svid'); // the agent sends it again on the new stream, now valid
     await vi.waitUntil(() => servedSerial(source) === second.serialNumber, WAIT);
   });
 
