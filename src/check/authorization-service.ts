@@ -56,8 +56,8 @@ export interface CallHeaders {
 }
 
 /**
- * Traces of Checks (telemetry/ builds it). Absent, a Check pays a comparison with undefined
- * where a span would begin, run and end: no span, no context parsed.
+ * Traces of Checks (telemetry/ builds it). Absent, the service is built without it: a Check
+ * runs no tracing code at all, and its call's headers are never read.
  */
 export interface CheckTracing {
   /**
@@ -116,9 +116,12 @@ const PATH_PREFIX = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 export function createAuthorizationService(handler: CheckHandler, options: AuthorizationServiceOptions = {}): AuthorizationService {
   const config = validated(options);
-  const check: AuthorizationService['check'] = (message, respond, call) => {
-    new CheckCall(handler, config, respond).run(message, call);
-  };
+  // Chosen once: with tracing off, a Check is the untraced CheckCall and nothing else.
+  const tracing = config.tracing;
+  const check: AuthorizationService['check'] =
+    tracing === undefined
+      ? (message, respond) => new CheckCall(handler, config, respond).run(message)
+      : (message, respond, call) => new TracedCheckCall(handler, config, respond, tracing, call).run(message);
   const checkBytes: AuthorizationService['checkBytes'] = (request, respond, call) => {
     check(readCheckRequest(request, config.requestLimits), (response) => respond(encodeCheckResponse(response)), call);
   };
@@ -188,10 +191,8 @@ class CheckCall {
   readonly #config: Config;
   readonly #respond: (response: CheckResponseMessage) => void;
   /** performance.now(): a double, where hrtime.bigint() allocates a BigInt per reading. */
-  readonly #started = performance.now();
-  #request: AccessRequest | undefined;
-  /** Only while tracing is on and this Check is traced. */
-  #span: CheckSpan | undefined;
+  protected readonly started = performance.now();
+  protected request: AccessRequest | undefined;
   #requestId = '';
   #answered = false;
 
@@ -201,20 +202,20 @@ class CheckCall {
     this.#respond = respond;
   }
 
-  run(message: CheckRequestMessage | InvalidRequestError, call: CallHeaders | undefined): void {
+  run(message: CheckRequestMessage | InvalidRequestError): void {
     try {
-      this.#request = this.#read(message);
+      this.request = this.#read(message);
     } catch (error) {
-      this.#begin(call);
+      this.begun();
       this.#requestId = message instanceof InvalidRequestError ? '' : requestIdOf(message);
       const decision = this.#refusal(error);
       this.#answer(this.#requestId === '' ? { decision } : { decision, requestId: this.#requestId });
       return;
     }
-    this.#begin(call);
+    this.begun();
     let result: Authorization | Promise<Authorization>;
     try {
-      result = this.#span === undefined ? this.#handler(this.#request) : this.#span.run(() => this.#handler(this.#request!));
+      result = this.handle(this.request);
     } catch (error) {
       this.#answer({ decision: this.#internalError(error) });
       return;
@@ -226,9 +227,17 @@ class CheckCall {
     }
   }
 
-  #begin(call: CallHeaders | undefined): void {
-    const tracing = this.#config.tracing;
-    if (tracing !== undefined) this.#span = tracing.begin(call, this.#request, this.#started);
+  /** The request was read, or refused: a traced Check begins its span here. */
+  protected begun(): void {}
+
+  /** Runs the pipeline (a traced Check: inside its span). */
+  protected handle(request: AccessRequest): Authorization | Promise<Authorization> {
+    return this.#handler(request);
+  }
+
+  /** The result as answered, about to be observed (a traced Check: its span ends, its ids added). */
+  protected finished(result: Authorization): Authorization {
+    return result;
   }
 
   #read(message: CheckRequestMessage | InvalidRequestError): AccessRequest {
@@ -250,8 +259,7 @@ class CheckCall {
       result = withDecision(result, this.#internalError(error));
       response = toCheckResponse(result.decision, this.#context(undefined));
     }
-    if (this.#span !== undefined) result = this.#span.end(result);
-    this.#observe(result);
+    this.#observe(this.finished(result));
     this.#respond(response);
   }
 
@@ -261,19 +269,19 @@ class CheckCall {
    */
   #subjectPrincipal(result: Authorization): string | undefined {
     if (result.subject !== undefined) return result.subject.workload?.uri;
-    const principal = this.#request?.source.principal;
+    const principal = this.request?.source.principal;
     return principal?.startsWith('spiffe://') ? principal : undefined;
   }
 
   #context(subjectPrincipal: string | undefined): ResponseContext {
-    return { request: this.#request, requestId: this.#requestId, principalHeader: this.#config.principalHeader, subjectPrincipal };
+    return { request: this.request, requestId: this.#requestId, principalHeader: this.#config.principalHeader, subjectPrincipal };
   }
 
   #observe(result: Authorization): void {
     const observe = this.#config.observe;
     if (!observe) return;
     try {
-      observe(result, this.#request, (performance.now() - this.#started) / 1000);
+      observe(result, this.request, (performance.now() - this.started) / 1000);
     } catch (error) {
       this.#report(error);
     }
@@ -300,6 +308,32 @@ class CheckCall {
     } catch {
       // The hook is told, never trusted: nothing it does may stop the answer.
     }
+  }
+}
+
+/** A Check with tracing on: its span begins once the request is read, holds the pipeline, and ends with the answer. */
+class TracedCheckCall extends CheckCall {
+  readonly #tracing: CheckTracing;
+  readonly #call: CallHeaders | undefined;
+  #span: CheckSpan | undefined;
+
+  constructor(handler: CheckHandler, config: Config, respond: (response: CheckResponseMessage) => void, tracing: CheckTracing, call: CallHeaders | undefined) {
+    super(handler, config, respond);
+    this.#tracing = tracing;
+    this.#call = call;
+  }
+
+  protected override begun(): void {
+    this.#span = this.#tracing.begin(this.#call, this.request, this.started);
+  }
+
+  protected override handle(request: AccessRequest): Authorization | Promise<Authorization> {
+    const span = this.#span;
+    return span === undefined ? super.handle(request) : span.run(() => super.handle(request));
+  }
+
+  protected override finished(result: Authorization): Authorization {
+    return this.#span === undefined ? result : this.#span.end(result);
   }
 }
 
