@@ -6,24 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCheck } from '../helpers/check-client.js';
-import { isLoopback, launchBrowser, type Browser, type LiveMapPage } from '../helpers/browser.js';
+import { chromiumFound, isLoopback, launchBrowser, type Browser, type LiveMapPage } from '../helpers/browser.js';
 import { CHECKOUT, EXPECTED_EDGES, FRONTEND, GUEST, sendMeshTraffic, startLiveMesh, type LiveMesh } from './live-map-fixture.js';
 
 let mesh: LiveMesh;
 let browser: Browser;
-
-beforeAll(async () => {
-  mesh = await startLiveMesh();
-  await sendMeshTraffic(mesh.client);
-  browser = await launchBrowser();
-  await browser.page.goto(`${mesh.adminUrl}/ui`);
-  await browser.page.waitForFunction(() => (globalThis as unknown as LiveMapPage).liveMap.refreshes >= 1, undefined, { timeout: 15_000 });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await mesh?.close();
-});
 
 const edgeId = (source: string, destination: string) => `${source} -> ${destination}`;
 const RED = 'rgb(211,47,47)';
@@ -32,7 +19,20 @@ function edgeStyle(id: string, property: string): Promise<string> {
   return browser.page.evaluate(([id, property]) => (globalThis as unknown as LiveMapPage).liveMap.cy.getElementById(id!).style(property!), [id, property]);
 }
 
-describe('the live map at /ui', () => {
+describe.runIf(chromiumFound('the live map in a browser'))('the live map at /ui', () => {
+  beforeAll(async () => {
+    mesh = await startLiveMesh();
+    await sendMeshTraffic(mesh.client);
+    browser = await launchBrowser();
+    await browser.page.goto(`${mesh.adminUrl}/ui`);
+    await browser.page.waitForFunction(() => (globalThis as unknown as LiveMapPage).liveMap.refreshes >= 1, undefined, { timeout: 15_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await mesh?.close();
+  });
+
   it('draws every observed workload, service and flow', async () => {
     const { nodes, edges } = await browser.page.evaluate(() => {
       const { cy } = (globalThis as unknown as LiveMapPage).liveMap;

@@ -4,10 +4,11 @@
  * reaches out to Google's services at start and, on a closed network, its connections are
  * refused. Every request a page makes is recorded, so a test can prove it stayed on loopback.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { isCi } from './envoy/envoy-binary.js';
 
 export const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 
@@ -20,6 +21,18 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * Whether the browser tests can run: on a developer machine without Chromium they are skipped
+ * with one line; under CI (which installs it) its absence fails the run.
+ */
+export function chromiumFound(suite: string): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  const problem = `no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or point CHROMIUM_BIN at one`;
+  if (isCi()) throw new Error(`CI is set and ${suite} cannot run: ${problem}`);
+  console.warn(`${suite}: skipped, ${problem}`);
+  return false;
+}
 
 export interface Browser {
   readonly page: Page;
