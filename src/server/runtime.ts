@@ -10,7 +10,7 @@ import { createIdentityResolver, type IdentityResolver } from '../identity/index
 import { BoundedMemo } from '../lib/index.js';
 import { DestinationResolver } from '../policy/index.js';
 import { buildInfo } from '../telemetry/index.js';
-import { createAdminUi, startAdminServer, type AdminServer, type UiAnalysis } from './admin/index.js';
+import { startAdminServer, type AdminServer, type UiAnalysis } from './admin/index.js';
 import { createAuthorizationService, type AuthorizationService } from '../check/index.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/index.js';
 import { grpcListenerSecurity, type ListenerSecurity } from './grpc-credentials.js';
@@ -257,7 +257,7 @@ function startAdmin(
 ): Promise<AdminServer> | undefined {
   if (config.admin.address === 'off') return undefined;
   return startAdminServer({
-    ui: config.admin.ui ? createAdminUi({ snapshot: () => policies.current, analysis }) : undefined,
+    ui: config.admin.ui ? { snapshot: () => policies.current, analysis } : undefined,
     address: config.admin.address,
     metrics: () => telemetry.metrics.exposition(),
     contentType: telemetry.metrics.contentType,

@@ -8,14 +8,14 @@ import { AdminServerError } from './errors.js';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { routeAdminRequest, type AdminProviders, type AdminReply } from './routes.js';
 import { readLimitedBody } from './ui/request-body.js';
-import type { AdminUi } from './ui/ui-routes.js';
+import { createAdminUi, type AdminUi, type AdminUiOptions } from './ui/ui-routes.js';
 import { listenOn } from '../net/listen.js';
 
 export interface AdminServerOptions extends AdminProviders {
   /** `host:port`, `[v6]:port` or `unix:/path`; default `127.0.0.1:9901`. */
   readonly address?: string;
   /** The live map at `/ui` (admin.ui); absent, `/ui` is 404 like any unknown path. */
-  readonly ui?: AdminUi | undefined;
+  readonly ui?: AdminUiOptions | undefined;
 }
 
 export interface AdminServer {
@@ -33,7 +33,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const configured = options.address ?? DEFAULT_ADMIN_ADDRESS;
   const address = parseListenAddress(configured);
-  const server = createServer((request, response) => void serve(request, response, options));
+  const ui = options.ui === undefined ? undefined : liveMap(options.ui, configured);
+  const server = createServer((request, response) => void serve(request, response, options, ui));
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -41,8 +42,18 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   return { address: boundAddress(server, address), close: () => closeServer(server) };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, options: AdminServerOptions): Promise<void> {
-  const reply = await route(request, options);
+/** Its files are read now: a package without them fails the start, saying so, not the first visit. */
+function liveMap(options: AdminUiOptions, configured: string): AdminUi {
+  try {
+    return createAdminUi(options);
+  } catch (error) {
+    const message = `admin.ui: the live map's files cannot be read (${(error as Error).message})`;
+    throw new AdminServerError('ERR_ADMIN_UI', configured, message, { cause: error });
+  }
+}
+
+async function serve(request: IncomingMessage, response: ServerResponse, options: AdminServerOptions, ui: AdminUi | undefined): Promise<void> {
+  const reply = await route(request, options, ui);
   response.writeHead(reply.status, {
     'content-type': reply.contentType,
     'cache-control': 'no-store',
@@ -53,10 +64,9 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   response.end(reply.body);
 }
 
-async function route(request: IncomingMessage, options: AdminServerOptions): Promise<AdminReply> {
+async function route(request: IncomingMessage, options: AdminServerOptions, ui: AdminUi | undefined): Promise<AdminReply> {
   const method = request.method ?? '';
   const url = request.url ?? '/';
-  const ui = options.ui;
   // Prefixed, so a target such as `//host/ui` stays a path and never names a host.
   const parsed = parseTarget(url);
   if (ui === undefined || parsed === undefined || !ui.handles(parsed.pathname)) return routeAdminRequest(method, url, options);

@@ -1,6 +1,6 @@
-/** Errors of the admin server: a misused address, or a socket that could not be bound. */
+/** Errors of the admin server: a misused address, a socket that could not be bound, the live map's files unreadable. */
 
-export type AdminServerErrorCode = 'ERR_ADMIN_ADDRESS' | 'ERR_ADMIN_LISTEN';
+export type AdminServerErrorCode = 'ERR_ADMIN_ADDRESS' | 'ERR_ADMIN_LISTEN' | 'ERR_ADMIN_UI';
 
 export class AdminServerError extends Error {
   readonly code: AdminServerErrorCode;

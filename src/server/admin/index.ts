@@ -6,6 +6,6 @@ export { AdminServerError } from './errors.js';
 export type { AdminServerErrorCode } from './errors.js';
 export { DEFAULT_ADMIN_ADDRESS, parseListenAddress } from './listen-address.js';
 export type { ListenAddress } from './listen-address.js';
-export { createAdminUi, DEFAULT_UI_LIMITS } from './ui/ui-routes.js';
+export { DEFAULT_UI_LIMITS } from './ui/ui-routes.js';
 export type { AdminUi, AdminUiOptions, UiLimits } from './ui/ui-routes.js';
 export type { UiAnalysis, UiAnswer } from './ui/ui-analysis.js';

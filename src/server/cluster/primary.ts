@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { engineOptionsOf, type ServerConfig } from '../../config/index.js';
 import { createClusterMetricsAggregator } from '../../telemetry/index.js';
-import { createAdminUi, startAdminServer, type AdminServer, type UiAnalysis } from '../admin/index.js';
+import { startAdminServer, type AdminServer, type UiAnalysis } from '../admin/index.js';
 import type { Serving } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { PolicyReloader } from '../policy-reloader.js';
@@ -103,7 +103,7 @@ function startAdmin(
   if (config.admin.address === 'off') return undefined;
   const aggregator = createClusterMetricsAggregator({ peers: () => pool.serving(), local: [createPrimaryRegistry(pool)] });
   return startAdminServer({
-    ui: config.admin.ui ? createAdminUi({ snapshot: () => policies.current, analysis }) : undefined,
+    ui: config.admin.ui ? { snapshot: () => policies.current, analysis } : undefined,
     address: config.admin.address,
     metrics: () => aggregator.metrics(),
     contentType: aggregator.contentType,

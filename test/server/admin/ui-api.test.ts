@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUiAnalysis } from '../../../src/cli/admin-ui-analysis.js';
-import { createAdminUi, startAdminServer, type AdminServer, type AdminUiOptions } from '../../../src/server/admin/index.js';
+import { startAdminServer, type AdminServer, type AdminUiOptions } from '../../../src/server/admin/index.js';
 import { PolicyReloader } from '../../../src/server/policy-reloader.js';
 import { tempDir } from '../../helpers/server-process.js';
 
@@ -68,7 +68,7 @@ async function startWith(ui: Partial<AdminUiOptions> | 'off'): Promise<string> {
     health: () => ({ live: true, ready: true }),
     policyInfo: () => ({}),
     flows: async () => ({ edges: [], overflow: { edges: 0 } }),
-    ui: ui === 'off' ? undefined : createAdminUi({ snapshot: () => policies.current, analysis: createUiAnalysis(), ...ui }),
+    ui: ui === 'off' ? undefined : { snapshot: () => policies.current, analysis: createUiAnalysis(), ...ui },
   });
   running.push(server);
   return `http://${server.address}`;
@@ -93,6 +93,11 @@ describe('admin.ui off (the default)', () => {
 });
 
 describe('admin.ui on', () => {
+  it("fails the start, saying why, when the page's files are not there (a package that did not ship ui/)", async () => {
+    const start = startWith({ pageFolder: tempDir('meshwarden-no-ui-') });
+    await expect(start).rejects.toMatchObject({ code: 'ERR_ADMIN_UI', message: expect.stringMatching(/admin\.ui: the live map's files cannot be read \(ENOENT.*index\.html/) });
+  });
+
   it('serves the page with a strict content security policy and nothing inline', async () => {
     const base = await startWith({});
     const response = await fetch(`${base}/ui`);

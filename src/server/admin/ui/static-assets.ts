@@ -36,9 +36,9 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
 
 export const CYTOSCAPE_PATH = '/ui/vendor/cytoscape.esm.min.mjs';
 
-export function loadStaticAssets(): ReadonlyMap<string, StaticAsset> {
+export function loadStaticAssets(folder = UI_FOLDER): ReadonlyMap<string, StaticAsset> {
   const assets = new Map<string, StaticAsset>();
-  for (const [path, file] of Object.entries(PAGE_FILES)) assets.set(path, asset(join(UI_FOLDER, file)));
+  for (const [path, file] of Object.entries(PAGE_FILES)) assets.set(path, asset(join(folder, file)));
   assets.set(CYTOSCAPE_PATH, asset(cytoscapeBundle()));
   return assets;
 }

@@ -40,6 +40,8 @@ export interface AdminUiOptions {
   readonly limits?: Partial<UiLimits>;
   /** Milliseconds; injectable so the rate limit is tested without waiting. */
   readonly now?: () => number;
+  /** Where the page's files are; the package's `ui/` folder unless a test says otherwise. */
+  readonly pageFolder?: string;
 }
 
 export interface UiRequest {
@@ -76,7 +78,7 @@ const WHAT_IF = '/ui/api/what-if';
 const REACH = '/ui/api/reach';
 
 export function createAdminUi(options: AdminUiOptions): AdminUi {
-  const assets = loadStaticAssets();
+  const assets = loadStaticAssets(options.pageFolder);
   const limits = { ...DEFAULT_UI_LIMITS, ...options.limits };
   const bucket = new TokenBucket(limits.ratePerSecond, limits.burst, options.now ?? Date.now);
   const api = { options, limits, bucket };
