@@ -3,12 +3,19 @@
  * tree-by-policies: 20,000 policies of 5 rules on 10,000 services, 2 exact principals per rule,
  * paths exact/prefix/template, a header condition on a third of the rules, 2 mesh-wide DENYs).
  * Wall time of each question, median of ROUNDS runs, one process, after one warm-up run.
+ * Then the whole commands, from the set written as YAML, once each: load, compile, answer
+ * (`meshwarden` from dist/: `npm run build` first).
  * Run: npx tsc -p bench/tsconfig.json; node node_modules/.cache/meshwarden-bench/bench/reach-verify.js [RULES]
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileTree, computeReach, blastRadius, Reach, type EngineOptions } from '../src/policy/index.js';
 import { invariantsOf, proveInvariants } from '../src/workflow/verify/index.js';
 import { parseLocatedYaml } from '../src/workflow/located-yaml.js';
 import { generatePolicies, workloadFor } from './lib/policy-set.js';
+import { policiesYaml } from './lib/policy-yaml.js';
 
 const RULES = Number(process.argv[2] ?? 100_000);
 const ROUNDS = 5;
@@ -64,3 +71,21 @@ console.log('');
 console.log('| question | median | result |');
 console.log('|---|---|---|');
 for (const [question, ms, result] of rows) console.log(`| ${question} | ${ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`} | ${result} |`);
+
+// The whole commands as a CI job runs them: read the YAML, compile, answer. One run each, bounded.
+const dir = mkdtempSync(join(tmpdir(), 'mw-bench-reach-'));
+writeFileSync(join(dir, 'policies.yaml'), policiesYaml(policies));
+writeFileSync(join(dir, 'segments.yaml'), SEGMENTS);
+const commands: [string, string[]][] = [
+  ['meshwarden check (load and validate only: the reference)', ['check', join(dir, 'policies.yaml')]],
+  ['meshwarden reach --to svc-1', ['reach', join(dir, 'policies.yaml'), '--to', 'svc-1']],
+  ['meshwarden verify (4 invariants)', ['verify', join(dir, 'policies.yaml'), '--invariants', join(dir, 'segments.yaml')]],
+];
+console.log('');
+console.log('| whole command (load + compile + answer) | wall time | exit |');
+console.log('|---|---|---|');
+for (const [name, args] of commands) {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+  console.log(`| ${name} | ${((performance.now() - started) / 1000).toFixed(1)} s | ${run.status ?? run.signal} |`);
+}
