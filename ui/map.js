@@ -5,10 +5,11 @@ import { element, showEdge, showNode, showReach, showWhatIf } from './panels.js'
 
 const REFRESH_MS = 2000;
 /**
- * Past this many nodes the force-directed layout takes too long; concentric (services on the
- * inner ring, callers outside, each ring in namespace order) takes a second or two at 2,000.
+ * Up to this many nodes, breadthfirst: callers in a row above the services they call, the same
+ * picture every time. Past it that takes seconds; concentric (services on the inner ring,
+ * callers outside, each ring in namespace order) a second or two at 2,000.
  */
-const FORCE_LAYOUT_MAX_NODES = 300;
+const LAYERED_LAYOUT_MAX_NODES = 300;
 /** Past this many edges, edges are hidden while panning and zooming, so the page stays responsive. */
 const LARGE_GRAPH_EDGES = 2000;
 
@@ -111,11 +112,10 @@ function placeNear(cy, nodes, edges) {
   }
 }
 
-/** `first`: nothing is placed yet, so cose starts from random places rather than all at the origin. */
-function layout(cy, first) {
+function layout(cy) {
   const started = performance.now();
-  const options = cy.nodes().length <= FORCE_LAYOUT_MAX_NODES
-    ? { name: 'cose', animate: false, randomize: first, nodeRepulsion: () => 80000, idealEdgeLength: () => 120, nodeOverlap: 20, componentSpacing: 120, padding: 60 }
+  const options = cy.nodes().length <= LAYERED_LAYOUT_MAX_NODES
+    ? { name: 'breadthfirst', directed: true, spacingFactor: 1.1, avoidOverlap: true, padding: 60, animate: false }
     : { name: 'concentric', concentric: (node) => (node.data('kind') === 'workload' ? 1 : 2), levelWidth: () => 1, minNodeSpacing: 4, padding: 20, animate: false };
   cy.layout(options).run();
   state.timings.layoutMs = performance.now() - started;
@@ -135,7 +135,7 @@ function draw(flows) {
   const first = cy.nodes().empty();
   const added = merge(cy, toElements(flows));
   state.timings.mergeMs = performance.now() - started;
-  if (first || (added > 0 && cy.nodes().length <= FORCE_LAYOUT_MAX_NODES)) layout(cy, first);
+  if (first || (added > 0 && cy.nodes().length <= LAYERED_LAYOUT_MAX_NODES)) layout(cy);
   updateNamespaces();
   applyFilter();
   state.refreshes++;

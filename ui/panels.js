@@ -2,7 +2,6 @@
 // traffic or the server goes in with textContent, never as markup.
 import { observedUnder, peerLabel } from './graph-model.js';
 
-
 export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -10,9 +9,9 @@ export function element(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** A two-column table of name → count, largest first, at most `max` rows. */
-function countTable(entries, max = 50) {
-  const sorted = [...entries].sort((a, b) => b[1] - a[1]);
+/** A two-column table of name → count, largest first (unless `ordered` already), at most `max` rows. */
+function countTable(entries, { max = 50, ordered = false } = {}) {
+  const sorted = ordered ? entries : [...entries].sort((a, b) => b[1] - a[1]);
   const rows = sorted.slice(0, max).map(([name, count]) => element('tr', {}, element('td', {}, name), element('td', { class: 'count' }, count)));
   if (sorted.length > max) rows.push(element('tr', {}, element('td', {}, `… ${sorted.length - max} more`), element('td')));
   return element('table', {}, element('tbody', {}, ...rows));
@@ -28,7 +27,7 @@ export function showEdge(panel, flow) {
   panel.replaceChildren(
     element('h2', {}, 'Flow'),
     element('p', { 'data-field': 'edge' }, flow.source, ' → ', flow.destination),
-    countTable([['requests', flow.count], ['allowed', flow.decisions.allow], ['denied', flow.decisions.deny], ['dry-run denied', flow.decisions.dryRunDeny]]),
+    countTable([['requests', flow.count], ['allowed', flow.decisions.allow], ['denied', flow.decisions.deny], ['dry-run denied', flow.decisions.dryRunDeny]], { ordered: true }),
     ...section('Decided by', deciders(flow)),
     ...section('Methods', countTable(Object.entries(flow.methods))),
     ...section('Paths', countTable(pathCounts)),
@@ -50,7 +49,7 @@ export function showNode(panel, node, observed) {
   panel.replaceChildren(
     element('h2', {}, node.kind === 'service' ? 'Service' : 'Workload'),
     element('p', { 'data-field': 'node' }, node.id),
-    countTable([['observed callers', observed.callers.size], ['observed destinations', observed.destinations.size]]),
+    countTable([['observed callers', observed.callers.size], ['observed destinations', observed.destinations.size]], { ordered: true }),
     element('div', { id: 'reach' }, element('p', { class: 'hint' }, 'asking the policy what it allows…')),
   );
 }
