@@ -7,7 +7,8 @@
  * the walk there (`unknownIdentity`).
  */
 import { tryParseSpiffeId } from '../../domain/index.js';
-import { callerClauses, type Reach } from './compute-reach.js';
+import { callerClauses } from './caller.js';
+import type { Reach } from './compute-reach.js';
 import { destinationKey } from './scope.js';
 import type { ReachDestination, ReachEntry } from './types.js';
 

@@ -6,15 +6,17 @@
  * meet part of it stays as an "unless". Every entry is then shown real by a witness request
  * the compiled tree allows; an entry without one is `unproven`, never silently dropped.
  */
-import { tryParseSpiffeId, type PolicyRef } from '../../domain/index.js';
+import type { PolicyRef } from '../../domain/index.js';
 import type { Evaluator } from '../evaluation.js';
 import type { EngineOptions, Policy, Rule } from '../model.js';
-import { alwaysHolds, conjunctionsOf, kindOf, type Conjunction } from './clause.js';
-import { contains } from './pattern.js';
-import { conjunctionsConflict, relate } from './cover.js';
+import { callerClauses, meshTrustDomain } from './caller.js';
+import { conjunctionsOf, type Conjunction } from './clause.js';
+import { conjunctionsConflict } from './cover.js';
+import { describe } from './describe-entry.js';
+import { cut } from './subtract.js';
 import { destinationKey, ScopeIndex } from './scope.js';
 import { findWitness } from './witness.js';
-import type { CallerClass, Clause, ReachDestination, ReachEntry, ReachQuery, ReachReport, Unless } from './types.js';
+import type { ReachDestination, ReachEntry, ReachQuery, ReachReport, Unless } from './types.js';
 
 /** What reach needs: the policies, the engine options and the engine that enforces them. */
 export interface ReachInput {
@@ -133,60 +135,6 @@ export class Reach {
   }
 }
 
-/**
- * The grant once the DENYs are taken away: undefined when one covers it whole; otherwise
- * narrowed where a DENY covers some of its values exactly (a `/debug/*` DENY takes `/debug/*`
- * out of an ALLOW's paths), with the DENYs that may still meet the rest as "unless".
- */
-function cut(grant: Conjunction, denies: readonly Unless[]): { clauses: Conjunction; unless: Unless[] } | undefined {
-  let clauses = grant;
-  const unless: Unless[] = [];
-  for (const deny of denies) {
-    let relation = relate(clauses, deny.clauses);
-    if (relation === 'partial') {
-      const narrowed = narrow(clauses, deny.clauses);
-      if (narrowed === undefined) return undefined;
-      clauses = narrowed;
-      relation = relate(clauses, deny.clauses);
-    }
-    if (relation === 'covers') return undefined;
-    if (relation === 'partial') unless.push(deny);
-  }
-  return { clauses, unless };
-}
-
-/**
- * When a DENY holds wherever the grant holds except on one attribute, which it restricts to
- * some values, the grant's values on that attribute the DENY's contain are denied outright:
- * they are removed. Undefined when none is left (the DENY covers the grant).
- */
-function narrow(grant: Conjunction, deny: Conjunction): Conjunction | undefined {
-  const open = deny.filter((d) => !alwaysHolds(d) && relate(grant, [d]) !== 'covers');
-  if (open.length !== 1 || open[0]!.values === undefined) return grant;
-  const d = open[0]!;
-  const kind = kindOf(d.attribute);
-  const at = grant.findIndex((g) => g.attribute === d.attribute && g.values !== undefined);
-  if (at < 0) return grant;
-  const kept = grant[at]!.values!.filter((gv) => !d.values!.some((dv) => contains(kind, dv, gv)));
-  if (kept.length === 0) return undefined;
-  return grant.map((g, i) => (i === at ? { attribute: g.attribute, values: kept } : g));
-}
-
-/** The trust domain of the first SPIFFE ID a policy names exactly: the mesh's, for made-up callers. */
-function meshTrustDomain(policies: readonly Policy[]): string {
-  for (const policy of policies) {
-    for (const rule of policy.rules) {
-      for (const source of rule.from ?? []) {
-        for (const principal of source.principals ?? []) {
-          const id = principal.includes('*') ? undefined : tryParseSpiffeId(principal.startsWith('spiffe://') ? principal : `spiffe://${principal}`);
-          if (id !== undefined) return id.trustDomain;
-        }
-      }
-    }
-  }
-  return 'witness.example';
-}
-
 function conjunctionsByCaller(rule: Rule): readonly Conjunction[] {
   let list = CONJUNCTIONS.get(rule);
   if (list === undefined) CONJUNCTIONS.set(rule, (list = conjunctionsOf(rule).flatMap(byCaller)));
@@ -200,46 +148,6 @@ function byCaller(clauses: Conjunction): Conjunction[] {
   if (split < 0) return [clauses];
   const clause = clauses[split]!;
   return clause.values!.map((value) => clauses.map((c, i) => (i === split ? { attribute: c.attribute, values: [value] } : c)));
-}
-
-function describe(grant: Grant): Omit<ReachEntry, 'witness'> {
-  const { caller, rest } = callerOf(grant.clauses);
-  const methods = rest.find((c) => c.attribute === 'method' && c.values !== undefined);
-  const paths = rest.find((c) => c.attribute === 'path' && c.values !== undefined);
-  return {
-    destination: grant.destination,
-    caller,
-    ...(methods ? { methods } : {}),
-    ...(paths ? { paths } : {}),
-    conditions: rest.filter((c) => c !== methods && c !== paths),
-    ...(grant.allowedBy ? { allowedBy: grant.allowedBy } : {}),
-    unless: grant.unless,
-  };
-}
-
-/** The caller class a conjunction names, and the clauses left once it is said. */
-function callerOf(clauses: Conjunction): { caller: CallerClass; rest: Clause[] } {
-  const principal = clauses.find((c) => c.attribute === 'source.principal' && c.values?.length === 1);
-  const namespace = clauses.find((c) => c.attribute === 'source.namespace' && c.values?.length === 1);
-  const used = principal ?? namespace;
-  const rest = clauses.filter((c) => c !== used);
-  if (principal !== undefined) {
-    const value = principal.values![0]!;
-    if (value === '*') return { caller: { kind: 'authenticated' }, rest };
-    return { caller: value.includes('*') ? { kind: 'principals', pattern: value } : { kind: 'principal', principal: value }, rest };
-  }
-  if (namespace !== undefined) return { caller: { kind: 'namespace', namespace: namespace.values![0]! }, rest };
-  // Several values left after splitting (both principals and namespaces listed): the principals' own grants carry them.
-  return { caller: { kind: 'anyone' }, rest };
-}
-
-/** The clauses that pin a caller: a SPIFFE ID, or no workload identity and no end user at all. */
-export function callerClauses(principal: string | undefined): Conjunction {
-  if (principal !== undefined) return [{ attribute: 'source.principal', values: [principal] }];
-  return [
-    { attribute: 'source.principal', notValues: ['*'] },
-    { attribute: 'request.auth.principal', notValues: ['*'] },
-  ];
 }
 
 /** The one entry point: `reach` for a destination, or for a caller over every destination a policy names. */
@@ -260,13 +168,3 @@ export function computeReach(input: ReachInput | Reach, query: ReachQuery): Reac
   return { query, ...lists, destinations };
 }
 
-/**
- * A caller as people write it: a SPIFFE ID (Istio's form without `spiffe://` too), or
- * `anonymous` / `unauthenticated` for no identity (undefined). A TypeError for anything else.
- */
-export function normalizeCaller(text: string): string | undefined {
-  if (text === 'anonymous' || text === 'unauthenticated') return undefined;
-  const id = tryParseSpiffeId(text.startsWith('spiffe://') ? text : `spiffe://${text}`);
-  if (id === undefined || text.includes('*')) throw new TypeError(`"${text}" is not a SPIFFE ID (spiffe://trust-domain/path), nor "anonymous"`);
-  return id.uri;
-}
