@@ -22,11 +22,17 @@ export interface BenchCheckService {
   readonly telemetry: Telemetry;
 }
 
-/** `decisionLog` defaults to off, as the Check-path bench has always measured. */
-export async function benchCheckService(policies: readonly Policy[], cacheMax: number, decisionLog: RawConfig['decisionLog'] = { output: 'off' }): Promise<BenchCheckService> {
-  const config = buildConfig({ decisionLog, cache: { decisions: { max: cacheMax } } }, process.cwd());
+/** `decisionLog` defaults to off, as the Check-path bench has always measured; `tracing` to absent (off). */
+export async function benchCheckService(
+  policies: readonly Policy[],
+  cacheMax: number,
+  decisionLog: RawConfig['decisionLog'] = { output: 'off' },
+  tracing?: RawConfig['tracing'],
+): Promise<BenchCheckService> {
+  const config = buildConfig({ decisionLog, cache: { decisions: { max: cacheMax } }, ...(tracing ? { tracing } : {}) }, process.cwd());
   const telemetry = createTelemetry(config, pino({ enabled: false }));
-  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir });
+  const traces = telemetry.tracing;
+  const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, ...(traces ? { tracing: traces } : {}) });
   const tree = compileTree(policies, ENGINE_OPTIONS);
   const snapshot: PolicySnapshot = {
     generation: 1, tree, policies, files: [], hash: 'bench', policyCount: policies.length,
@@ -37,6 +43,7 @@ export async function benchCheckService(policies: readonly Policy[], cacheMax: n
   const service = createAuthorizationService((request) => authorizer.authorize(request), {
     requestLimits: config.grpc.limits,
     observe: (result, request, durationSeconds) => telemetry.recorder.record(result, request, durationSeconds),
+    ...(traces ? { tracing: traces } : {}),
   });
   return { checkBytes: service.checkBytes, telemetry };
 }
