@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { computeReach, type ReachEntry } from '../../src/policy/index.js';
 import { DEFAULT_ENGINE_OPTIONS, loadPolicySet } from '../../src/workflow/policy-set.js';
@@ -23,5 +26,42 @@ describe('reach for a destination of the example mesh', () => {
     // The guardrail DENY on /debug/* takes that path out of monitoring's: only /metrics is left.
     expect(monitoring).toMatchObject({ paths: { values: ['/metrics'] }, unless: [] });
     expect(monitoring!.witness?.request).toMatchObject({ method: 'GET', path: '/metrics', source: { principal: 'spiffe://prod.example/ns/monitoring/sa/witness' } });
+  });
+});
+
+const OPEN_API = `apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: open-api }
+spec:
+  target: { services: [api] }
+  action: ALLOW
+  rules:
+    - from: [{ source: { notPrincipals: ["spiffe://td.example/ns/guest/sa/bad"] } }]
+      to: [{ operation: { methods: [GET], paths: ["/pub/{**}"] } }]
+    - from: [{ source: { principals: ["*"] } }]
+      to: [{ operation: { paths: ["/v1/*"] } }]
+      when: [{ key: "request.auth.claims[scope]", values: [write] }]
+---
+apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: no-guest-writes }
+spec:
+  action: DENY
+  rules:
+    - from: [{ source: { namespaces: [guest] } }]
+      to: [{ operation: { methods: [POST] } }]
+`;
+
+describe('reach keeps wildcards what they are', () => {
+  test('a notPrincipals-only source is ANYONE, shown by a request without identity; principals "*" is any authenticated workload, with its claim and the DENY that may cut in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mw-reach-'));
+    writeFileSync(join(dir, 'api.yaml'), OPEN_API);
+    const report = computeReach(await loadPolicySet([dir], DEFAULT_ENGINE_OPTIONS), { destination: { service: 'api' } });
+    const [anyone, authenticated] = report.entries;
+    expect(anyone).toMatchObject({ caller: { kind: 'anyone' }, conditions: [{ attribute: 'source.principal', notValues: ['spiffe://td.example/ns/guest/sa/bad'] }], unless: [] });
+    expect(anyone!.witness!.request.source?.principal).toBeUndefined();
+    expect(authenticated).toMatchObject({ caller: { kind: 'authenticated' }, conditions: [{ attribute: 'request.auth.claims[scope]', values: ['write'] }] });
+    expect(authenticated!.unless.map((u) => u.rule)).toEqual([{ policy: 'no-guest-writes', rule: 0 }]);
+    expect(authenticated!.witness!.subject?.user.claims).toEqual({ scope: 'write' });
   });
 });

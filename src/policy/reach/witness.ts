@@ -89,7 +89,9 @@ function slotsFor(grant: Conjunction, others: readonly Clause[], trustDomain: st
     const avoid = others.filter((c) => identityOr(c.attribute) === attribute);
     // Values meeting fewer DENY clauses first: the likeliest to be allowed.
     const score = (v: Value) => avoid.filter((c) => holds(c, v)).length;
-    return { attribute, candidates: [...kept].sort((a, b) => score(a) - score(b)) };
+    // Sorted as pairs: Array.prototype.sort puts `undefined` (absent) last whatever the comparator says.
+    const ranked = kept.map((value, order) => ({ value, order, score: score(value) })).sort((a, b) => a.score - b.score || a.order - b.order);
+    return { attribute, candidates: ranked.map((r) => r.value) };
   });
 }
 
