@@ -60,7 +60,9 @@ function strip<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-function toPolicy(p: fc.RecordValue<typeof policy>, index: number): Policy {
+type PolicySpec = typeof policy extends fc.Arbitrary<infer T> ? T : never;
+
+function toPolicy(p: PolicySpec, index: number): Policy {
   const scope = strip({ services: p.services, namespace: p.namespace, selector: p.selector });
   return { id: `p${index}`, name: `p${index}`, format: 'istio', origin: { file: 'gen.yaml', document: index, line: 1, column: 1 }, action: p.action, mode: p.mode, scope, rules: p.rules };
 }
