@@ -30,6 +30,13 @@ describe('meshwarden verify', () => {
     expect(xml).toContain('<failure message="refuted" type="refuted">');
   });
 
+  test('--json says whether all are proven, and each verdict with its file and line', async () => {
+    const run = await capture(verifyCommand, ['examples/policies', '--invariants', 'examples/segments.yaml', '--json']);
+    const report = JSON.parse(run.stdout);
+    expect(report.proven).toBe(true);
+    expect(report.invariants[4]).toMatchObject({ name: 'nothing in shop is reachable without an identity', kind: 'noUnauthenticated', line: 27, verdict: 'proven', destinations: 4 });
+  });
+
   test('without --invariants it is a usage error', async () => {
     await expect(capture(verifyCommand, ['examples/policies'])).rejects.toBeInstanceOf(CliUsageError);
   });
