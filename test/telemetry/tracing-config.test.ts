@@ -10,7 +10,7 @@ import type { Authorization } from '../../src/domain/index.js';
 import { encodeOfficial } from '../helpers/official-protos.js';
 import { httpCheck } from '../helpers/check-client.js';
 
-const problems = (text: string): string[] => {
+const problems = (text: string): readonly string[] => {
   try {
     parseConfigText(text, 'meshwarden.yaml');
   } catch (error) {
