@@ -3,9 +3,13 @@
  * export to the same OTLP/HTTP receiver on loopback, and meshwarden's Check span is the child
  * of the span Envoy traces its ext_authz call with (the gRPC call's metadata carries its
  * traceparent; over the HTTP service, the request to meshwarden does). The decision line of
- * that Check names the same trace.
+ * that Check names the same trace. Envoy's tracing is the README's snippet, as documented.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../helpers/server-process.js';
 import {
   appCluster,
   bootstrap,
@@ -36,21 +40,27 @@ spec:
 `;
 const ROUTES = [{ name: 'status', match: { path: '/status' }, service: 'status' }];
 
-/** Envoy's HTTP connection manager with its OpenTelemetry tracer on, every request sampled, exporting over OTLP/HTTP. */
+/** The HCM `tracing` block the README's Traces section tells operators to add, as written there. */
+function documentedTracing(): Json {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Traces'));
+  const block = /Envoy's side, in its HTTP connection manager[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(section);
+  if (block === null) throw new Error("README.md's Traces section has no Envoy snippet");
+  return (parse(block[1]!) as { tracing: Json }).tracing;
+}
+
+/**
+ * Envoy's HTTP connection manager traced with the README's snippet, pointed at the receiver
+ * and sampling every request (the snippet says 1 %).
+ */
 function traced(listener: Json): Json {
   const chains = listener['filter_chains'] as Json[];
   const hcm = (chains[0]!['filters'] as Json[])[0]!['typed_config'] as Json;
-  hcm['tracing'] = {
-    random_sampling: { value: 100 },
-    provider: {
-      name: 'envoy.tracers.opentelemetry',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
-        service_name: 'envoy',
-        http_service: { http_uri: { uri: 'http://127.0.0.1/v1/traces', cluster: 'otlp', timeout: '1s' } },
-      },
-    },
-  };
+  const tracing = documentedTracing();
+  tracing['random_sampling'] = { value: 100 };
+  const config = (tracing['provider'] as Json)['typed_config'] as { http_service: { http_uri: Json } };
+  config.http_service.http_uri = { ...config.http_service.http_uri, uri: 'http://127.0.0.1/v1/traces', cluster: 'otlp' };
+  hcm['tracing'] = tracing;
   return listener;
 }
 
