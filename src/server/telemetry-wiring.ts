@@ -39,7 +39,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
   if (log !== undefined) metrics.attach({ decisionLog: () => log.stats() });
   const flows = new FlowGraph({ maxEdges: config.flowGraph.maxEdges, maxPathsPerEdge: config.flowGraph.maxPathsPerEdge });
   const recorder = createDecisionRecorder({ metrics, flows, ...(log ? { log } : {}) });
-  const traces = config.tracing === undefined ? undefined : startTracing(config.tracing);
+  const traces = config.tracing === undefined ? undefined : startTracing(config.tracing, {}, { onExport: traceExportLog(logger) });
   const disagreements = new Counter({
     name: 'meshwarden_shadow_disagreements_total',
     help: 'Requests on which the shadow policy set would have decided otherwise than the enforced one.',
@@ -81,4 +81,17 @@ function createDecisionLogIfAny(config: ServerConfig): DecisionLog | undefined {
   if (decisionLog.output === 'off' && decisionLog.sinks.length === 0) return undefined;
   // the sinks ship what they hold at shutdown within the drain timeout, after the listeners drained
   return createDecisionLog({ ...decisionLog, closeTimeoutMs: config.shutdown.drainMs });
+}
+
+/** Trace export failures, told once per cause until an export succeeds again: loud, not a flood. */
+function traceExportLog(logger: Logger): (cause: string | undefined) => void {
+  let told: string | undefined;
+  return (cause) => {
+    if (cause === undefined) {
+      logger.info('trace export recovered');
+    } else if (cause !== told) {
+      logger.warn({ cause }, 'trace export failed; spans are dropped until the collector answers');
+    }
+    told = cause;
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Spans leave on shutdown, and a collector cannot hold a shutdown: what is batched is exported
  * when tracing shuts down, and a collector that takes the export but never answers is given up
- * on at the drain timeout. A root Check sampled out leaves no span and no trace ids.
+ * on at the drain timeout; a refused export is told. A root Check sampled out leaves no span
+ * and no trace ids.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -45,6 +46,27 @@ describe('tracing at shutdown', () => {
     running.tracing.begin(undefined, undefined, performance.now())!.end(allow);
     await Promise.all([running.shutdown(300), arrived]);
     expect(held).toHaveLength(1); // the export reached the collector and was never answered, yet shutdown returned
+  });
+
+  it('tells of an export the collector refused, with its cause and nothing of the spans', async () => {
+    const collector = createServer((request: IncomingMessage, response: ServerResponse) => {
+      request.resume();
+      request.on('end', () => response.writeHead(400, { 'content-type': 'text/plain' }).end('no'));
+    });
+    collector.listen(0, '127.0.0.1');
+    await once(collector, 'listening');
+    closers.push(async () => {
+      collector.closeAllConnections();
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    });
+    const causes: (string | undefined)[] = [];
+    const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+    const running = startTracing(options(url), { scheduledDelayMs: 60_000 }, { onExport: (cause) => causes.push(cause) });
+    running.tracing.begin(undefined, undefined, performance.now())!.end(allow);
+    await running.shutdown(5_000);
+    expect(causes).toHaveLength(1);
+    expect(causes[0]).toEqual(expect.any(String));
+    expect(causes[0]).not.toContain('d-1');
   });
 
   it('records nothing for a root Check that is sampled out, and gives it no trace ids', async () => {

@@ -3,7 +3,8 @@
  * globally), a sampler by ratio of trace ids that follows a remote parent's decision when
  * `parentBased`, and a batch of spans exported over OTLP/HTTP off the Check path.
  */
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode } from '@opentelemetry/core';
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { buildInfo } from '../build-info.js';
@@ -27,14 +28,23 @@ export interface TracingBatch {
   readonly scheduledDelayMs?: number;
 }
 
+export interface TracingEvents {
+  /**
+   * An export failed (`cause`: the exporter's error message, e.g. ECONNREFUSED or an HTTP
+   * status; never a span), or, `cause` undefined, one succeeded after failures. Must not throw.
+   */
+  readonly onExport?: (cause: string | undefined) => void;
+}
+
 export interface RunningTracing {
   readonly tracing: Tracing;
   /** Exports what is left, within `timeoutMs`; later spans are not recorded. */
   shutdown(timeoutMs: number): Promise<void>;
 }
 
-export function startTracing(options: TracingOptions, batch: TracingBatch = {}): RunningTracing {
-  const exporter = new OTLPTraceExporter({ url: options.otlp.endpoint, headers: { ...options.otlp.headers }, timeoutMillis: options.otlp.timeoutMs });
+export function startTracing(options: TracingOptions, batch: TracingBatch = {}, events: TracingEvents = {}): RunningTracing {
+  const otlp = new OTLPTraceExporter({ url: options.otlp.endpoint, headers: { ...options.otlp.headers }, timeoutMillis: options.otlp.timeoutMs });
+  const exporter = events.onExport === undefined ? otlp : toldOfFailures(otlp, events.onExport);
   const processor = new BatchSpanProcessor(exporter, batch.scheduledDelayMs === undefined ? {} : { scheduledDelayMillis: batch.scheduledDelayMs });
   const { version } = buildInfo();
   const provider = new BasicTracerProvider({
@@ -45,6 +55,34 @@ export function startTracing(options: TracingOptions, batch: TracingBatch = {}):
   return {
     tracing: createCheckTracing(provider.getTracer('meshwarden', version)),
     shutdown: (timeoutMs) => withinTime(provider.shutdown(), timeoutMs),
+  };
+}
+
+/** The exporter, telling of each failure and of the first success after failures (the SDK itself only tells its diag logger). */
+function toldOfFailures(exporter: SpanExporter, onExport: (cause: string | undefined) => void): SpanExporter {
+  let failing = false;
+  const tell = (cause: string | undefined) => {
+    try {
+      onExport(cause);
+    } catch {
+      // told, never trusted
+    }
+  };
+  return {
+    export(spans, done) {
+      exporter.export(spans, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) {
+          if (failing) tell(undefined);
+          failing = false;
+        } else {
+          failing = true;
+          tell(result.error?.message ?? 'export failed');
+        }
+        done(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
   };
 }
 
