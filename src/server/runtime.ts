@@ -78,13 +78,14 @@ export async function startRuntime(config: ServerConfig, logger: Logger, options
     : await startPolicies(config, 'shadow policies', config.shadowPolicies, (result, inService) => reported(result, 'shadow policies', inService, logger));
   const service = createCheckService(config, logger, { telemetry, identity, policies, shadow });
   const { grpc, security } = await startListener(config, logger, service);
-  telemetry.metrics.attach({ grpcListener: () => grpc.load() });
+  telemetry.metrics.attach({ grpcListener: () => grpc.load(), ...(security.svidStats ? { listenerSvid: security.svidStats } : {}) });
   const state = { draining: false };
-  const ready = () => !state.draining && policies.current !== undefined && identity.ready;
+  const listenerWaits = () => security.notReadyReason?.();
+  const ready = () => !state.draining && policies.current !== undefined && identity.ready && listenerWaits() === undefined;
   telemetry.metrics.attach({ ready });
   const http = await startHttpListener(config, service, ready, { grpc, security });
   if (http) telemetry.metrics.attach({ httpListener: () => http.load() });
-  const whyNotReady = () => notReadyReason({ draining: state.draining, policies, identity });
+  const whyNotReady = () => notReadyReason({ draining: state.draining, policies, identity, listener: listenerWaits() });
   const admin = await startAdmin(config, telemetry, { policies, identity }, { ready, whyNotReady, analysis: options.analysis })?.catch(async (error: unknown) => {
     await letListenersGo({ grpc, http, security }); // they would keep a process that failed to start alive
     throw error;
@@ -211,17 +212,24 @@ function listenerSecurity(config: ServerConfig, logger: Logger): Promise<Listene
     onRotated: ({ paths, certificate }) => logger.info({ ...paths, certificate }, 'gRPC listener TLS material rotated'),
     onRejected: (error) => logger.error({ code: error.code, path: error.path, cause: error.message }, 'gRPC listener TLS material rejected; keeping the material in service'),
     debounceMs: config.reload.debounceMs,
+    svid: {
+      onRotated: ({ socket, spiffeId, certificate, first }) =>
+        logger.info({ socket, spiffeId, certificate }, first ? 'gRPC listener X.509-SVID from the Workload API in service' : 'gRPC listener X.509-SVID rotated'),
+      onRejected: ({ code, cause, keptLastGood, reason }) =>
+        logger.error({ code, cause, keptLastGood }, `gRPC listener X.509-SVID: ${reason}; ${keptLastGood ? 'keeping the SVID in service' : 'no SVID yet: the listener refuses connections and the server is not ready'}`),
+    },
   });
 }
 
 /** Says readiness on gRPC Health now and whenever trust material reloads; returns the update, for reload and shutdown. */
-function reportHealth({ grpc, identity }: Parts, ready: () => boolean, options: RuntimeOptions): () => void {
+function reportHealth({ grpc, identity, security }: Parts, ready: () => boolean, options: RuntimeOptions): () => void {
   const updateHealth = () => {
     grpc.health.setServing(ready());
     options.onChange?.();
   };
   updateHealth();
   identity.on('reload', updateHealth);
+  security.tls?.onChange(updateHealth); // the first SVID makes the listener ready
   return updateHealth;
 }
 
