@@ -7,10 +7,10 @@
  * evaluated (allowed, denied or unauthenticated), 1 on a broken input, 2 on wrong options.
  */
 import { dirname, resolve } from 'node:path';
-import { loadConfig, type ServerConfig } from '../config/index.js';
+import type { ServerConfig } from '../config/index.js';
 import { formatExplain } from '../policy/index.js';
-import { engineOptions, explainRequest, loadPolicySet, readRequestFile, resolveCaller, type RequestInput, type ResolvedCaller } from '../workflow/index.js';
-import { usageChecked } from './test.js';
+import { explainRequest, loadPolicySet, readRequestFile, resolveCaller, type RequestInput, type ResolvedCaller } from '../workflow/index.js';
+import { ENGINE_FLAGS, engineSettings } from './engine-flags.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const USAGE =
@@ -20,24 +20,17 @@ const USAGE =
 const OPTIONS = {
   policy: { type: 'string', multiple: true },
   request: { type: 'string' },
-  config: { type: 'string' },
   json: { type: 'boolean', default: false },
-  'default-action': { type: 'string', default: 'DENY' },
-  'root-namespace': { type: 'string', default: 'istio-system' },
+  ...ENGINE_FLAGS,
 } as const;
 
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, OPTIONS);
-  const config = values.config === undefined ? undefined : await loadConfig(values.config);
+  const settings = await engineSettings(values);
+  const { config } = settings;
   const policies = values.policy ?? (config?.policies.length ? [...config.policies] : undefined);
   if (policies === undefined || values.request === undefined) throw new CliUsageError(USAGE);
-  // A flag given overrides the config; a flag's default does not.
-  const flag = (name: 'default-action' | 'root-namespace') => (config === undefined || given(argv, name) ? values[name] : undefined);
-  const options = usageChecked(() => ({
-    ...engineOptions(flag('default-action') ?? config?.defaultAction, flag('root-namespace') ?? config?.rootNamespace),
-    ...(config === undefined ? {} : { maxBodyBytes: config.maxBodyBytes }),
-    ...(config?.identity?.trustDomainAliases === undefined ? {} : { trustDomainAliases: config.identity.trustDomainAliases }),
-  }));
+  const options = config === undefined ? settings.options : { ...settings.options, maxBodyBytes: config.maxBodyBytes };
   const set = await loadPolicySet(policies, options);
   const input = await readRequestFile(values.request);
   if (input.form === 'decision-line') {
@@ -55,10 +48,6 @@ export async function explainCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Whether the command line gives the option itself (parseArgs fills defaults in). */
-function given(argv: readonly string[], name: string): boolean {
-  return argv.some((word) => word === `--${name}` || word.startsWith(`--${name}=`));
-}
 
 /**
  * With a config, the caller is who the server's identity stage would make of the request; a

@@ -2,14 +2,14 @@
  * `meshwarden reach POLICY... (--to DEST | --from CALLER | --blast-radius SPIFFE_ID)`: who can
  * get which requests allowed, computed from the policies (not from traffic) with the engine's
  * semantics, each entry shown real by a witness request the enforcing engine allows. As a
- * table, JSON, or a graph (DOT, Mermaid, SVG). Exit 0 when computed, 1 on a broken input, 2 on usage.
+ * table, JSON, or a graph (DOT, Mermaid, SVG). `--config` takes the server's defaultAction,
+ * rootNamespace and trust-domain aliases. Exit 0 when computed, 1 on a broken input, 2 on usage.
  */
 import { writeFile } from 'node:fs/promises';
 import { blastRadius, computeReach, normalizeCaller, Reach } from '../policy/index.js';
 import {
   diagramFromBlast,
   diagramFromReach,
-  engineOptions,
   formatBlastTable,
   formatReachTable,
   loadPolicySet,
@@ -19,12 +19,13 @@ import {
   renderSvg,
   type FlowDiagram,
 } from '../workflow/index.js';
+import { ENGINE_FLAGS, engineSettings } from './engine-flags.js';
 import { usageChecked } from './test.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
 const USAGE =
   'usage: meshwarden reach POLICY... (--to SERVICE|NS/SERVICE|NS/*|SPIFFE_ID [--label K=V]... | --from SPIFFE_ID|anonymous | --blast-radius SPIFFE_ID [--depth N])\n' +
-  '       [--json] [--format table|dot|mermaid|svg] [--out FILE] [--default-action ALLOW|DENY] [--root-namespace NS]';
+  '       [--json] [--format table|dot|mermaid|svg] [--out FILE] [--config FILE] [--default-action ALLOW|DENY] [--root-namespace NS]';
 
 const OPTIONS = {
   to: { type: 'string' },
@@ -35,8 +36,7 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   format: { type: 'string', default: 'table' },
   out: { type: 'string' },
-  'default-action': { type: 'string' },
-  'root-namespace': { type: 'string' },
+  ...ENGINE_FLAGS,
 } as const;
 
 type Format = 'table' | 'json' | 'dot' | 'mermaid' | 'svg';
@@ -46,7 +46,7 @@ export async function reachCommand(argv: string[]): Promise<number> {
   const questions = [values.to, values.from, values['blast-radius']].filter((v) => v !== undefined);
   if (positionals.length === 0 || questions.length !== 1) throw new CliUsageError(USAGE);
   const format = usageChecked(() => formatOf(values.json ? 'json' : values.format));
-  const options = usageChecked(() => engineOptions(values['default-action'], values['root-namespace']));
+  const { options } = await engineSettings(values);
   const reach = new Reach(await loadPolicySet(positionals, options));
   let output: string;
   if (values['blast-radius'] !== undefined) {

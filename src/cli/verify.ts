@@ -3,28 +3,28 @@
  * segment invariant over every request (not over recorded traffic) with reach, or refutes it
  * with a counterexample request that `meshwarden explain` reproduces. Exit 0 when every
  * invariant is proven, 1 when any is refuted or undecided or an input is wrong, 2 on usage.
+ * `--config` takes the server's defaultAction, rootNamespace and trust-domain aliases.
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Reach } from '../policy/index.js';
-import { engineOptions, formatVerifyHuman, formatVerifyJson, formatVerifyJunit, loadPolicySet, proveInvariants, readInvariants } from '../workflow/index.js';
-import { usageChecked } from './test.js';
+import { formatVerifyHuman, formatVerifyJson, formatVerifyJunit, loadPolicySet, proveInvariants, readInvariants } from '../workflow/index.js';
+import { ENGINE_FLAGS, engineSettings } from './engine-flags.js';
 import { CliUsageError, parseCommandLine } from './usage.js';
 
-const USAGE = 'usage: meshwarden verify POLICY... --invariants SEGMENTS.yaml [--junit FILE] [--json] [--default-action ALLOW|DENY] [--root-namespace NS]';
+const USAGE = 'usage: meshwarden verify POLICY... --invariants SEGMENTS.yaml [--junit FILE] [--json] [--config FILE] [--default-action ALLOW|DENY] [--root-namespace NS]';
 
 const OPTIONS = {
   invariants: { type: 'string', multiple: true },
   junit: { type: 'string' },
   json: { type: 'boolean', default: false },
-  'default-action': { type: 'string' },
-  'root-namespace': { type: 'string' },
+  ...ENGINE_FLAGS,
 } as const;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, true);
   if (positionals.length === 0 || values.invariants === undefined) throw new CliUsageError(USAGE);
-  const options = usageChecked(() => engineOptions(values['default-action'], values['root-namespace']));
+  const { options } = await engineSettings(values);
   const set = await loadPolicySet(positionals, options);
   const invariants = (await Promise.all(values.invariants.map(readInvariants))).flat();
   const started = performance.now();

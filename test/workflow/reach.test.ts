@@ -65,3 +65,33 @@ describe('reach keeps wildcards what they are', () => {
     expect(authenticated!.witness!.subject?.user.claims).toEqual({ scope: 'write' });
   });
 });
+
+const MIGRATING = `apiVersion: meshwarden.io/v1
+kind: AuthorizationPolicy
+metadata: { name: orders-from-cart }
+spec:
+  target: { services: [orders] }
+  action: ALLOW
+  rules:
+    - from: [{ source: { principals: ["spiffe://cluster.local/ns/shop/sa/cart"] } }]
+      to: [{ operation: { methods: [GET] } }]
+`;
+
+describe('reach with trust-domain aliases', () => {
+  test('reports the aliased twin of a caller, as the compiled tree allows it, each with a witness the tree allows; without aliases only the written caller', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mw-reach-alias-'));
+    writeFileSync(join(dir, 'orders.yaml'), MIGRATING);
+    const aliased = { ...DEFAULT_ENGINE_OPTIONS, trustDomainAliases: { 'cluster.local': ['old.example'] } };
+    const withAliases = computeReach(await loadPolicySet([dir], aliased), { destination: { service: 'orders' } });
+    expect(callers(withAliases.entries)).toEqual([
+      { kind: 'principal', principal: 'spiffe://cluster.local/ns/shop/sa/cart' },
+      { kind: 'principal', principal: 'spiffe://old.example/ns/shop/sa/cart' },
+    ]);
+    expect(withAliases.entries.map((e) => e.witness?.request.source?.principal)).toEqual([
+      'spiffe://cluster.local/ns/shop/sa/cart',
+      'spiffe://old.example/ns/shop/sa/cart',
+    ]);
+    const plain = computeReach(await loadPolicySet([dir], DEFAULT_ENGINE_OPTIONS), { destination: { service: 'orders' } });
+    expect(callers(plain.entries)).toEqual([{ kind: 'principal', principal: 'spiffe://cluster.local/ns/shop/sa/cart' }]);
+  });
+});

@@ -8,6 +8,7 @@
  */
 import type { PolicyRef } from '../../domain/index.js';
 import type { Evaluator } from '../evaluation.js';
+import { withTrustDomainAliases } from '../engine/trust-domain-aliases.js';
 import type { EngineOptions, Policy, Rule } from '../model.js';
 import { callerClauses, meshTrustDomain } from './caller.js';
 import { conjunctionsOf, type Conjunction } from './clause.js';
@@ -62,7 +63,9 @@ export class Reach {
   #destinations: readonly ReachDestination[] | undefined;
 
   constructor(readonly input: ReachInput) {
-    this.#index = new ScopeIndex(input.policies, input.options);
+    // Aliases widen the policies as the compiled tree does, so a caller in an aliased domain is
+    // reported where the tree would allow it; the mesh's own domain is read from what was written.
+    this.#index = new ScopeIndex(withTrustDomainAliases(input.policies, input.options.trustDomainAliases), input.options);
     this.#trustDomain = meshTrustDomain(input.policies);
   }
 
