@@ -30,7 +30,7 @@ export async function benchCheckService(
   tracing?: RawConfig['tracing'],
 ): Promise<BenchCheckService> {
   const config = buildConfig({ decisionLog, cache: { decisions: { max: cacheMax } }, ...(tracing ? { tracing } : {}) }, process.cwd());
-  const telemetry = createTelemetry(config, pino({ enabled: false }));
+  const telemetry = await createTelemetry(config, pino({ enabled: false }));
   const traces = telemetry.tracing;
   const identity = await createIdentityResolver(config.identity, { baseDir: config.baseDir, ...(traces ? { tracing: traces } : {}) });
   const tree = compileTree(policies, ENGINE_OPTIONS);

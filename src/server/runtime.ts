@@ -67,7 +67,7 @@ interface Parts {
 
 /** Starts the parts in order; a part that fails to start fails the start (policies: a StartupError). */
 export async function startRuntime(config: ServerConfig, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
-  const telemetry = createTelemetry(config, logger);
+  const telemetry = await createTelemetry(config, logger);
   const identity = await startIdentity(config, logger, telemetry);
   const policies = await startPolicies(config, 'policies', config.policies, (result, inService) => {
     reported(result, 'policies', inService, logger, telemetry);

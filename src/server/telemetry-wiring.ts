@@ -10,7 +10,7 @@ import {
   createDecisionRecorder,
   createMetrics,
   FlowGraph,
-  startTracing,
+  loadTracing,
   type DecisionLog,
   type DecisionRecorder,
   type Metrics,
@@ -30,7 +30,7 @@ export interface Telemetry {
   close(): Promise<void>;
 }
 
-export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry {
+export async function createTelemetry(config: ServerConfig, logger: Logger): Promise<Telemetry> {
   const metrics = createMetrics({
     ...(config.metrics.perPolicy ? { policyMatches: { maxPolicies: 10_000 } } : {}),
     ...(config.metrics.flows.enabled ? { flows: { maxSeries: config.metrics.flows.maxSeries } } : {}),
@@ -39,7 +39,7 @@ export function createTelemetry(config: ServerConfig, logger: Logger): Telemetry
   if (log !== undefined) metrics.attach({ decisionLog: () => log.stats() });
   const flows = new FlowGraph({ maxEdges: config.flowGraph.maxEdges, maxPathsPerEdge: config.flowGraph.maxPathsPerEdge });
   const recorder = createDecisionRecorder({ metrics, flows, ...(log ? { log } : {}) });
-  const traces = config.tracing === undefined ? undefined : startTracing(config.tracing, {}, { onExport: traceExportLog(logger) });
+  const traces = config.tracing === undefined ? undefined : await loadTracing(config.tracing, {}, { onExport: traceExportLog(logger) });
   const disagreements = new Counter({
     name: 'meshwarden_shadow_disagreements_total',
     help: 'Requests on which the shadow policy set would have decided otherwise than the enforced one.',

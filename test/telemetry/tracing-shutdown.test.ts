@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Authorization } from '../../src/domain/index.js';
-import { startTracing } from '../../src/telemetry/index.js';
+import { startTracing } from '../../src/telemetry/tracing/start-tracing.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const allow: Authorization = { decision: { id: 'd-1', verdict: 'allow', reason: 'policy_allow', generation: 1 } };

@@ -4,12 +4,12 @@
  * record's attributes under the line's own names (headers as `headers.<name>`); a deny is
  * WARN and an allow INFO; a line with a trace context carries it as the record's span context.
  * Batching, buffering and retry stay the shipper's, so allows go before denies here too.
+ * The exporter (the SDK's OTLP and resource packages) is loaded at the first send, not at start:
+ * a server without an OTLP sink, and each worker until its first batch, does without it.
  */
 import { TraceFlags } from '@opentelemetry/api';
 import { SeverityNumber, type LogAttributes } from '@opentelemetry/api-logs';
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { buildInfo } from '../build-info.js';
 import type { DecisionLine } from '../decision-line.js';
@@ -20,23 +20,45 @@ import type { SendOutcome, Transport } from './shipper.js';
 export const OTLP_EVENT_NAME = 'meshwarden.decision';
 const SCOPE = { name: 'meshwarden.decision-log', version: buildInfo().version };
 
+interface Exporting {
+  readonly exporter: OTLPLogExporter;
+  readonly resource: ReadableLogRecord['resource'];
+  readonly success: number;
+}
+
 export function otlpTransport(options: ResolvedDecisionSinkOptions): Transport<DecisionLine> {
-  const exporter = new OTLPLogExporter({ url: options.url, headers: { ...options.headers }, timeoutMillis: options.timeoutMs });
-  const resource = resourceFromAttributes({ 'service.name': 'meshwarden', 'service.version': buildInfo().version });
+  let exporting: Promise<Exporting> | undefined;
+  const loaded = () => (exporting ??= loadExporter(options));
   return {
     encode: (entry) => JSON.stringify(entry.line),
-    send(batch, signal) {
+    async send(batch, signal) {
+      const { exporter, resource, success } = await loaded();
       const records = batch.entries.map((entry) => logRecord(entry, resource));
       return new Promise<SendOutcome>((resolve) => {
         const onAbort = () => resolve('retry');
         signal.addEventListener('abort', onAbort, { once: true });
         exporter.export(records, (result) => {
           signal.removeEventListener('abort', onAbort);
-          resolve(result.code === ExportResultCode.SUCCESS ? 'sent' : 'retry');
+          resolve(result.code === success ? 'sent' : 'retry');
         });
       });
     },
-    close: () => exporter.shutdown().catch(() => undefined),
+    close: async () => {
+      if (exporting !== undefined) await (await exporting).exporter.shutdown().catch(() => undefined);
+    },
+  };
+}
+
+async function loadExporter(options: ResolvedDecisionSinkOptions): Promise<Exporting> {
+  const [{ OTLPLogExporter }, { resourceFromAttributes }, { ExportResultCode }] = await Promise.all([
+    import('@opentelemetry/exporter-logs-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/core'),
+  ]);
+  return {
+    exporter: new OTLPLogExporter({ url: options.url, headers: { ...options.headers }, timeoutMillis: options.timeoutMs }),
+    resource: resourceFromAttributes({ 'service.name': 'meshwarden', 'service.version': buildInfo().version }),
+    success: ExportResultCode.SUCCESS,
   };
 }
 

@@ -11,10 +11,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { AccessRequest, Authorization, TraceIds } from '../../domain/index.js';
 import type { IdentityTracing, SpanEnd } from '../../identity/index.js';
 import type { CallHeaders, CheckSpan, CheckTracing } from '../../check/index.js';
+import { CHECK_SPAN_NAME, KEY_SET_FETCH_SPAN_NAME, VERIFICATION_SPAN_NAME } from './span-names.js';
 
-export const CHECK_SPAN_NAME = 'meshwarden.check';
-export const VERIFICATION_SPAN_NAME = 'meshwarden.identity.verify';
-export const KEY_SET_FETCH_SPAN_NAME = 'meshwarden.identity.jwks_fetch';
 
 const MAX_ATTRIBUTE = 256;
 
