@@ -26,7 +26,7 @@ const OPTIONS = {
 
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, OPTIONS);
-  const settings = await engineSettings(values);
+  const settings = await engineSettings(values, argv);
   const { config } = settings;
   const policies = values.policy ?? (config?.policies.length ? [...config.policies] : undefined);
   if (policies === undefined || values.request === undefined) throw new CliUsageError(USAGE);

@@ -46,7 +46,7 @@ export async function reachCommand(argv: string[]): Promise<number> {
   const questions = [values.to, values.from, values['blast-radius']].filter((v) => v !== undefined);
   if (positionals.length === 0 || questions.length !== 1) throw new CliUsageError(USAGE);
   const format = usageChecked(() => formatOf(values.json ? 'json' : values.format));
-  const { options } = await engineSettings(values);
+  const { options } = await engineSettings(values, argv);
   const reach = new Reach(await loadPolicySet(positionals, options));
   let output: string;
   if (values['blast-radius'] !== undefined) {

@@ -24,7 +24,7 @@ const OPTIONS = {
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, true);
   if (positionals.length === 0 || values.invariants === undefined) throw new CliUsageError(USAGE);
-  const { options } = await engineSettings(values);
+  const { options } = await engineSettings(values, argv);
   const set = await loadPolicySet(positionals, options);
   const invariants = (await Promise.all(values.invariants.map(readInvariants))).flat();
   const started = performance.now();

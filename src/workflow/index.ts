@@ -19,7 +19,7 @@ export { renderLearnedPolicies } from './learned-yaml.js';
 export { collectFlows } from './observed-flows.js';
 export type { FlowCollection, FlowOptions, ObservedFlow } from './observed-flows.js';
 export { diagramFromPolicies } from './policy-diagram.js';
-export { engineOptions, loadPolicySet } from './policy-set.js';
+export { DEFAULT_ENGINE_OPTIONS, engineOptions, loadPolicySet } from './policy-set.js';
 export type { PolicySet } from './policy-set.js';
 export { renderDot } from './render-dot.js';
 export { renderMermaid } from './render-mermaid.js';
