@@ -11,6 +11,7 @@ import {
   createMetrics,
   FlowGraph,
   loadTracing,
+  registerTraceMetrics,
   type DecisionLog,
   type DecisionRecorder,
   type Metrics,
@@ -40,6 +41,7 @@ export async function createTelemetry(config: ServerConfig, logger: Logger): Pro
   const flows = new FlowGraph({ maxEdges: config.flowGraph.maxEdges, maxPathsPerEdge: config.flowGraph.maxPathsPerEdge });
   const recorder = createDecisionRecorder({ metrics, flows, ...(log ? { log } : {}) });
   const traces = config.tracing === undefined ? undefined : await loadTracing(config.tracing, {}, { onExport: traceExportLog(logger) });
+  if (traces !== undefined) registerTraceMetrics(metrics.registry, () => traces.counts());
   const disagreements = new Counter({
     name: 'meshwarden_shadow_disagreements_total',
     help: 'Requests on which the shadow policy set would have decided otherwise than the enforced one.',

@@ -33,7 +33,7 @@ export type {
   TelemetryChannel,
 } from './cluster-telemetry.js';
 export { TelemetryOptionError } from './errors.js';
-export { loadTracing, CHECK_SPAN_NAME, KEY_SET_FETCH_SPAN_NAME, VERIFICATION_SPAN_NAME } from './tracing/index.js';
+export { loadTracing, registerTraceMetrics, CHECK_SPAN_NAME, KEY_SET_FETCH_SPAN_NAME, VERIFICATION_SPAN_NAME } from './tracing/index.js';
 export type { RunningTracing, Tracing, TracingBatch, TracingOptions } from './tracing/index.js';
 export { TokenBucket } from './token-bucket.js';
 export type { TelemetryOptionCode } from './errors.js';

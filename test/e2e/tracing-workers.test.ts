@@ -39,6 +39,7 @@ let server: ServerProcess;
 let exitCode: number | null;
 const sent: Sent[] = [];
 let checksByWorker: number[] = [];
+let droppedSeries: number[] = [];
 
 beforeAll(async () => {
   receiver = await OtlpReceiver.start();
@@ -59,6 +60,7 @@ beforeAll(async () => {
   await Promise.all(Array.from({ length: CHECKS }, (_, i) => checkWithParent(i % 3 === 0 ? BATCH : CART)));
   const metrics = parseExposition(await (await fetch(`http://${server.admin}/metrics`)).text());
   checksByWorker = seriesOf(metrics, 'meshwarden_worker_checks_total').map((sample) => sample.value);
+  droppedSeries = seriesOf(metrics, 'meshwarden_trace_spans_dropped_total').map((sample) => sample.value);
   exitCode = await server.stop('SIGTERM');
 }, 30_000);
 
@@ -97,6 +99,10 @@ describe('tracing with two workers', () => {
 
   it('makes each span the child of the sampled parent its Check carried, though roots here are never sampled', () => {
     for (const { traceId, spanId } of sent) expect(checkSpansOf(traceId)[0]?.parentSpanId).toBe(spanId);
+  });
+
+  it("counts the workers' lost spans on the primary's /metrics: none here", () => {
+    expect(droppedSeries).toEqual([0, 0]); // queue_full and export_failed, summed over the workers
   });
 
   it("says each Check's decision, as the Check's answer said it", () => {

@@ -7,6 +7,8 @@ import type { startTracing, RunningTracing } from './start-tracing.js';
 
 export type { RunningTracing, TracingBatch, TracingEvents, TracingOptions } from './start-tracing.js';
 export type { Tracing } from './check-tracing.js';
+export type { SpanCounts, SpanLoss } from './span-accounting.js';
+export { registerTraceMetrics } from './trace-metrics.js';
 export { CHECK_SPAN_NAME, KEY_SET_FETCH_SPAN_NAME, VERIFICATION_SPAN_NAME } from './span-names.js';
 
 export async function loadTracing(...args: Parameters<typeof startTracing>): Promise<RunningTracing> {

@@ -9,6 +9,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { buildInfo } from '../build-info.js';
 import { createCheckTracing, type Tracing } from './check-tracing.js';
+import { BoundedSpanQueue, countingExporter, SpanAccounting, type SpanCounts } from './span-accounting.js';
+
+/** The SDK's default: spans waiting for export past this many are dropped (and counted). */
+const MAX_QUEUE_SIZE = 2_048;
+/** The SDK's default batch; never more than the queue holds. */
+const MAX_EXPORT_BATCH_SIZE = 512;
 
 export interface TracingOptions {
   readonly otlp: {
@@ -26,6 +32,8 @@ export interface TracingOptions {
 export interface TracingBatch {
   /** Between two exports; default the SDK's 5 s. */
   readonly scheduledDelayMs?: number;
+  /** Spans waiting for export before more are dropped; default the SDK's 2,048 (tests make it small). */
+  readonly maxQueueSize?: number;
 }
 
 export interface TracingEvents {
@@ -38,22 +46,31 @@ export interface TracingEvents {
 
 export interface RunningTracing {
   readonly tracing: Tracing;
+  /** What became of the recorded spans so far: exported, or dropped and why. */
+  counts(): SpanCounts;
   /** Exports what is left, within `timeoutMs`; later spans are not recorded. */
   shutdown(timeoutMs: number): Promise<void>;
 }
 
 export function startTracing(options: TracingOptions, batch: TracingBatch = {}, events: TracingEvents = {}): RunningTracing {
   const otlp = new OTLPTraceExporter({ url: options.otlp.endpoint, headers: { ...options.otlp.headers }, timeoutMillis: options.otlp.timeoutMs });
-  const exporter = events.onExport === undefined ? otlp : toldOfFailures(otlp, events.onExport);
-  const processor = new BatchSpanProcessor(exporter, batch.scheduledDelayMs === undefined ? {} : { scheduledDelayMillis: batch.scheduledDelayMs });
+  const accounting = new SpanAccounting();
+  const exporter = countingExporter(events.onExport === undefined ? otlp : toldOfFailures(otlp, events.onExport), accounting);
+  const maxQueueSize = batch.maxQueueSize ?? MAX_QUEUE_SIZE;
+  const batched = new BatchSpanProcessor(exporter, {
+    maxQueueSize,
+    maxExportBatchSize: Math.min(MAX_EXPORT_BATCH_SIZE, maxQueueSize),
+    ...(batch.scheduledDelayMs === undefined ? {} : { scheduledDelayMillis: batch.scheduledDelayMs }),
+  });
   const { version } = buildInfo();
   const provider = new BasicTracerProvider({
     sampler: samplerOf(options),
     resource: resourceFromAttributes({ 'service.name': 'meshwarden', 'service.version': version }),
-    spanProcessors: [processor],
+    spanProcessors: [new BoundedSpanQueue(batched, maxQueueSize, accounting)],
   });
   return {
     tracing: createCheckTracing(provider.getTracer('meshwarden', version)),
+    counts: () => accounting.counts(),
     shutdown: (timeoutMs) => withinTime(provider.shutdown(), timeoutMs),
   };
 }
