@@ -196,7 +196,7 @@ function buildGrpcTls(
   path: (p: string) => string,
 ): GrpcTlsConfig {
   const allowedClientIds = tls.allowedClientIds ?? [];
-  // the listener refuses a missing or non-unix socket, naming the key and the variable
+  // the listener refuses a missing or malformed address, naming the key and the variable
   if (tls.fromWorkloadApi === true) return { workloadApi: { socket: workloadApi?.socket ?? env['SPIFFE_ENDPOINT_SOCKET'] ?? '' }, allowedClientIds };
   return { cert: path(tls.cert ?? ''), key: path(tls.key ?? ''), ...(tls.clientCa ? { clientCa: path(tls.clientCa) } : {}), allowedClientIds };
 }
@@ -212,7 +212,7 @@ function buildIdentity(raw: RawIdentity, env: NodeJS.ProcessEnv): IdentityOption
     ...rest,
     // every key is optional: an OIDC-only section (a gateway) trusts no SPIFFE trust domain
     trustDomains: buildTrustDomains(trustDomains ?? {}),
-    // identity/ refuses a missing or non-unix socket, naming the key and the variable
+    // identity/ refuses a missing or malformed address, naming the key and the variable
     ...(workloadApi ? { workloadApi: { socket: workloadApi.socket ?? env['SPIFFE_ENDPOINT_SOCKET'] ?? '' } } : {}),
     ...(issuers ? { issuers: issuers.map(buildIssuer) } : {}),
     ...(tokenCache

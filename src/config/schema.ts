@@ -56,7 +56,11 @@ const identity = strictObject({
     additionalProperties: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9._-]+$' } },
   },
   workloadApi: strictObject({
-    socket: { description: 'unix:/path of the SPIFFE Workload API (default: SPIFFE_ENDPOINT_SOCKET).', type: 'string', pattern: '^unix:' },
+    socket: {
+      description: 'The SPIFFE Workload API: unix:/path, unix:///path, or tcp://IP:PORT with an IP address, not a name (default: SPIFFE_ENDPOINT_SOCKET).',
+      type: 'string',
+      pattern: '^(unix|tcp):',
+    },
   }),
   verifyPeerCertificate: { type: 'boolean' },
   trustForwardedClientCert: { type: 'boolean' },

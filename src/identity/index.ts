@@ -25,3 +25,5 @@ export type { WorkloadSvidStats, SvidFailure, WorkloadSvidEvents, WorkloadSvidOp
 export { SvidError } from './workload-api/parse-svid-update.js';
 export type { WorkloadSvid, SvidErrorCode } from './workload-api/parse-svid-update.js';
 export type { ReconnectDelays } from './workload-api/bundle-streams.js';
+export { parseWorkloadApiEndpoint } from './workload-api/endpoint-address.js';
+export type { WorkloadApiEndpoint } from './workload-api/endpoint-address.js';

@@ -3,6 +3,7 @@
  * misuse is a TypeError at start-up; the result is frozen and never re-checked per request.
  */
 import { isTrustDomainName } from '../domain/index.js';
+import { parseWorkloadApiEndpoint } from './workload-api/endpoint-address.js';
 
 export interface TrustDomainOptions {
   /** SPIFFE bundle (JWK Set) file, relative to baseDir. Exactly one of bundle / roots / bundleEndpoint. */
@@ -45,7 +46,7 @@ export interface IssuerOptions {
 
 /** The SPIFFE Workload API (a SPIRE agent's socket): trust bundles streamed as they change. */
 export interface WorkloadApiOptions {
-  /** `unix:/path` or `unix:///path` (the form of SPIFFE_ENDPOINT_SOCKET). */
+  /** `unix:/path`, `unix:///path` or `tcp://IP:PORT` (the forms of SPIFFE_ENDPOINT_SOCKET). */
   readonly socket: string;
 }
 
@@ -227,16 +228,11 @@ export function normalizeTrustDomainAliases(aliases: IdentityOptions['trustDomai
   return result;
 }
 
-/** Only unix sockets: the Workload API authenticates the caller by its process, which TCP cannot. */
-const UNIX_TARGET = /^unix:(\/\/)?\/[^\0]+$/;
-
 function normalizeWorkloadApi(workloadApi: IdentityOptions['workloadApi']): Pick<NormalizedOptions, 'workloadApi'> {
   if (workloadApi === undefined) return {};
   if (!isObject(workloadApi)) throw new TypeError('identity.workloadApi: must be an object');
   const socket = nonEmptyString(workloadApi.socket, 'identity.workloadApi.socket (or SPIFFE_ENDPOINT_SOCKET)');
-  if (!UNIX_TARGET.test(socket)) {
-    throw new TypeError(`identity.workloadApi.socket: "${socket.slice(0, 200)}" is not unix:/path or unix:///path`);
-  }
+  parseWorkloadApiEndpoint(socket, 'identity.workloadApi.socket (or SPIFFE_ENDPOINT_SOCKET)');
   return { workloadApi: Object.freeze({ socket }) };
 }
 

@@ -6,7 +6,7 @@
  * own X.509-SVID and its trust bundle, streamed by the SPIFFE Workload API.
  */
 import type { GrpcTlsConfig, GrpcTlsFiles } from '../config/index.js';
-import type { WorkloadSvidStats } from '../identity/index.js';
+import { parseWorkloadApiEndpoint, type WorkloadSvidStats } from '../identity/index.js';
 import { clientAllowlist, type ClientAllowlistOptions } from './grpc/client-allowlist.js';
 import type { ClientAdmission, TlsMaterialSource } from './grpc/listener.js';
 import { TlsMaterialFiles, type TlsMaterialFilesOptions } from './net/tls-material-files.js';
@@ -53,13 +53,8 @@ function filesMaterial(tls: GrpcTlsFiles, options: TlsMaterialFilesOptions): Pro
   return TlsMaterialFiles.open(paths, options);
 }
 
-/** Only unix sockets: the agent tells workloads apart by their process, which TCP cannot show it. */
-const UNIX_SOCKET = /^unix:(\/\/)?\/[^\0]+$/;
-
 function svidSecurity(socket: string, options: TlsMaterialWorkloadApiOptions = {}): ListenerSecurity {
-  if (!UNIX_SOCKET.test(socket)) {
-    throw new TypeError(`grpc.tls.fromWorkloadApi needs the agent's socket as unix:/path in identity.workloadApi.socket or SPIFFE_ENDPOINT_SOCKET; got "${socket.slice(0, 200)}"`);
-  }
+  parseWorkloadApiEndpoint(socket, "grpc.tls.fromWorkloadApi (the agent's address, identity.workloadApi.socket or SPIFFE_ENDPOINT_SOCKET)");
   const tls = TlsMaterialWorkloadApi.start(socket, options);
   return { tls, notReadyReason: () => tls.notReadyReason, svidStats: () => tls.stats };
 }

@@ -52,10 +52,10 @@ describe('grpc.tls.fromWorkloadApi in the config file', () => {
     );
   });
 
-  it('does not start without a unix socket from either, naming both', async () => {
+  it('does not start without an agent address from either, naming both', async () => {
     const config = build('grpc: { tls: { fromWorkloadApi: true } }');
-    await expect(grpcListenerSecurity(config.grpc.tls)).rejects.toThrow(/identity\.workloadApi\.socket or SPIFFE_ENDPOINT_SOCKET; got ""/);
-    const tcp = build('grpc: { tls: { fromWorkloadApi: true } }', { SPIFFE_ENDPOINT_SOCKET: 'tcp://127.0.0.1:8081' });
-    await expect(grpcListenerSecurity(tcp.grpc.tls)).rejects.toThrow(/got "tcp:\/\/127\.0\.0\.1:8081"/);
+    await expect(grpcListenerSecurity(config.grpc.tls)).rejects.toThrow(/identity\.workloadApi\.socket or SPIFFE_ENDPOINT_SOCKET\): "" is not a Workload API address \(it is empty\)/);
+    const named = build('grpc: { tls: { fromWorkloadApi: true } }', { SPIFFE_ENDPOINT_SOCKET: 'tcp://spire-agent:8081' });
+    await expect(grpcListenerSecurity(named.grpc.tls)).rejects.toThrow(/^grpc\.tls\.fromWorkloadApi .*: "tcp:\/\/spire-agent:8081" is not a Workload API address \(the host must be an IP address, not a name\)/);
   });
 });

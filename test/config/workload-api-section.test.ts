@@ -1,7 +1,7 @@
 /**
  * `identity.workloadApi` in the config file: the socket as written, or SPIFFE_ENDPOINT_SOCKET
- * when it is omitted (the SPIFFE Workload Endpoint spec); anything but a unix socket is refused
- * at start with the key named.
+ * when it is omitted (the SPIFFE Workload Endpoint spec); anything but a unix socket or a
+ * tcp://IP:PORT is refused at start with the key named.
  */
 import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config/build.js';
@@ -21,9 +21,14 @@ describe('identity.workloadApi in the config file', () => {
     expect(config.identity?.workloadApi).toEqual({ socket: 'unix:///run/spire/agent.sock' });
   });
 
-  it('refuses a socket that is not unix: in the file, naming the key', () => {
-    expect(() => build('identity: { workloadApi: { socket: "tcp://127.0.0.1:8081" } }')).toThrow(ConfigError);
-    expect(() => build('identity: { workloadApi: { socket: "tcp://127.0.0.1:8081" } }')).toThrow(/workloadApi/);
+  it('takes a tcp://IP:PORT socket, as the spec allows', () => {
+    const config = build('identity: { workloadApi: { socket: "tcp://127.0.0.1:8081" } }');
+    expect(config.identity?.workloadApi).toEqual({ socket: 'tcp://127.0.0.1:8081' });
+  });
+
+  it('refuses a socket that is neither unix: nor tcp: in the file, naming the key', () => {
+    expect(() => build('identity: { workloadApi: { socket: "http://127.0.0.1:8081" } }')).toThrow(ConfigError);
+    expect(() => build('identity: { workloadApi: { socket: "http://127.0.0.1:8081" } }')).toThrow(/workloadApi/);
   });
 
   it('refuses to start without a socket from either, naming both', async () => {
@@ -33,8 +38,10 @@ describe('identity.workloadApi in the config file', () => {
     );
   });
 
-  it('refuses a tcp SPIFFE_ENDPOINT_SOCKET at start, naming the key', async () => {
-    const config = build('identity: { workloadApi: {} }', { SPIFFE_ENDPOINT_SOCKET: 'tcp://127.0.0.1:8081' });
-    await expect(createIdentityResolver(config.identity, { baseDir: '/', watch: false })).rejects.toThrow(/identity\.workloadApi\.socket: "tcp:.*" is not unix:/);
+  it('refuses a tcp SPIFFE_ENDPOINT_SOCKET with a host name at start, naming the key and the variable', async () => {
+    const config = build('identity: { workloadApi: {} }', { SPIFFE_ENDPOINT_SOCKET: 'tcp://spire-agent:8081' });
+    await expect(createIdentityResolver(config.identity, { baseDir: '/', watch: false })).rejects.toThrow(
+      /^identity\.workloadApi\.socket \(or SPIFFE_ENDPOINT_SOCKET\): "tcp:\/\/spire-agent:8081" is not a Workload API address \(the host must be an IP address, not a name\)/,
+    );
   });
 });

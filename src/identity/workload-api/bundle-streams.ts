@@ -18,6 +18,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { workloadApiTarget } from './endpoint-address.js';
 import type { BundleStream, RawBundleUpdate } from './parse-bundle-update.js';
 import type { RawSvidUpdate } from './parse-svid-update.js';
 
@@ -59,7 +60,7 @@ export class BundleStreams {
   readonly #client: WorkloadClient;
   readonly #streams: WorkloadStream<RawBundleUpdate>[];
 
-  /** `socket`: a gRPC target, `unix:/path` or `unix:///path`. */
+  /** `socket`: the Workload API's address, `unix:/path`, `unix:///path` or `tcp://IP:PORT` (endpoint-address.ts). */
   constructor(socket: string, events: BundleStreamEvents, delays: ReconnectDelays = DEFAULT_RECONNECT) {
     this.#client = workloadClient(socket);
     this.#streams = (['x509', 'jwt'] as const).map(
@@ -158,7 +159,7 @@ class WorkloadStream<T> {
 const CHANNEL_OPTIONS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
 
 function workloadClient(socket: string): WorkloadClient {
-  return new (workloadService())(socket, credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as WorkloadClient;
+  return new (workloadService())(workloadApiTarget(socket), credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as WorkloadClient;
 }
 
 function workloadService(): ServiceClientConstructor {

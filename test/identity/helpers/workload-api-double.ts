@@ -1,6 +1,6 @@
 /**
- * A TEST DOUBLE of the SPIFFE Workload API (not SPIRE): a grpc-js server on a unix socket,
- * built from the same official proto meshwarden vendors (proto/spiffe/workload/), serving
+ * A TEST DOUBLE of the SPIFFE Workload API (not SPIRE): a grpc-js server on a unix socket, or
+ * on a loopback TCP port (the spec's tcp://IP:PORT), built from the same official proto meshwarden vendors (proto/spiffe/workload/), serving
  * FetchX509Bundles, FetchJWTBundles and FetchX509SVID on a schedule the test controls. Like
  * SPIRE, it refuses a call without the `workload.spiffe.io: true` metadata and sends the
  * current message as soon as a stream opens. It can also write bytes that are no protobuf at
@@ -35,7 +35,12 @@ const STREAMS: readonly Stream[] = ['x509', 'jwt', 'svid'];
 const PROTO = resolve(__dirname, '../../../proto/spiffe/workload/workload.proto');
 
 export class WorkloadApiDouble {
+  /** The unix socket's path ('' on TCP). */
   readonly socketPath: string;
+  /** The loopback IP it listens on over TCP (undefined on a unix socket). */
+  readonly #tcpHost: '127.0.0.1' | '::1' | undefined;
+  /** The TCP port, picked at the first start and kept across restarts. */
+  #port = 0;
   /** Calls refused for lack of the security metadata. */
   refusedCalls = 0;
   readonly #open: Record<Stream, Set<Call>> = { x509: new Set(), jwt: new Set(), svid: new Set() };
@@ -44,12 +49,19 @@ export class WorkloadApiDouble {
   readonly opened: Record<Stream, number> = { x509: 0, jwt: 0, svid: 0 };
   #server: Server | undefined;
 
-  constructor(dir = mkdtempSync(join(tmpdir(), 'meshwarden-wlapi-'))) {
-    this.socketPath = join(dir, 'agent.sock');
+  /** `dir`: where its unix socket goes; `{ tcpHost }`: listen on that loopback IP, on a port picked at start. */
+  constructor(where: string | { readonly tcpHost: '127.0.0.1' | '::1' } = mkdtempSync(join(tmpdir(), 'meshwarden-wlapi-'))) {
+    this.socketPath = typeof where === 'string' ? join(where, 'agent.sock') : '';
+    this.#tcpHost = typeof where === 'string' ? undefined : where.tcpHost;
   }
 
+  /** Its address as SPIFFE_ENDPOINT_SOCKET writes it (a TCP one only once started). */
   get target(): string {
-    return `unix:${this.socketPath}`;
+    return this.#tcpHost === undefined ? `unix:${this.socketPath}` : `tcp://${this.#hostPort()}`;
+  }
+
+  #hostPort(): string {
+    return `${this.#tcpHost === '::1' ? '[::1]' : this.#tcpHost}:${this.#port}`;
   }
 
   openStreams(stream: Stream): number {
@@ -63,7 +75,8 @@ export class WorkloadApiDouble {
       FetchJWTBundles: (call: Call) => this.#serve('jwt', call),
       FetchX509SVID: (call: Call) => this.#serve('svid', call),
     });
-    await new Promise<void>((done, fail) => server.bindAsync(this.target, ServerCredentials.createInsecure(), (error) => (error ? fail(error) : done())));
+    const bindTo = this.#tcpHost === undefined ? this.target : this.#hostPort();
+    this.#port = await new Promise<number>((done, fail) => server.bindAsync(bindTo, ServerCredentials.createInsecure(), (error, port) => (error ? fail(error) : done(port))));
     this.#server = server;
   }
 
