@@ -46,7 +46,7 @@ export interface RawConfig {
   reload?: { watch?: boolean; debounce?: number | string };
   shutdown?: { drainTimeout?: number | string; notServingDelay?: number | string };
   workers?: number | 'auto';
-  tracing?: { otlp: { endpoint: string; headers?: Record<string, string>; timeout?: Duration }; sampleRate?: number; parentBased?: boolean };
+  tracing?: { otlp: { endpoint: string; headers?: Record<string, string>; timeout?: Duration; caFile?: string }; sampleRate?: number; parentBased?: boolean };
 }
 
 type Duration = number | string;
@@ -122,7 +122,7 @@ export function buildConfig(raw: RawConfig, baseDir: string, env: NodeJS.Process
       notServingDelayMs: durationMs(raw.shutdown?.notServingDelay ?? 0),
     },
     workers: raw.workers === 'auto' ? availableParallelism() : (raw.workers ?? 1),
-    ...(raw.tracing ? { tracing: buildTracing(raw.tracing) } : {}),
+    ...(raw.tracing ? { tracing: buildTracing(raw.tracing, path) } : {}),
   };
   return deepFreeze(config);
 }
@@ -254,9 +254,10 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Tracing is on once configured; a trace that starts here is recorded unless sampleRate says less. */
-function buildTracing(raw: NonNullable<RawConfig['tracing']>): TracingConfig {
+function buildTracing(raw: NonNullable<RawConfig['tracing']>, path: (p: string) => string): TracingConfig {
+  const { endpoint, headers, timeout, caFile } = raw.otlp;
   return {
-    otlp: { endpoint: raw.otlp.endpoint, headers: raw.otlp.headers ?? {}, timeoutMs: durationMs(raw.otlp.timeout ?? '10s') },
+    otlp: { endpoint, headers: headers ?? {}, timeoutMs: durationMs(timeout ?? '10s'), ...(caFile === undefined ? {} : { caFile: path(caFile) }) },
     sampleRate: raw.sampleRate ?? 1,
     parentBased: raw.parentBased ?? true,
   };

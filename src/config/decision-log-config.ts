@@ -30,6 +30,7 @@ export interface RawDecisionSink {
   batch?: { maxLines?: number; maxBytes?: number; maxDelay?: Duration };
   buffer?: { maxLines?: number };
   retry?: { minDelay?: Duration; maxDelay?: Duration };
+  caFile?: string;
 }
 
 export interface RawDecisionLog {
@@ -53,6 +54,8 @@ export interface DecisionSinkConfig {
   readonly batch?: { readonly maxLines?: number; readonly maxBytes?: number; readonly maxDelayMs?: number };
   readonly buffer?: { readonly maxLines?: number };
   readonly retry?: { readonly minDelayMs?: number; readonly maxDelayMs?: number };
+  /** Resolved from the config file's directory; telemetry reads and checks it at start-up. */
+  readonly caFile?: string;
 }
 
 export interface DecisionLogConfig {
@@ -79,16 +82,17 @@ export function buildDecisionLog(raw: RawDecisionLog, path: (p: string) => strin
     maxLinesPerSecond: raw.maxLinesPerSecond ?? 1000,
     headers: raw.headers ?? [],
     format: raw.format ?? 'json',
-    sinks: (raw.sinks ?? []).map(buildSink),
+    sinks: (raw.sinks ?? []).map((sink) => buildSink(sink, path)),
     mask: raw.mask ?? [],
     drop: raw.drop ?? [],
   };
 }
 
-function buildSink({ timeout, batch, retry, ...rest }: RawDecisionSink): DecisionSinkConfig {
+function buildSink({ timeout, batch, retry, caFile, ...rest }: RawDecisionSink, path: (p: string) => string): DecisionSinkConfig {
   const ms = (value: Duration | undefined) => (value === undefined ? undefined : durationMs(value));
   return withoutUndefined({
     ...rest,
+    caFile: caFile === undefined ? undefined : path(caFile),
     timeoutMs: ms(timeout),
     batch: batch && withoutUndefined({ maxLines: batch.maxLines, maxBytes: batch.maxBytes, maxDelayMs: ms(batch.maxDelay) }),
     retry: retry && withoutUndefined({ minDelayMs: ms(retry.minDelay), maxDelayMs: ms(retry.maxDelay) }),

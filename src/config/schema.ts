@@ -108,6 +108,7 @@ const decisionSink = strictObject(
     batch: strictObject({ maxLines: { type: 'integer', minimum: 1 }, maxBytes: { type: 'integer', minimum: 1024 }, maxDelay: duration }),
     buffer: strictObject({ maxLines: { type: 'integer', minimum: 1 } }),
     retry: strictObject({ minDelay: duration, maxDelay: duration }),
+    caFile: { description: "PEM CA certificates that verify an https url's server, instead of Node's public roots.", type: 'string', minLength: 1 },
   },
   ['type', 'url'],
 );
@@ -239,6 +240,7 @@ export const CONFIG_SCHEMA = {
             endpoint: { description: 'The OTLP/HTTP URL spans are POSTed to, e.g. http://otel-collector:4318/v1/traces.', type: 'string', pattern: '^https?://[^\\s]+$' },
             headers: { description: 'HTTP headers sent with each export (e.g. a collector API key).', type: 'object', additionalProperties: { type: 'string' } },
             timeout: duration,
+            caFile: { description: "PEM CA certificates that verify an https endpoint's server, instead of Node's public roots.", type: 'string', minLength: 1 },
           },
           ['endpoint'],
         ),

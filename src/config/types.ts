@@ -130,7 +130,13 @@ export interface ServerConfig {
 }
 
 export interface TracingConfig {
-  readonly otlp: { readonly endpoint: string; readonly headers: Readonly<Record<string, string>>; readonly timeoutMs: number };
+  readonly otlp: {
+    readonly endpoint: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+    /** Resolved from the config file's directory; tracing reads and checks it at start-up. */
+    readonly caFile?: string;
+  };
   readonly sampleRate: number;
   readonly parentBased: boolean;
 }

@@ -9,6 +9,7 @@ export type TelemetryOptionCode =
   | 'ERR_TELEMETRY_HEADER_REFUSED'
   | 'ERR_TELEMETRY_OUTPUT'
   | 'ERR_TELEMETRY_SINK'
+  | 'ERR_TELEMETRY_CA'
   | 'ERR_TELEMETRY_RULE';
 
 export class TelemetryOptionError extends TypeError {

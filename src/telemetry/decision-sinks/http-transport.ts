@@ -3,8 +3,12 @@
  * JSON array of OPA-shaped events (Content-Encoding: gzip, Content-Type: application/json).
  * 2xx is delivered; 408, 429, 5xx, a timeout or a network error are retried; any other
  * status (a redirect included) refuses the batch for good: retrying the same bytes cannot fix it.
+ * Sent with node:http(s) rather than fetch, whose built-in client takes no CA: an https
+ * receiver is verified against the sink's `caFile` when it has one, a failed handshake retried.
  */
 import { randomUUID } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { buildInfo } from '../build-info.js';
@@ -18,25 +22,38 @@ const gzipAsync = promisify(gzip);
 export function httpTransport(options: ResolvedDecisionSinkOptions): Transport<DecisionLine> {
   const labels: OpaLabels = { ...options.labels, app: 'meshwarden', id: randomUUID(), version: buildInfo().version };
   const headers = { ...options.headers, 'content-type': 'application/json', 'content-encoding': 'gzip' };
+  const url = new URL(options.url);
+  const agent = agentFor(url, options.ca);
   return {
     encode: (entry) => JSON.stringify(opaEvent(entry.line, entry.timeMs, labels)),
     async send(batch, signal) {
       const body = await gzipAsync(`[${batch.encoded.join(',')}]`);
-      return post(options.url, headers, body, AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]));
+      return post(url, agent, headers, body, AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]));
     },
-    close: async () => undefined,
+    close: async () => agent.destroy(),
   };
 }
 
-async function post(url: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<SendOutcome> {
-  try {
-    // A redirect is not followed: it would hand the lines and the headers' credentials elsewhere.
-    const response = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
-    await response.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
-    return outcomeOf(response.status);
-  } catch {
-    return 'retry';
-  }
+/** Connections kept alive between batches; over https, trusting only `ca` when given. */
+function agentFor(url: URL, ca: string | undefined): HttpAgent {
+  if (url.protocol === 'http:') return new HttpAgent({ keepAlive: true });
+  return new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) });
+}
+
+/** A redirect is not followed (node:http never does): it would hand the lines and the headers' credentials elsewhere. */
+function post(url: URL, agent: HttpAgent, headers: OutgoingHttpHeaders, body: Buffer, signal: AbortSignal): Promise<SendOutcome> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const headersWithLength = { ...headers, 'content-length': body.length };
+    const request = send(url, { method: 'POST', headers: headersWithLength, agent, signal }, (response) => {
+      response.on('error', () => resolve('retry'));
+      response.on('end', () => resolve(outcomeOf(response.statusCode ?? 0)));
+      response.on('close', () => resolve('retry')); // cut off before its end
+      response.resume(); // drain, so the connection is reused
+    });
+    request.on('error', () => resolve('retry')); // refused, reset, timed out, aborted, or a failed TLS handshake
+    request.end(body);
+  });
 }
 
 export function outcomeOf(status: number): SendOutcome {

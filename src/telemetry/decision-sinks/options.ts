@@ -2,6 +2,7 @@
  * Options of the decision-log sinks that ship lines off the box, validated once at start-up
  * into frozen values. Every bound is finite: a sink's memory is its buffer plus one batch.
  */
+import { readCaFile } from '../ca-file.js';
 import { requireLimit, TelemetryOptionError } from '../errors.js';
 
 export type DecisionSinkType = 'http' | 'otlp';
@@ -21,6 +22,8 @@ export interface DecisionSinkOptions {
   readonly retry?: { readonly minDelayMs?: number; readonly maxDelayMs?: number };
   /** `http` only: OPA's `labels` of every event (app, id and version are always set). */
   readonly labels?: Readonly<Record<string, string>>;
+  /** PEM CA certificates that verify an https receiver, instead of Node's public roots. */
+  readonly caFile?: string;
 }
 
 export interface ResolvedDecisionSinkOptions {
@@ -33,6 +36,8 @@ export interface ResolvedDecisionSinkOptions {
   readonly bufferMaxLines: number;
   readonly retry: { readonly minDelayMs: number; readonly maxDelayMs: number };
   readonly labels: Readonly<Record<string, string>>;
+  /** The certificates of `caFile`, read at start-up; absent: Node's public roots. */
+  readonly ca?: string;
 }
 
 export const SINK_DEFAULTS = Object.freeze({
@@ -89,9 +94,13 @@ function resolveSink(sink: DecisionSinkOptions, at: string): ResolvedDecisionSin
       maxDelayMs: requireDelay(`${at}.retry.maxDelay`, retry.maxDelayMs),
     }),
     labels: Object.freeze({ ...sink.labels }),
+    ...(sink.caFile === undefined ? {} : { ca: readCaFile(sink.caFile, `${at}.caFile`) }),
   };
   if (resolved.batch.maxBytes < MIN_BATCH_BYTES) {
     throw new TelemetryOptionError('ERR_TELEMETRY_LIMIT', `${at}.batch.maxBytes`, `must be at least ${MIN_BATCH_BYTES}, got ${resolved.batch.maxBytes}`);
+  }
+  if (resolved.ca !== undefined && !resolved.url.startsWith('https:')) {
+    throw new TelemetryOptionError('ERR_TELEMETRY_CA', `${at}.caFile`, 'verifies an https:// url; this sink\'s url is http://');
   }
   if (resolved.retry.minDelayMs > resolved.retry.maxDelayMs) {
     throw new TelemetryOptionError('ERR_TELEMETRY_LIMIT', `${at}.retry`, 'minDelay must not exceed maxDelay');

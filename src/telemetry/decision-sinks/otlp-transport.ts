@@ -56,7 +56,13 @@ async function loadExporter(options: ResolvedDecisionSinkOptions): Promise<Expor
     import('@opentelemetry/core'),
   ]);
   return {
-    exporter: new OTLPLogExporter({ url: options.url, headers: { ...options.headers }, timeoutMillis: options.timeoutMs }),
+    exporter: new OTLPLogExporter({
+      url: options.url,
+      headers: { ...options.headers },
+      timeoutMillis: options.timeoutMs,
+      // the exporter's own https.Agent options: an https receiver is verified against caFile's certificates
+      ...(options.ca === undefined ? {} : { httpAgentOptions: { keepAlive: true, ca: options.ca } }),
+    }),
     resource: resourceFromAttributes({ 'service.name': 'meshwarden', 'service.version': buildInfo().version }),
     success: ExportResultCode.SUCCESS,
   };

@@ -8,6 +8,8 @@ import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRat
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { buildInfo } from '../build-info.js';
+import { readCaFile } from '../ca-file.js';
+import { TelemetryOptionError } from '../errors.js';
 import { createCheckTracing, type Tracing } from './check-tracing.js';
 import { BoundedSpanQueue, countingExporter, SpanAccounting, type SpanCounts } from './span-accounting.js';
 
@@ -22,6 +24,8 @@ export interface TracingOptions {
     readonly endpoint: string;
     readonly headers: Readonly<Record<string, string>>;
     readonly timeoutMs: number;
+    /** PEM CA certificates that verify an https endpoint, instead of Node's public roots. */
+    readonly caFile?: string;
   };
   /** Of the traces that start here (no parent, or `parentBased: false`), the share that is recorded, 0 to 1. */
   readonly sampleRate: number;
@@ -53,7 +57,12 @@ export interface RunningTracing {
 }
 
 export function startTracing(options: TracingOptions, batch: TracingBatch = {}, events: TracingEvents = {}): RunningTracing {
-  const otlp = new OTLPTraceExporter({ url: options.otlp.endpoint, headers: { ...options.otlp.headers }, timeoutMillis: options.otlp.timeoutMs });
+  const otlp = new OTLPTraceExporter({
+    url: options.otlp.endpoint,
+    headers: { ...options.otlp.headers },
+    timeoutMillis: options.otlp.timeoutMs,
+    ...agentOptionsOf(options.otlp),
+  });
   const accounting = new SpanAccounting();
   const exporter = countingExporter(events.onExport === undefined ? otlp : toldOfFailures(otlp, events.onExport), accounting);
   const maxQueueSize = batch.maxQueueSize ?? MAX_QUEUE_SIZE;
@@ -101,6 +110,14 @@ function toldOfFailures(exporter: SpanExporter, onExport: (cause: string | undef
     shutdown: () => exporter.shutdown(),
     forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
   };
+}
+
+/** The exporter's own https.Agent options: an https endpoint is verified against caFile's certificates. */
+function agentOptionsOf({ endpoint, caFile }: TracingOptions['otlp']): { httpAgentOptions?: { keepAlive: true; ca: string } } {
+  if (caFile === undefined) return {};
+  const ca = readCaFile(caFile, 'tracing.otlp.caFile');
+  if (!endpoint.startsWith('https:')) throw new TelemetryOptionError('ERR_TELEMETRY_CA', 'tracing.otlp.caFile', "verifies an https:// endpoint; tracing.otlp.endpoint is http://");
+  return { httpAgentOptions: { keepAlive: true, ca } };
 }
 
 function samplerOf({ sampleRate, parentBased }: TracingOptions): Sampler {
