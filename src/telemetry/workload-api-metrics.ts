@@ -57,8 +57,9 @@ function* streamSamples(
 
 /**
  * The listener's own X.509-SVID (grpc.tls.fromWorkloadApi): its stream's updates and
- * reconnects, when the SVID in service arrived and when it expires, as timestamps (the age
- * is time() minus the first, the time left the second minus time()).
+ * reconnects, when the SVID in service arrived, became valid and expires, as timestamps (the
+ * age is time() minus the first, the time left the last minus time(), its lifetime the last
+ * minus the second: SPIRE rotates at half of it, so less than a third left means rotation stalled).
  */
 export function registerSvidMetrics(registry: Registry, source: () => (() => Readonly<WorkloadSvidStats>) | undefined): void {
   const read = (pick: (stats: Readonly<WorkloadSvidStats>) => number | undefined) => () => {
@@ -89,6 +90,14 @@ export function registerSvidMetrics(registry: Registry, source: () => (() => Rea
     labelNames: [],
     aggregator: 'min', // the oldest SVID across workers is the one an alert is about
     read: read((stats) => (stats.lastUpdateAt ?? 0) / 1000),
+  });
+  statsGauge({
+    registry,
+    name: 'meshwarden_workload_api_svid_not_before_timestamp_seconds',
+    help: "When the listener's X.509-SVID in service became valid, its notBefore (Unix seconds); 0 before the first.",
+    labelNames: [],
+    aggregator: 'min', // paired with the expiry's min: the oldest SVID across workers
+    read: read((stats) => (stats.validFrom ?? 0) / 1000),
   });
   statsGauge({
     registry,

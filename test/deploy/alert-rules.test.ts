@@ -20,6 +20,7 @@ const REQUIRED_ALERTS = [
   'MeshwardenTokenVerificationFailures',
   'MeshwardenCheckLatencyHigh',
   'MeshwardenReadinessFlapping',
+  'MeshwardenListenerSvidRotationStalled',
 ];
 
 const text = readFileSync(ALERTS_FILE, 'utf8');
@@ -102,6 +103,18 @@ describe('promtool test rules', () => {
     const result = unitTest(nanOnIdle);
     expect(result.status).not.toBe(0);
     expect(result.output).toContain('job="sleepy"');
+  });
+
+  it("fails when the SVID's threshold reaches past half its lifetime: every healthy rotation would page", () => {
+    const result = unitTest(withExpr('MeshwardenListenerSvidRotationStalled', (expr) => expr.replace(') / 3', ') / 1.5')));
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('pod="mw-1"');
+  });
+
+  it('fails without the guard on 0: a listener waiting for its first SVID would page', () => {
+    const result = unitTest(withExpr('MeshwardenListenerSvidRotationStalled', (expr) => expr.replace(/\s*and meshwarden_workload_api_svid_expiry_timestamp_seconds > 0\s*$/, '')));
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('pod="mw-4"');
   });
 
   it('fails when the failure time is compared the wrong way round', () => {

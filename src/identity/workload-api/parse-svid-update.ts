@@ -54,6 +54,8 @@ export interface WorkloadSvid {
   /** The roots of the SVID's own trust domain: the CA clients (Envoy) must chain to. */
   readonly bundlePem: string;
   readonly serialNumber: string;
+  /** The leaf's notBefore, epoch ms: with expiresAt, its lifetime (how far rotation is overdue). */
+  readonly validFrom: number;
   /** Epoch ms. */
   readonly expiresAt: number;
 }
@@ -86,6 +88,7 @@ export function parseSvidUpdate(update: RawSvidUpdate, nowMs: number): WorkloadS
     keyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(),
     bundlePem: roots.map((root) => root.toString()).join(''),
     serialNumber: leaf.serialNumber,
+    validFrom: Date.parse(leaf.validFrom),
     expiresAt: Date.parse(leaf.validTo),
   });
 }

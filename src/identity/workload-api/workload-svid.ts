@@ -17,6 +17,8 @@ export interface WorkloadSvidStats {
   reconnects: number;
   /** When the SVID in service arrived, epoch ms; undefined before the first. */
   lastUpdateAt: number | undefined;
+  /** When the SVID in service became valid (its notBefore), epoch ms. */
+  validFrom: number | undefined;
   /** When the SVID in service expires, epoch ms. */
   expiresAt: number | undefined;
 }
@@ -48,7 +50,7 @@ export class WorkloadSvidSource {
   readonly #events: WorkloadSvidEvents;
   readonly #now: () => number;
   readonly #stream: SvidStream;
-  readonly stats: WorkloadSvidStats = { updates: 0, rejected: 0, reconnects: 0, lastUpdateAt: undefined, expiresAt: undefined };
+  readonly stats: WorkloadSvidStats = { updates: 0, rejected: 0, reconnects: 0, lastUpdateAt: undefined, validFrom: undefined, expiresAt: undefined };
   #current: WorkloadSvid | undefined;
   #failure: SvidFailure | undefined;
   #told: string | undefined;
@@ -91,6 +93,7 @@ export class WorkloadSvidSource {
     this.#current = svid;
     this.stats.updates++;
     this.stats.lastUpdateAt = this.#now();
+    this.stats.validFrom = svid.validFrom;
     this.stats.expiresAt = svid.expiresAt;
     this.#failure = undefined;
     this.#told = undefined;
