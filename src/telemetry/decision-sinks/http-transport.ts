@@ -12,6 +12,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { buildInfo } from '../build-info.js';
+import { deadlineSignal } from './deadline-signal.js';
 import type { DecisionLine } from '../decision-line.js';
 import { opaEvent, type OpaLabels } from './opa-event.js';
 import type { ResolvedDecisionSinkOptions } from './options.js';
@@ -28,7 +29,7 @@ export function httpTransport(options: ResolvedDecisionSinkOptions): Transport<D
     encode: (entry) => JSON.stringify(opaEvent(entry.line, entry.timeMs, labels)),
     async send(batch, signal) {
       const body = await gzipAsync(`[${batch.encoded.join(',')}]`);
-      return post(url, agent, headers, body, AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]));
+      return post(url, agent, headers, body, deadlineSignal(signal, options.timeoutMs));
     },
     close: async () => agent.destroy(),
   };
@@ -46,15 +47,26 @@ function post(url: URL, agent: HttpAgent, headers: OutgoingHttpHeaders, body: Bu
   return new Promise((resolve) => {
     const headersWithLength = { ...headers, 'content-length': body.length };
     const request = send(url, { method: 'POST', headers: headersWithLength, agent, signal }, (response) => {
+      const outcome = outcomeOf(response.statusCode ?? 0);
+      let read = 0;
       response.on('error', () => resolve('retry'));
-      response.on('end', () => resolve(outcomeOf(response.statusCode ?? 0)));
+      response.on('end', () => resolve(outcome));
       response.on('close', () => resolve('retry')); // cut off before its end
-      response.resume(); // drain, so the connection is reused
+      // drained, so the connection is reused; an answer longer than any receiver's is let go, its status taken
+      response.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read <= MAX_ANSWER_BYTES) return;
+        resolve(outcome);
+        response.destroy();
+      });
     });
     request.on('error', () => resolve('retry')); // refused, reset, timed out, aborted, or a failed TLS handshake
     request.end(body);
   });
 }
+
+/** More than an answer to a batch ever needs to say: a receiver streaming on is cut off. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 export function outcomeOf(status: number): SendOutcome {
   if (status >= 200 && status < 300) return 'sent';
