@@ -31,8 +31,10 @@ export class SpanAccounting {
 /**
  * In front of the batch processor, with its queue's capacity: a sampled span that would find
  * the queue full is counted and not handed on, so the SDK never drops one silently. The batch
- * processor hands spans to the exporter in the same turn it takes them off its queue, which is
- * when `countingExporter` lowers `queued`.
+ * processor hands spans to the exporter in the same turn it takes them off its queue (it
+ * waits first only for a resource's async attributes, and ours has none), which is when
+ * `countingExporter` lowers `queued`; were it ever later, this would turn spans away early,
+ * counted, never let the SDK drop one unseen.
  */
 export class BoundedSpanQueue implements SpanProcessor {
   readonly #next: SpanProcessor;
