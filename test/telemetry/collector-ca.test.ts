@@ -106,9 +106,8 @@ describe.each([
   it('fails the TLS handshake without caFile: a counted, retried failure, the lines kept and never delivered', async () => {
     const before = arrivedAt(path).length;
     const log = logTo({ type, url: collector.url(path), ...quick });
-    const started = performance.now();
-    recordMany(log, `${type}-no-ca`, 4, 2);
-    expect(performance.now() - started).toBeLessThan(1_000); // recording only buffers: nothing waited on the handshake
+    recordMany(log, `${type}-no-ca`, 4, 2); // synchronous: recording only buffers, nothing waits on the handshake
+    expect(sinkStats(log)).toMatchObject({ buffered: 4, failures: 0 });
     await waitFor(() => sinkStats(log).failures >= 2, 10_000, 'two failed sends');
     expect(sinkStats(log)).toMatchObject({ sentLines: 0, buffered: 4 });
     expect(arrivedAt(path).length).toBe(before);
