@@ -72,7 +72,7 @@ async function route(request: IncomingMessage, options: AdminServerOptions, ui: 
   if (ui === undefined || parsed === undefined || !ui.handles(parsed.pathname)) return routeAdminRequest(method, url, options);
   try {
     const contentType = request.headers['content-type'];
-    return await ui.route({ method, url: parsed, host: request.headers.host, contentType, body: (limit) => readLimitedBody(request, limit) });
+    return await ui.route({ method, url: parsed, host: request.headers.host, contentType, body: (limit, timeoutMs) => readLimitedBody(request, limit, timeoutMs) });
   } catch {
     return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'internal error\n' };
   }

@@ -25,13 +25,15 @@ export interface UiLimits {
   readonly burst: number;
   /** The largest what-if body read; more is refused 413. */
   readonly bodyBytes: number;
+  /** The longest a what-if body may take to arrive, in milliseconds; slower is refused 408. */
+  readonly bodyTimeoutMs: number;
 }
 
 /**
  * A what-if walks every policy for its reference trace (150-250 ms at 100,000 rules, on the
  * thread that answers Checks): one a second, bursts of 5, bounds what the page can take.
  */
-export const DEFAULT_UI_LIMITS: UiLimits = Object.freeze({ ratePerSecond: 1, burst: 5, bodyBytes: 16 * 1024 });
+export const DEFAULT_UI_LIMITS: UiLimits = Object.freeze({ ratePerSecond: 1, burst: 5, bodyBytes: 16 * 1024, bodyTimeoutMs: 5_000 });
 
 export interface AdminUiOptions {
   /** The snapshot in service now (undefined before the first load). */
@@ -50,8 +52,8 @@ export interface UiRequest {
   /** The Host header as sent. */
   readonly host: string | undefined;
   readonly contentType: string | undefined;
-  /** Reads the body up to `limit` bytes (only the what-if asks). */
-  readonly body: (limit: number) => Promise<BodyRead>;
+  /** Reads the body up to `limit` bytes arriving within `timeoutMs` (only the what-if asks). */
+  readonly body: (limit: number, timeoutMs: number) => Promise<BodyRead>;
 }
 
 export interface AdminUi {
@@ -110,11 +112,8 @@ async function routeUi(request: UiRequest, assets: ReadonlyMap<string, StaticAss
 async function whatIf(request: UiRequest, api: Api): Promise<UiReply> {
   if (!isJson(request.contentType)) return error(415, 'the what-if takes a JSON request body (content-type: application/json)');
   if (!api.bucket.take()) return tooMany(api.limits);
-  const read = await request.body(api.limits.bodyBytes);
-  if (!read.ok) {
-    const message = read.reason === 'too_large' ? `the request body is larger than ${api.limits.bodyBytes} bytes` : 'the request body was cut off';
-    return { ...error(read.reason === 'too_large' ? 413 : 400, message), headers: { connection: 'close' } };
-  }
+  const read = await request.body(api.limits.bodyBytes, api.limits.bodyTimeoutMs);
+  if (!read.ok) return { ...unread(read.reason, api.limits), headers: { connection: 'close' } };
   const snapshot = api.options.snapshot();
   if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
   return answered(api.options.analysis?.whatIf(snapshot, read.body.toString('utf8')), 'the what-if');
@@ -129,6 +128,12 @@ function reach(request: UiRequest, api: Api): UiReply {
   const snapshot = api.options.snapshot();
   if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
   return json(200, nodeReach(snapshot, node, as));
+}
+
+function unread(reason: 'too_large' | 'too_slow' | 'aborted', limits: UiLimits): UiReply {
+  if (reason === 'too_large') return error(413, `the request body is larger than ${limits.bodyBytes} bytes`);
+  if (reason === 'too_slow') return error(408, `the request body did not arrive within ${limits.bodyTimeoutMs} ms`);
+  return error(400, 'the request body was cut off');
 }
 
 function answered(result: UiAnswer | undefined, what: string): UiReply {
@@ -156,7 +161,10 @@ function withPageHeaders(reply: UiReply): UiReply {
  */
 function addressedByAddress(host: string | undefined): boolean {
   if (host === undefined) return true;
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  // `[v6]` or `name`, then at most a port: `[::1]evil.example` names no address
+  const parts = /^(?:\[([^\]]*)\]|([^[\]:]*))(?::\d{1,5})?$/.exec(host);
+  const name = parts?.[1] ?? parts?.[2];
+  if (name === undefined) return false;
   return name === 'localhost' || isIP(name) !== 0;
 }
 
