@@ -34,6 +34,13 @@ export const DEFAULT_BUNDLE_ENDPOINT_TIMING: BundleEndpointTiming = Object.freez
   firstRetryMs: 1_000,
 });
 
+/**
+ * The most keys a federated bundle may list. A trust domain's bundle holds a few authorities
+ * (more during a rotation); hundreds are a hostile or broken endpoint, and every key is imported
+ * on the thread that answers Checks (about 60 us an EC key, 110 us a certificate).
+ */
+export const MAX_BUNDLE_KEYS = 256;
+
 /** What the endpoint tells its owner: the same events key files raise. */
 export interface BundleEndpointListener {
   loaded(bundle: SpiffeBundle): void;
@@ -109,7 +116,7 @@ export class BundleEndpoint {
     if (text === this.#raw) return this.#good('unchanged');
     let bundle: SpiffeBundle;
     try {
-      bundle = usable(parseSpiffeBundle(text));
+      bundle = usable(parseSpiffeBundle(text, MAX_BUNDLE_KEYS));
     } catch (error) {
       const refused = error instanceof BundleError ? error : new BundleError('ERR_BUNDLE_INVALID', String(error), { cause: error });
       return this.#refused('invalid', refused, telling);
