@@ -27,13 +27,22 @@ export interface UiLimits {
   readonly bodyBytes: number;
   /** The longest a what-if body may take to arrive, in milliseconds; slower is refused 408. */
   readonly bodyTimeoutMs: number;
+  /**
+   * What bounds what-ifs and reaches that take long, whatever the rate lets through: one that
+   * held the serving thread `t` ms past `busyFreeMs` rests the API `(t − busyFreeMs) × (1 / busyShare − 1)` ms (429
+   * meanwhile). Shorter ones the rate alone bounds (at 1 a second, a tenth of the thread).
+   */
+  readonly busyShare: number;
+  readonly busyFreeMs: number;
 }
 
 /**
  * A what-if walks every policy for its reference trace (150-250 ms at 100,000 rules, on the
- * thread that answers Checks): one a second, bursts of 5, bounds what the page can take.
+ * thread that answers Checks): one a second, bursts of 5, bounds how often. A count alone does
+ * not bound the time: a workload's reach takes 0.4-2 s at 100,000 rules, so five in a burst held
+ * Checks for seconds. The busy share does: after a 2 s reach, the API rests 16 s.
  */
-export const DEFAULT_UI_LIMITS: UiLimits = Object.freeze({ ratePerSecond: 1, burst: 5, bodyBytes: 16 * 1024, bodyTimeoutMs: 5_000 });
+export const DEFAULT_UI_LIMITS: UiLimits = Object.freeze({ ratePerSecond: 1, burst: 5, bodyBytes: 16 * 1024, bodyTimeoutMs: 5_000, busyShare: 0.1, busyFreeMs: 250 });
 
 export interface AdminUiOptions {
   /** The snapshot in service now (undefined before the first load). */
@@ -82,8 +91,9 @@ const REACH = '/ui/api/reach';
 export function createAdminUi(options: AdminUiOptions): AdminUi {
   const assets = loadStaticAssets(options.pageFolder);
   const limits = { ...DEFAULT_UI_LIMITS, ...options.limits };
-  const bucket = new TokenBucket(limits.ratePerSecond, limits.burst, options.now ?? Date.now);
-  const api = { options, limits, bucket };
+  const now = options.now ?? Date.now;
+  const bucket = new TokenBucket(limits.ratePerSecond, limits.burst, now);
+  const api = { options, limits, bucket, now, rest: { untilMs: 0 } };
   return {
     handles: (path) => path === '/ui' || path.startsWith('/ui/'),
     route: async (request) => withPageHeaders(await routeUi(request, assets, api)),
@@ -94,6 +104,9 @@ interface Api {
   readonly options: AdminUiOptions;
   readonly limits: UiLimits;
   readonly bucket: TokenBucket;
+  readonly now: () => number;
+  /** Until when the API rests after work that took the thread (busyShare). */
+  readonly rest: { untilMs: number };
 }
 
 async function routeUi(request: UiRequest, assets: ReadonlyMap<string, StaticAsset>, api: Api): Promise<UiReply> {
@@ -111,12 +124,14 @@ async function routeUi(request: UiRequest, assets: ReadonlyMap<string, StaticAss
 
 async function whatIf(request: UiRequest, api: Api): Promise<UiReply> {
   if (!isJson(request.contentType)) return error(415, 'the what-if takes a JSON request body (content-type: application/json)');
-  if (!api.bucket.take()) return tooMany(api.limits);
+  const refused = admitted(api);
+  if (refused !== undefined) return refused;
   const read = await request.body(api.limits.bodyBytes, api.limits.bodyTimeoutMs);
   if (!read.ok) return { ...unread(read.reason, api.limits), headers: { connection: 'close' } };
   const snapshot = api.options.snapshot();
   if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
-  return answered(api.options.analysis?.whatIf(snapshot, read.body.toString('utf8')), 'the what-if');
+  const analysis = api.options.analysis;
+  return answered(analysis && busy(api, () => analysis.whatIf(snapshot, read.body.toString('utf8'))), 'the what-if');
 }
 
 function reach(request: UiRequest, api: Api): UiReply {
@@ -124,10 +139,30 @@ function reach(request: UiRequest, api: Api): UiReply {
   const as = request.url.searchParams.get('as') ?? 'caller';
   if (node === null || node === '') return error(400, 'reach takes ?node= (a SPIFFE ID or a service name)');
   if (as !== 'caller' && as !== 'destination') return error(400, `reach takes ?as=caller or ?as=destination, not ${JSON.stringify(as)}`);
-  if (!api.bucket.take()) return tooMany(api.limits);
+  const refused = admitted(api);
+  if (refused !== undefined) return refused;
   const snapshot = api.options.snapshot();
   if (snapshot === undefined) return error(503, 'no policy snapshot is in service yet');
-  return json(200, nodeReach(snapshot, node, as));
+  return json(200, busy(api, () => nodeReach(snapshot, node, as)));
+}
+
+/** A 429 while the API rests or the rate is spent; undefined (a token taken) otherwise. */
+function admitted(api: Api): UiReply | undefined {
+  const restMs = api.rest.untilMs - api.now();
+  if (restMs > 0) return tooMany(api.limits, restMs);
+  return api.bucket.take() ? undefined : tooMany(api.limits);
+}
+
+/** Runs work on the serving thread, and rests the API in proportion to the time it took. */
+function busy<T>(api: Api, work: () => T): T {
+  const started = api.now();
+  try {
+    return work();
+  } finally {
+    const ended = api.now();
+    const excess = Math.max(0, ended - started - api.limits.busyFreeMs);
+    api.rest.untilMs = Math.max(api.rest.untilMs, ended) + excess * (1 / api.limits.busyShare - 1);
+  }
 }
 
 function unread(reason: 'too_large' | 'too_slow' | 'aborted', limits: UiLimits): UiReply {
@@ -141,9 +176,12 @@ function answered(result: UiAnswer | undefined, what: string): UiReply {
   return result.ok ? json(200, result.answer) : error(400, result.message);
 }
 
-function tooMany(limits: UiLimits): UiReply {
-  const retryAfter = String(Math.max(1, Math.ceil(1 / limits.ratePerSecond)));
-  return { ...error(429, `at most ${limits.ratePerSecond} what-if and reach requests per second`), headers: { 'retry-after': retryAfter } };
+function tooMany(limits: UiLimits, restMs?: number): UiReply {
+  const message = restMs === undefined
+    ? `at most ${limits.ratePerSecond} what-if and reach requests per second`
+    : `what-if and reach take at most ${Math.round(limits.busyShare * 100)}% of the serving thread's time: resting ${Math.ceil(restMs)} ms`;
+  const retryAfter = String(Math.max(1, Math.ceil(restMs === undefined ? 1 / limits.ratePerSecond : restMs / 1000)));
+  return { ...error(429, message), headers: { 'retry-after': retryAfter } };
 }
 
 function methodNotAllowed(allow: string): UiReply {
