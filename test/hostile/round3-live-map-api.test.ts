@@ -117,6 +117,17 @@ describe('a what-if body that does not arrive', () => {
   });
 });
 
+describe('a request head that does not arrive', () => {
+  it("is cut off soon after the admin server's 5 s head timeout, not 30 s later", async () => {
+    const address = await start();
+    const started = performance.now();
+    // before: node:http looked for expired heads every 30 s
+    const answer = await rawExchange(address, ['GET /ui HTTP/1.1\r\n', 'Host: 127.0.0.1\r\n'], { waitMs: 9_000, untilClose: true });
+    expect(answer.closed).toBe(true);
+    expect(performance.now() - started).toBeLessThan(8_000);
+  }, 15_000);
+});
+
 describe('what-ifs and reaches that take the serving thread for long', () => {
   /** A what-if that costs 200 ms of the thread, as one at 100,000 rules does: a stand-in, the real one's cost depends on the set. */
   const slowAnalysis = {

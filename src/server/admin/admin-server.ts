@@ -27,6 +27,9 @@ export interface AdminServer {
 
 // Scrapes and probes are small and quick; slow clients must not hold sockets open.
 const HEADERS_TIMEOUT_MS = 5_000;
+// How often node:http looks for connections past those timeouts: its default, 30 s, let a head
+// sent a byte at a time hold a socket for 35 s instead of 5.
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
@@ -34,7 +37,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const configured = options.address ?? DEFAULT_ADMIN_ADDRESS;
   const address = parseListenAddress(configured);
   const ui = options.ui === undefined ? undefined : liveMap(options.ui, configured);
-  const server = createServer((request, response) => void serve(request, response, options, ui));
+  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, (request, response) => void serve(request, response, options, ui));
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
