@@ -1,8 +1,8 @@
 /**
  * Reads a POST body up to a limit in bytes and in time; past either, reading stops and the
- * caller answers 413 or 408. The time bound is the body's own: node:http's requestTimeout is
- * only checked every 30 s (connectionsCheckingInterval), so a body dripped a byte at a time
- * held the what-if's connection, and the rate token it had taken, for up to 40 s.
+ * caller answers 413 or 408. The time bound is the body's own, shorter than the admin server's
+ * requestTimeout, and answered: a body dripped a byte at a time held the what-if's connection,
+ * and the rate token it had taken, until node:http cut it off without a word.
  */
 import type { IncomingMessage } from 'node:http';
 
