@@ -37,8 +37,17 @@ export function parseLocatedYaml(text: string, file: string): LocatedYaml {
     });
     throw new WorkflowError('yaml_syntax', issues);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  return { file, data, locator: new YamlLocator(doc, lines) };
+  return { file, data: toData(doc, file), locator: new YamlLocator(doc, lines) };
+}
+
+/** Aliases expanding past 100 (a billion laughs) are refused as the input's fault, not thrown as ours. */
+function toData(doc: ReturnType<typeof parseDocument>, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new WorkflowError('yaml_syntax', [fileIssue(file, `aliases expand too far: ${error.message}`)]);
+  }
 }
 
 /** An issue found in the data, placed in the text. */

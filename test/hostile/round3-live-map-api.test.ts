@@ -227,6 +227,16 @@ describe('JSON built to hurt', () => {
   });
 });
 
+describe('a what-if in YAML whose aliases expand a billion times', () => {
+  it('is refused 400 saying so, not 500', async () => {
+    const address = await start();
+    const laughs = 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
+    const answer = await ask(address, 'POST', '/ui/api/what-if', { 'content-type': 'application/json' }, laughs);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error).toMatch(/^what-if: aliases expand too far/);
+  });
+});
+
 describe('what an answer may say', () => {
   it("never quotes the policy's values, nor the request's headers, token or body", async () => {
     const address = await start();
