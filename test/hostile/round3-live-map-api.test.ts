@@ -238,6 +238,14 @@ describe('a what-if in YAML whose aliases expand a billion times', () => {
 });
 
 describe('what an answer may say', () => {
+  it("names only the policies that apply to the request's destination", async () => {
+    const address = await start();
+    const body = JSON.stringify({ method: 'GET', path: '/', contextExtensions: { service: 'orders' } });
+    const answer = await ask(address, 'POST', '/ui/api/what-if', { 'content-type': 'application/json' }, body);
+    expect(JSON.parse(answer.body)).toMatchObject({ decision: { effect: 'deny', reason: 'default_deny' }, policies: [] });
+    expect(answer.body).not.toContain('payments-api');
+  });
+
   it("never quotes the policy's values, nor the request's headers, token or body", async () => {
     const address = await start();
     const token = `eyJhbGciOiJub25lIn0.eyJzdWIiOiIke1JFUVVFU1RfU0VDUkVUfSJ9.${REQUEST_SECRET}`;
