@@ -173,6 +173,18 @@ describe('the Host header (DNS rebinding)', () => {
   });
 });
 
+describe('the data the page draws, read through a rebound DNS name', () => {
+  it.each(['/flows', '/policy'])('refuses %s to a browser addressing it by a name, and serves tools and addresses', async (path) => {
+    const address = await start();
+    const browser = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' };
+    // before: 200, the mesh's flows to any page that rebinds its name to 127.0.0.1
+    expect((await ask(address, 'GET', path, { ...browser, host: 'evil.example:9901' })).status).toBe(403);
+    expect((await ask(address, 'GET', path, { origin: 'http://evil.example:9901', host: 'evil.example:9901' })).status).toBe(403);
+    expect((await ask(address, 'GET', path, { ...browser, host: '127.0.0.1:9901' })).status).toBe(200);
+    expect((await ask(address, 'GET', path, { host: 'meshwarden-admin.mesh.svc:9901' })).status).toBe(200);
+  });
+});
+
 describe('paths, methods and types the live map does not take', () => {
   it.each(['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/%2E%2E%2Fpackage.json', '/ui/vendor/../../package.json', '/ui/vendor/..%2f..%2fpackage.json', '/ui/map.js%00.html', '/ui\\..\\package.json', '/ui/vendor/cytoscape.esm.min.mjs/..'])(
     'serves no file for %s',

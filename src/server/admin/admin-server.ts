@@ -8,7 +8,7 @@ import { AdminServerError } from './errors.js';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { routeAdminRequest, type AdminProviders, type AdminReply } from './routes.js';
 import { readLimitedBody } from './ui/request-body.js';
-import { createAdminUi, type AdminUi, type AdminUiOptions } from './ui/ui-routes.js';
+import { addressedByAddress, createAdminUi, type AdminUi, type AdminUiOptions } from './ui/ui-routes.js';
 import { listenOn } from '../net/listen.js';
 
 export interface AdminServerOptions extends AdminProviders {
@@ -72,6 +72,7 @@ async function route(request: IncomingMessage, options: AdminServerOptions, ui: 
   const url = request.url ?? '/';
   // Prefixed, so a target such as `//host/ui` stays a path and never names a host.
   const parsed = parseTarget(url);
+  if (reboundBrowserRead(request, url)) return { status: 403, contentType: 'text/plain; charset=utf-8', body: 'a browser reads this by IP address or localhost only\n' };
   if (ui === undefined || parsed === undefined || !ui.handles(parsed.pathname)) return routeAdminRequest(method, url, options);
   try {
     const contentType = request.headers['content-type'];
@@ -79,6 +80,20 @@ async function route(request: IncomingMessage, options: AdminServerOptions, ui: 
   } catch {
     return { status: 500, contentType: 'text/plain; charset=utf-8', body: 'internal error\n' };
   }
+}
+
+/**
+ * The observed flows and the policy's provenance, read by a web page that pointed a DNS name of
+ * its own at this port (DNS rebinding), as the live map's own API is guarded. Browsers mark
+ * their requests (Sec-Fetch-Site, Origin) and address them by the page's name; tools
+ * (Prometheus, meshwarden graph, curl) send neither mark and are served under any name.
+ */
+const BROWSER_GUARDED = new Set(['/flows', '/policy']);
+
+function reboundBrowserRead(request: IncomingMessage, url: string): boolean {
+  if (!BROWSER_GUARDED.has(url.split('?', 1)[0] ?? '')) return false;
+  const fromBrowser = request.headers['sec-fetch-site'] !== undefined || request.headers.origin !== undefined;
+  return fromBrowser && !addressedByAddress(request.headers.host);
 }
 
 function parseTarget(url: string): URL | undefined {

@@ -197,7 +197,7 @@ function withPageHeaders(reply: UiReply): UiReply {
  * port as its own origin. Its requests carry that name in Host, so a name other than localhost
  * is refused; an IP literal, localhost, or no Host (HTTP/1.0) is served.
  */
-function addressedByAddress(host: string | undefined): boolean {
+export function addressedByAddress(host: string | undefined): boolean {
   if (host === undefined) return true;
   // `[v6]` or `name`, then at most a port: `[::1]evil.example` names no address
   const parts = /^(?:\[([^\]]*)\]|([^[\]:]*))(?::\d{1,5})?$/.exec(host);
