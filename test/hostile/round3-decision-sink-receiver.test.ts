@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveSinkOptions } from '../../src/telemetry/decision-sinks/index.js';
 import { httpTransport } from '../../src/telemetry/decision-sinks/http-transport.js';
+import { otlpTransport } from '../../src/telemetry/decision-sinks/otlp-transport.js';
+import type { DecisionLine } from '../../src/telemetry/decision-line.js';
 
 const servers: Server[] = [];
 
@@ -85,5 +87,34 @@ describe('the HTTP decision-log sink against a receiver whose answer never ends'
       clearInterval(pressure);
       await transport.close();
     }
+  });
+});
+
+describe('the OTLP decision-log sink against a receiver that drips its answer', () => {
+  it('gives up on the batch at its timeout and sends it again, though bytes keep the socket busy', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const drip = setInterval(() => response.write(' '), 100);
+        response.on('close', () => clearInterval(drip));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`;
+    const [options] = resolveSinkOptions([{ type: 'otlp', url, timeoutMs: 500 }]);
+    const transport = otlpTransport(options!);
+    const line = { decision: 'deny', reason: 'policy_deny', decision_id: 'd1' } as unknown as DecisionLine;
+    const started = performance.now();
+    // before: 'hung' (the exporter's timeout is its socket's idle time, which the drip resets)
+    const outcome = await Promise.race([
+      transport.send({ entries: [{ line, timeMs: Date.now(), deny: true, seq: 0 }], encoded: ['{}'] }, new AbortController().signal),
+      new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 3_000).unref()),
+    ]);
+    expect(outcome).toBe('retry');
+    expect(performance.now() - started).toBeLessThan(1_500);
+    server.closeAllConnections();
+    await transport.close();
   });
 });

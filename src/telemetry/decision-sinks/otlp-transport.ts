@@ -35,12 +35,17 @@ export function otlpTransport(options: ResolvedDecisionSinkOptions): Transport<D
       const { exporter, resource, success } = await loaded();
       const records = batch.entries.map((entry) => logRecord(entry, resource));
       return new Promise<SendOutcome>((resolve) => {
-        const onAbort = () => resolve('retry');
-        signal.addEventListener('abort', onAbort, { once: true });
-        exporter.export(records, (result) => {
+        const settle = (outcome: SendOutcome): void => {
+          clearTimeout(deadline);
           signal.removeEventListener('abort', onAbort);
-          resolve(result.code === success ? 'sent' : 'retry');
-        });
+          resolve(outcome);
+        };
+        const onAbort = () => settle('retry');
+        // The exporter's timeout is its socket's idle time: a receiver dripping its answer a byte
+        // at a time never trips it, and the sink waited on that batch for good.
+        const deadline = setTimeout(() => settle('retry'), options.timeoutMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+        exporter.export(records, (result) => settle(result.code === success ? 'sent' : 'retry'));
       });
     },
     close: async () => {
