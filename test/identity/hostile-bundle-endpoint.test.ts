@@ -4,6 +4,7 @@
  * hints and sequence numbers of every wrong kind, an answer dripped a byte at a time, a gzip
  * bomb. Each: refused or bounded, the last good bundle kept and verifying, nothing thrown.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +61,10 @@ async function stillVerifies(resolver: IdentityResolver): Promise<void> {
   expect(resolver.ready).toBe(true);
 }
 
+function rsaJwk(bits: number): Record<string, unknown> {
+  return generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+}
+
 describe('a bundle built to cost the serving thread', () => {
   it('refuses a bundle listing more than 256 keys before importing any, and keeps the last good one', async () => {
     const jwk = publicJwk(makeKey('many'), { use: 'jwt-svid' });
@@ -77,6 +82,16 @@ describe('a bundle built to cost the serving thread', () => {
     const { resolver, errors } = await afterGood({ body: JSON.stringify(bundle({}, [{ ...jwk, kid }, { ...jwk, kid }])) });
     expect(errors).toEqual([expect.objectContaining({ code: 'ERR_BUNDLE_KEY', keptLastGood: true })]);
     expect(errors[0]!.reason.length).toBeLessThan(1_000);
+    await stillVerifies(resolver);
+  });
+
+  it.each([
+    ['a public exponent as long as its modulus (5 ms a verification, not 0.03)', () => ({ ...rsaJwk(2048), e: Buffer.alloc(256, 0x7f).toString('base64url') })],
+    ['a modulus of 16,384 bits (1 ms a verification)', () => ({ ...rsaJwk(2048), n: Buffer.alloc(2048, 0xc5).toString('base64url') })],
+  ])('refuses a jwt-svid RSA key with %s, keeping the last good bundle', async (_name, key) => {
+    const { resolver, errors } = await afterGood({ body: JSON.stringify(bundle({ spiffe_sequence: 6 }, [{ ...key(), kid: 'costly', use: 'jwt-svid' }])) });
+    expect(errors).toEqual([expect.objectContaining({ name: B, code: 'ERR_BUNDLE_KEY', keptLastGood: true })]);
+    expect(errors[0]!.reason).toMatch(/keys\[1\]: RSA (public exponent larger than 2\^31 - 1|key longer than 8192 bits)$/);
     await stillVerifies(resolver);
   });
 
