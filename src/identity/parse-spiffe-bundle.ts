@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { BundleError } from './errors.js';
-import { importVerificationKey, type VerificationKey } from './lib/verification-key.js';
+import { costlyRsaKey, importVerificationKey, type VerificationKey } from './lib/verification-key.js';
 import { parsePemCertificates } from './lib/x509-svid.js';
 
 /** A jwt-svid key: imported here, with its kty, curve or RSA size and pinned alg. */
@@ -90,11 +90,16 @@ function addX509Authority(bundle: MutableBundle, key: Record<string, unknown>, w
   if (!Array.isArray(x5c) || x5c.length !== 1 || typeof x5c[0] !== 'string') {
     throw new BundleError('ERR_BUNDLE_KEY', `${where}: x509-svid keys need "x5c" with exactly one certificate`);
   }
+  let authority: X509Certificate;
   try {
-    bundle.x509Authorities.push(new X509Certificate(Buffer.from(x5c[0], 'base64')));
+    authority = new X509Certificate(Buffer.from(x5c[0], 'base64'));
   } catch (cause) {
     throw new BundleError('ERR_BUNDLE_KEY', `${where}: x5c certificate does not parse`, { cause });
   }
+  // every X.509-SVID of the domain is verified with this key, on the thread that answers Checks
+  const costly = costlyRsaKey(authority.publicKey);
+  if (costly !== undefined) throw new BundleError('ERR_BUNDLE_KEY', `${where}: x5c certificate's ${costly}`);
+  bundle.x509Authorities.push(authority);
   if (typeof key.kid === 'string') bundle.x509KeyIds.add(key.kid);
 }
 

@@ -4,6 +4,7 @@
  * hints and sequence numbers of every wrong kind, an answer dripped a byte at a time, a gzip
  * bomb. Each: refused or bounded, the last good bundle kept and verifying, nothing thrown.
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -92,6 +93,16 @@ describe('a bundle built to cost the serving thread', () => {
     const { resolver, errors } = await afterGood({ body: JSON.stringify(bundle({ spiffe_sequence: 6 }, [{ ...key(), kid: 'costly', use: 'jwt-svid' }])) });
     expect(errors).toEqual([expect.objectContaining({ name: B, code: 'ERR_BUNDLE_KEY', keptLastGood: true })]);
     expect(errors[0]!.reason).toMatch(/keys\[1\]: RSA (public exponent larger than 2\^31 - 1|key longer than 8192 bits)$/);
+    await stillVerifies(resolver);
+  });
+
+  it('refuses an x509-svid authority whose RSA key has an exponent past 2^31 - 1, keeping the last good bundle', async () => {
+    const [key, cert] = [join(world.pki.dir, 'costly-root.key'), join(world.pki.dir, 'costly-root.pem')];
+    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-pkeyopt', `rsa_keygen_pubexp:${2 ** 33 + 1}`, '-out', key], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-key', key, '-out', cert, '-days', '1', '-subj', '/CN=costly', '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign'], { stdio: 'ignore' });
+    const { resolver, errors } = await afterGood({ body: JSON.stringify(bundle({ spiffe_sequence: 6 }, [x509BundleKey(readFileSync(cert, 'utf8'))])) });
+    expect(errors).toEqual([expect.objectContaining({ name: B, code: 'ERR_BUNDLE_KEY', keptLastGood: true })]);
+    expect(errors[0]!.reason).toMatch(/keys\[1\]: x5c certificate's RSA public exponent larger than 2\^31 - 1$/);
     await stillVerifies(resolver);
   });
 

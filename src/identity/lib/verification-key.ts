@@ -42,8 +42,8 @@ export function importVerificationKey(jwk: Readonly<Record<string, unknown>>): V
     case 'rsa': {
       const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
       if (bits < MIN_RSA_BITS) throw new Error(`RSA key shorter than ${MIN_RSA_BITS} bits`);
-      if (bits > MAX_RSA_BITS) throw new Error(`RSA key longer than ${MAX_RSA_BITS} bits`);
-      if ((key.asymmetricKeyDetails?.publicExponent ?? 0n) > MAX_RSA_EXPONENT) throw new Error('RSA public exponent larger than 2^31 - 1');
+      const costly = costlyRsaKey(key);
+      if (costly !== undefined) throw new Error(costly);
       return Object.freeze({ key, kty: 'RSA', modulusBytes: Math.ceil(bits / 8), ...alg });
     }
     case 'ec': {
@@ -54,6 +54,14 @@ export function importVerificationKey(jwk: Readonly<Record<string, unknown>>): V
     default:
       throw new Error(`${String(key.asymmetricKeyType)} keys cannot verify the accepted algorithms`);
   }
+}
+
+/** Why verifying with this key would cost far more than a usual key does; undefined when it would not (or it is not RSA). */
+export function costlyRsaKey(key: KeyObject): string | undefined {
+  if (key.asymmetricKeyType !== 'rsa') return undefined;
+  if ((key.asymmetricKeyDetails?.modulusLength ?? 0) > MAX_RSA_BITS) return `RSA key longer than ${MAX_RSA_BITS} bits`;
+  if ((key.asymmetricKeyDetails?.publicExponent ?? 0n) > MAX_RSA_EXPONENT) return 'RSA public exponent larger than 2^31 - 1';
+  return undefined;
 }
 
 /** An RSA key verifies RS* and PS* only, an EC key ES* on its own curve only, a pinned key its alg only. */
