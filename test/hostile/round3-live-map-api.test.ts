@@ -5,63 +5,20 @@
  * policy's values and the request's secrets. A real admin server on loopback, a real snapshot,
  * the what-if the CLI wires in; raw sockets where a well-behaved client would not send it.
  */
-import { writeFileSync } from 'node:fs';
 import { request as httpClientRequest, type OutgoingHttpHeaders } from 'node:http';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUiAnalysis } from '../../src/cli/admin-ui-analysis.js';
-import { startAdminServer, type AdminServer, type AdminUiOptions } from '../../src/server/admin/index.js';
-import { PolicyReloader } from '../../src/server/policy-reloader.js';
+import type { AdminUiOptions } from '../../src/server/admin/index.js';
 import { httpRequest, rawExchange } from '../helpers/raw-http1.js';
-import { tempDir } from '../helpers/server-process.js';
+import { CHECKOUT, POLICY_VALUE, startLiveMapAdmin, stopLiveMapAdmins } from '../server/admin/live-map-admin.js';
 
-const CHECKOUT = 'spiffe://prod.example/ns/checkout/sa/checkout';
-/** Only the policy holds this: no answer may carry it. */
-const POLICY_VALUE = 'canary-policy-value-5d1e';
 /** Only the what-if's request holds this: no answer may echo it. */
 const REQUEST_SECRET = 'canary-request-secret-9b2c';
 
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments-api }
-spec:
-  target: { services: ["payments"] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["${CHECKOUT}"] } }]
-      to: [{ operation: { methods: ["POST"], paths: ["/v1/charges"] } }]
-      when: [{ key: "request.headers[x-api-key]", values: ["${POLICY_VALUE}"] }]
-`;
+afterEach(stopLiveMapAdmins);
 
-const running: AdminServer[] = [];
-const reloaders: PolicyReloader[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.close()));
-  reloaders.splice(0).forEach((reloader) => reloader.close());
-});
-
-/** The admin server's `host:port`. */
-async function start(ui: Partial<AdminUiOptions> = {}): Promise<string> {
-  const file = join(tempDir('meshwarden-hostile-ui-'), 'policy.yaml');
-  writeFileSync(file, POLICY);
-  const policies = new PolicyReloader({ paths: [file], engine: { defaultAction: 'DENY', rootNamespace: 'istio-system' }, debounceMs: 50 });
-  reloaders.push(policies);
-  const loaded = await policies.reload();
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const server = await startAdminServer({
-    address: '127.0.0.1:0',
-    metrics: async () => '',
-    contentType: 'text/plain',
-    health: () => ({ live: true, ready: true }),
-    policyInfo: () => ({}),
-    flows: async () => ({ edges: [] }),
-    // no rest unless a test asks: a cold what-if may take long on a loaded machine
-    ui: { snapshot: () => policies.current, analysis: createUiAnalysis(), ...ui, limits: { busyShare: 1, ...ui.limits } },
-  });
-  running.push(server);
-  return server.address;
+/** The admin server's `host:port`; no rest after a slow what-if unless a test asks (a cold one may take long on a loaded machine). */
+function start(ui: Partial<AdminUiOptions> = {}): Promise<string> {
+  return startLiveMapAdmin({ ...ui, limits: { busyShare: 1, ...ui.limits } });
 }
 
 interface Answer {
@@ -254,7 +211,8 @@ describe('what an answer may say', () => {
     const address = await start();
     const body = JSON.stringify({ method: 'GET', path: '/', contextExtensions: { service: 'orders' } });
     const answer = await ask(address, 'POST', '/ui/api/what-if', { 'content-type': 'application/json' }, body);
-    expect(JSON.parse(answer.body)).toMatchObject({ decision: { effect: 'deny', reason: 'default_deny' }, policies: [] });
+    const { policies } = JSON.parse(answer.body) as { policies: { name: string }[] };
+    expect(policies.map((policy) => policy.name)).toEqual(['no-guests']); // no target: it applies everywhere
     expect(answer.body).not.toContain('payments-api');
   });
 

@@ -3,75 +3,16 @@
  * content type) and answering 400 with where the request is wrong, and no policy text in any
  * answer. A real admin server on loopback, a real policy snapshot, the what-if the CLI wires in.
  */
-import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUiAnalysis } from '../../../src/cli/admin-ui-analysis.js';
-import { startAdminServer, type AdminServer, type AdminUiOptions } from '../../../src/server/admin/index.js';
-import { PolicyReloader } from '../../../src/server/policy-reloader.js';
+import type { AdminUiOptions } from '../../../src/server/admin/index.js';
 import { tempDir } from '../../helpers/server-process.js';
+import { CHECKOUT, GUEST, POLICY_VALUE as SECRET_LOOKING_VALUE, startLiveMapAdmin, stopLiveMapAdmins } from './live-map-admin.js';
 
-const GUEST = 'spiffe://prod.example/ns/guest/sa/browser';
-/** Text that only the policy file holds: it must never come back in an answer. */
-const SECRET_LOOKING_VALUE = 'x-internal-canary-7f3a';
-
-const CHECKOUT = 'spiffe://prod.example/ns/checkout/sa/checkout';
-
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: payments-api }
-spec:
-  target: { services: ["payments"] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["${CHECKOUT}"] } }]
-      to: [{ operation: { methods: ["POST"], paths: ["/v1/charges"] } }]
-      when: [{ key: "request.headers[x-api-key]", values: ["${SECRET_LOOKING_VALUE}"] }]
----
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: no-guests }
-spec:
-  action: DENY
-  rules:
-    - from: [{ source: { namespaces: ["guest"] } }]
-      when: [{ key: "request.headers[${SECRET_LOOKING_VALUE}]", values: ["${SECRET_LOOKING_VALUE}"] }]
-    - from: [{ source: { namespaces: ["guest"] } }]
-`;
-
-const running: AdminServer[] = [];
-const reloaders: PolicyReloader[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.close()));
-  reloaders.splice(0).forEach((reloader) => reloader.close());
-});
-
-async function snapshotSource(): Promise<PolicyReloader> {
-  const file = join(tempDir('meshwarden-ui-api-'), 'policy.yaml');
-  writeFileSync(file, POLICY);
-  const reloader = new PolicyReloader({ paths: [file], engine: { defaultAction: 'DENY', rootNamespace: 'istio-system' }, debounceMs: 50 });
-  reloaders.push(reloader);
-  const result = await reloader.reload();
-  if (!result.ok) throw new Error(result.errors.join('\n'));
-  return reloader;
-}
+afterEach(stopLiveMapAdmins);
 
 async function startWith(ui: Partial<AdminUiOptions> | 'off'): Promise<string> {
-  const policies = await snapshotSource();
-  const server = await startAdminServer({
-    address: '127.0.0.1:0',
-    metrics: async () => '',
-    contentType: 'text/plain',
-    health: () => ({ live: true, ready: true }),
-    policyInfo: () => ({}),
-    flows: async () => ({ edges: [], overflow: { edges: 0 } }),
-    ui: ui === 'off' ? undefined : { snapshot: () => policies.current, analysis: createUiAnalysis(), ...ui },
-  });
-  running.push(server);
-  return `http://${server.address}`;
+  return `http://${await startLiveMapAdmin(ui)}`;
 }
 
 function whatIf(base: string, body: string, contentType = 'application/json'): Promise<Response> {
