@@ -53,8 +53,16 @@ let steady: PacedTraffic;
 async function startMeshwarden(policyText: string, at = tempDir('meshwarden-alerts-live-'), extra: string[] = []): Promise<ServerProcess> {
   writeFileSync(join(at, 'orders.yaml'), policyText);
   writeFileSync(join(at, 'shadow.yaml'), SHADOW);
-  // every allow logged, one line a second kept: the rest are real decision log drops (rate_limited)
-  const config = ['policies: [orders.yaml]', 'shadowPolicies: [shadow.yaml]', 'decisionLog: { maxLinesPerSecond: 1, allowSampleRate: 1 }', ...extra];
+  // every allow logged, one line a second kept: the rest are real decision log drops (rate_limited);
+  // every Check traced to a collector that is not there (a closed loopback port): its spans are
+  // real trace span drops (export_failed)
+  const config = [
+    'policies: [orders.yaml]',
+    'shadowPolicies: [shadow.yaml]',
+    'decisionLog: { maxLinesPerSecond: 1, allowSampleRate: 1 }',
+    'tracing: { otlp: { endpoint: "http://127.0.0.1:9/v1/traces", timeout: 1s }, sampleRate: 1 }',
+    ...extra,
+  ];
   return startServer({ configDir: at, configText: config.join('\n') });
 }
 
@@ -148,6 +156,12 @@ describe('a real Prometheus scraping real meshwarden processes', () => {
     writeFileSync(join(dir, 'orders.yaml'), policy('/orders/{*}'));
     await expect.poll(async () => (await firing('MeshwardenPolicyReloadFailing')).length, POLL).toBe(0);
   }, 70_000);
+
+  it('fires MeshwardenTraceSpansDropped, export_failed, for replicas whose collector is not there', async () => {
+    await expect.poll(async () => (await firing('MeshwardenTraceSpansDropped')).map((a) => a.labels['reason']), POLL).toContain('export_failed');
+    const [alert] = await firing('MeshwardenTraceSpansDropped');
+    expect(alert!.annotations['summary']).toBe('shop/meshwarden drops trace spans (export_failed)');
+  }, 40_000);
 
   it('fires MeshwardenDenyRateAboveBaseline when denials jump over a baseline of allowed traffic, not before', async () => {
     // the seconds-scale baseline is the 30 s before the last 10 s: wait until it holds 10 samples of the steady allowed traffic

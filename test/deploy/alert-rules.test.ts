@@ -21,6 +21,7 @@ const REQUIRED_ALERTS = [
   'MeshwardenCheckLatencyHigh',
   'MeshwardenReadinessFlapping',
   'MeshwardenListenerSvidRotationStalled',
+  'MeshwardenTraceSpansDropped',
 ];
 
 const text = readFileSync(ALERTS_FILE, 'utf8');
