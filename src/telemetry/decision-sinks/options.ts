@@ -77,10 +77,11 @@ function resolveSink(sink: DecisionSinkOptions, at: string): ResolvedDecisionSin
   }
   const batch = { ...SINK_DEFAULTS.batch, ...sink.batch };
   const retry = { ...SINK_DEFAULTS.retry, ...sink.retry };
+  const url = resolveUrl(sink.url, `${at}.url`);
   const resolved: ResolvedDecisionSinkOptions = {
     type: sink.type,
     name,
-    url: resolveUrl(sink.url, `${at}.url`),
+    url,
     headers: Object.freeze(resolveHeaders(sink.headers ?? {}, `${at}.headers`)),
     timeoutMs: requireDelay(`${at}.timeout`, sink.timeoutMs ?? SINK_DEFAULTS.timeoutMs),
     batch: Object.freeze({
@@ -94,13 +95,10 @@ function resolveSink(sink: DecisionSinkOptions, at: string): ResolvedDecisionSin
       maxDelayMs: requireDelay(`${at}.retry.maxDelay`, retry.maxDelayMs),
     }),
     labels: Object.freeze({ ...sink.labels }),
-    ...(sink.caFile === undefined ? {} : { ca: readCaFile(sink.caFile, `${at}.caFile`) }),
+    ...(sink.caFile === undefined ? {} : { ca: readCaFile({ option: `${at}.caFile`, path: sink.caFile, url, urlOption: `${at}.url` }) }),
   };
   if (resolved.batch.maxBytes < MIN_BATCH_BYTES) {
     throw new TelemetryOptionError('ERR_TELEMETRY_LIMIT', `${at}.batch.maxBytes`, `must be at least ${MIN_BATCH_BYTES}, got ${resolved.batch.maxBytes}`);
-  }
-  if (resolved.ca !== undefined && !resolved.url.startsWith('https:')) {
-    throw new TelemetryOptionError('ERR_TELEMETRY_CA', `${at}.caFile`, 'verifies an https:// url; this sink\'s url is http://');
   }
   if (resolved.retry.minDelayMs > resolved.retry.maxDelayMs) {
     throw new TelemetryOptionError('ERR_TELEMETRY_LIMIT', `${at}.retry`, 'minDelay must not exceed maxDelay');

@@ -9,7 +9,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { buildInfo } from '../build-info.js';
 import { readCaFile } from '../ca-file.js';
-import { TelemetryOptionError } from '../errors.js';
 import { createCheckTracing, type Tracing } from './check-tracing.js';
 import { BoundedSpanQueue, countingExporter, SpanAccounting, type SpanCounts } from './span-accounting.js';
 
@@ -115,8 +114,7 @@ function toldOfFailures(exporter: SpanExporter, onExport: (cause: string | undef
 /** The exporter's own https.Agent options: an https endpoint is verified against caFile's certificates. */
 function agentOptionsOf({ endpoint, caFile }: TracingOptions['otlp']): { httpAgentOptions?: { keepAlive: true; ca: string } } {
   if (caFile === undefined) return {};
-  const ca = readCaFile(caFile, 'tracing.otlp.caFile');
-  if (!endpoint.startsWith('https:')) throw new TelemetryOptionError('ERR_TELEMETRY_CA', 'tracing.otlp.caFile', "verifies an https:// endpoint; tracing.otlp.endpoint is http://");
+  const ca = readCaFile({ option: 'tracing.otlp.caFile', path: caFile, url: endpoint, urlOption: 'tracing.otlp.endpoint' });
   return { httpAgentOptions: { keepAlive: true, ca } };
 }
 
