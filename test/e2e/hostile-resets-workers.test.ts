@@ -12,23 +12,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CheckClient, httpCheck } from '../helpers/check-client.js';
 import { grpcFrame } from '../helpers/grpc-frame.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
-
-const CART = 'spiffe://prod.example/ns/shop/sa/cart';
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: orders }
-spec:
-  target: { services: ["orders"] }
-  action: ALLOW
-  rules: [{ from: [{ source: { principals: ["${CART}"] } }] }]
-`;
+import { CART, ordersAllowing } from '../helpers/orders-policy.js';
 
 let server: ServerProcess;
 
 beforeAll(async () => {
   const dir = tempDir('meshwarden-hostile-');
-  writeFileSync(join(dir, 'orders.yaml'), POLICY);
+  writeFileSync(join(dir, 'orders.yaml'), ordersAllowing(CART));
   server = await startServer({
     configDir: dir,
     configText: ['policies: [./orders.yaml]', 'decisionLog: { output: off }'].join('\n'),

@@ -11,22 +11,10 @@ import { CheckClient, httpCheck, structToJson } from '../helpers/check-client.js
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { parseExposition, seriesOf } from '../telemetry/exposition.js';
+import { BATCH, CART, ordersAllowing } from '../helpers/orders-policy.js';
 
-const CART = 'spiffe://prod.example/ns/shop/sa/cart';
-const BATCH = 'spiffe://prod.example/ns/shop/sa/batch';
 const CHECKS = 12;
 const CHECK_SPAN = 'meshwarden.check';
-
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: orders }
-spec:
-  target: { services: ["orders"] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["${CART}"] } }]
-`;
 
 interface Sent {
   readonly traceId: string;
@@ -44,7 +32,7 @@ let droppedSeries: number[] = [];
 beforeAll(async () => {
   receiver = await OtlpReceiver.start();
   const dir = tempDir('meshwarden-tracing-workers-');
-  writeFileSync(join(dir, 'orders.yaml'), POLICY);
+  writeFileSync(join(dir, 'orders.yaml'), ordersAllowing(CART));
   server = await startServer({
     configDir: dir,
     configText: [

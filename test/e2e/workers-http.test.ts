@@ -9,23 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRequest, rawExchange } from '../helpers/raw-http1.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { parseExposition, seriesOf } from '../telemetry/exposition.js';
-
-const CART = 'spiffe://prod.example/ns/shop/sa/cart';
-const POLICY = `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: orders }
-spec:
-  target: { services: ["orders"] }
-  action: ALLOW
-  rules: [{ from: [{ source: { principals: ["${CART}"] } }] }]
-`;
+import { CART, ordersAllowing } from '../helpers/orders-policy.js';
 
 let server: ServerProcess;
 
 beforeAll(async () => {
   const dir = tempDir('meshwarden-workers-http-');
-  writeFileSync(join(dir, 'orders.yaml'), POLICY);
+  writeFileSync(join(dir, 'orders.yaml'), ordersAllowing(CART));
   server = await startServer({
     configDir: dir,
     configText: ['policies: [./orders.yaml]', 'reload: { watch: false }', 'decisionLog: { output: off }', 'http: { address: "127.0.0.1:0", pathPrefix: /authz }'].join('\n'),

@@ -10,27 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckClient, httpCheck, structToJson, type Decoded } from '../helpers/check-client.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { parseExposition, sampleValue, seriesOf, type ParsedSample } from '../telemetry/exposition.js';
-
-const CART = 'spiffe://prod.example/ns/shop/sa/cart';
-const BATCH = 'spiffe://prod.example/ns/shop/sa/batch';
-
-const policyAllowing = (principal: string) => `
-apiVersion: meshwarden.io/v1
-kind: AuthorizationPolicy
-metadata: { name: orders }
-spec:
-  target: { services: ["orders"] }
-  action: ALLOW
-  rules:
-    - from: [{ source: { principals: ["${principal}"] } }]
-`;
+import { BATCH, CART, ordersAllowing } from '../helpers/orders-policy.js';
 
 let dir: string;
 let server: ServerProcess;
 
 beforeAll(async () => {
   dir = tempDir('meshwarden-workers-');
-  writeFileSync(join(dir, 'orders.yaml'), policyAllowing(CART));
+  writeFileSync(join(dir, 'orders.yaml'), ordersAllowing(CART));
   server = await startServer({
     configDir: dir,
     // no file watching: the reload below must come from the SIGHUP relayed to every worker
@@ -128,7 +115,7 @@ describe('a primary with two workers', () => {
 
   it('relays SIGHUP to every worker: both serve the new policy', async () => {
     const { hash: before } = (await (await admin('/policy')).json()) as { hash: string };
-    writeFileSync(join(dir, 'orders.yaml'), policyAllowing(BATCH));
+    writeFileSync(join(dir, 'orders.yaml'), ordersAllowing(BATCH));
     server.child.kill('SIGHUP');
     const policy = await eventually(async () => {
       const info = (await (await admin('/policy')).json()) as { hash: string; workers: { hash: string; generation: number }[] };
